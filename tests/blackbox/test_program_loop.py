@@ -1,0 +1,179 @@
+"""The console inside a target program's event loop: it runs on the program's
+loop, the loop is apython's native type, the program keeps serving while the
+console awaits, output stays apart, and one console per process."""
+
+import re
+import socket
+import time
+from pathlib import Path
+
+import pytest
+
+HERE = Path(__file__).resolve().parent
+PROGRAMS = HERE / "programs"
+FOREVER = PROGRAMS / "forever.py"
+REPO = HERE.parent.parent
+EXAMPLE_ECHO = REPO / "examples" / "echo.py"
+
+
+def test_console_runs_on_the_programs_loop(run):
+    cp = run(["--banner=test", FOREVER],
+             input=b"import __main__\n"
+                   b"loop is __main__.LOOP\n"
+                   b"asyncio.get_running_loop() is __main__.LOOP\n")
+    assert cp.stderr == b"test\n>>> >>> True\n>>> True\n>>> \n"
+    assert cp.stdout == b"started\n"
+    assert cp.returncode == 0
+
+
+def test_programs_loop_is_the_native_apython_loop(run):
+    cp = run(["--banner=test", FOREVER],
+             input=b"type(loop).__name__\ntype(loop).__module__\n"
+                   b"import apython; type(loop) is apython.Loop\n")
+    assert cp.stderr == b"test\n>>> 'Loop'\n>>> 'apython'\n>>> True\n>>> \n"
+
+
+def test_loop_takes_arbitrary_attributes(run):
+    cp = run(["--banner=test", FOREVER],
+             input=b"loop.history = []\nloop.history.append(1)\n"
+                   b"loop.history\n")
+    assert cp.stderr == b"test\n>>> >>> >>> [1]\n>>> \n"
+
+
+def test_console_eof_ends_the_program_with_status_0(run):
+    cp = run(["--banner=test", FOREVER], input=b"")
+    assert cp.stderr == b"test\n>>> \n"
+    assert cp.stdout == b"started\n"
+    assert cp.returncode == 0
+
+
+def test_console_exit_ends_the_program_with_that_status(run):
+    cp = run(["--banner=test", FOREVER], input=b"exit(5)\n")
+    assert cp.returncode == 5
+    assert cp.stdout == b"started\n"
+
+
+def test_console_prints_the_default_banner_in_a_program(run, embedded):
+    cp = run([FOREVER], input=b"")
+    assert cp.stderr.startswith(b"Python " + embedded.version.encode()
+                                + b" on linux\n")
+    assert cp.stderr.endswith(b"---\n>>> \n")
+
+
+def test_program_output_stays_on_stdout_when_the_console_wakes_it(start):
+    p = start(["--banner=test", FOREVER])
+    p.expect_stdout(b"started\n")
+    p.expect_stderr(b"test\n>>> ")
+    p.send(b"import __main__; __main__.FOREVER.set_result(None)\n")
+    assert p.wait() == 0
+    assert p.stdout == b"started\nafter\n"
+    assert p.stderr in (b"test\n>>> ", b"test\n>>> >>> ")
+
+
+def test_program_ending_on_its_own_ends_the_console_quietly(start, write):
+    prog = write("prog.py", "import asyncio\n"
+                            "asyncio.run(asyncio.sleep(0.3))\n"
+                            "print('bye')\n")
+    p = start(["--banner=test", prog])
+    assert p.wait() == 0
+    assert p.stdout == b"bye\n"
+    assert p.stderr == b"test\n>>> "
+
+
+def echo_programs():
+    yield pytest.param([PROGRAMS / "echo.py"], id="tests-echo")
+    yield pytest.param(["-m", "examples.echo"], id="examples-echo",
+                       marks=pytest.mark.skipif(not EXAMPLE_ECHO.exists(),
+                                                reason="no examples/echo.py"))
+
+
+def echo_once(port, line):
+    """Send one line to the echo server; return what comes back."""
+    with socket.create_connection(("127.0.0.1", port), timeout=5) as s:
+        s.sendall(line)
+        data = b""
+        while not data.endswith(b"\n"):
+            chunk = s.recv(4096)
+            if not chunk:
+                break
+            data += chunk
+        return data
+
+
+@pytest.mark.parametrize("echo", echo_programs())
+def test_echo_server_answers_while_the_console_awaits(start, echo):
+    p = start(["--banner=test", *echo, 0], cwd=REPO,
+              env={"PYTHONUNBUFFERED": "1"})
+    port = int(p.expect_stdout(re.compile(
+        rb"The echo service is being served on 127\.0\.0\.1:(\d+)\n"))
+        .group(1))
+    p.expect_stderr(b"test\n>>> ")
+    p.send(b"await asyncio.sleep(1, result=3)\n")
+    time.sleep(0.2)
+    t0 = time.monotonic()
+    assert echo_once(port, b"hello\n") == b"hello\n"
+    assert time.monotonic() - t0 < 0.5
+    assert p.stderr == b"test\n>>> "
+    p.expect_stderr(b"3\n>>> ")
+    p.send(b"loop.history\n")
+    history = p.expect_stderr(re.compile(rb"(.*)\n>>> ")).group(1)
+    assert history == b"['hello']"
+    p.close_stdin()
+    assert p.wait() == 0
+    assert p.stderr.endswith(b">>> \n")
+
+
+def start_second_run(p):
+    """Drive programs/run_twice.py into its second asyncio.run, after
+    setting x = 42 in the console during the first."""
+    p.expect_stdout(b"waiting 1\n")
+    p.send(b"import __main__\nx = 42\n__main__.DONE.set_result(1)\n")
+    p.expect_stdout(b"phase 1 done\nwaiting 2\n")
+
+
+def test_console_moves_to_the_second_asyncio_run_with_its_namespace(start):
+    p = start(["--banner=test", PROGRAMS / "run_twice.py"])
+    start_second_run(p)
+    p.send(b"x\n")
+    p.expect_stderr(b"42\n>>> ")
+    p.send(b"import __main__\n"
+           b"asyncio.get_running_loop() is __main__.LOOPS[1]\n")
+    p.expect_stderr(b"True\n>>> ")
+    p.send(b"__main__.DONE.set_result(2)\n")
+    assert p.wait() == 0
+    assert p.stdout == (b"waiting 1\nphase 1 done\nwaiting 2\n"
+                        b"phase 2 done\nfinished\n")
+    assert b"Traceback" not in p.stderr
+    assert b"Error" not in p.stderr
+
+
+def test_console_banner_is_printed_once_across_two_asyncio_runs(start):
+    p = start(["--banner=test", PROGRAMS / "run_twice.py"])
+    start_second_run(p)
+    p.send(b"__main__.DONE.set_result(2)\n")
+    assert p.wait() == 0
+    assert p.stderr.count(b"test") == 1
+    assert p.stderr.startswith(b"test\n>>> ")
+
+
+def test_console_loop_name_follows_the_second_loop(start):
+    p = start(["--banner=test", PROGRAMS / "run_twice.py"])
+    start_second_run(p)
+    p.send(b"loop is __main__.LOOPS[1]\n")
+    p.expect_stderr(b"True\n>>> ")
+    p.close_stdin()
+    assert p.wait() == 0
+
+
+def test_loop_in_another_thread_gets_no_console(run):
+    cp = run([PROGRAMS / "thread_loop.py"], input=b"")
+    assert cp.stdout == b"thread done\ndone\n"
+    assert cp.stderr == b""
+    assert cp.returncode == 0
+
+
+def test_loop_made_directly_from_apython_loop_gets_no_console(run):
+    cp = run([PROGRAMS / "direct_loop.py"], input=b"")
+    assert cp.stdout == b"done\n"
+    assert cp.stderr == b""
+    assert cp.returncode == 0
