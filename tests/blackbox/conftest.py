@@ -215,15 +215,18 @@ def start_python():
 
 
 @pytest.fixture(scope="session")
-def embedded(apython):
+def embedded(apython, tmp_path_factory):
     """sys.version and sys.version_info[:2] of the interpreter inside apython,
-    asked through its own console."""
-    cp = run(["--banner=x"], input=b"import sys\nsys.version\n"
-             b"tuple(sys.version_info[:2])\n")
-    m = re.match(rb"x\n>>> >>> (.*)\n>>> (.*)\n>>> \n\Z", cp.stderr)
+    asked by a program run under it."""
+    prog = tmp_path_factory.mktemp("embedded") / "version.py"
+    prog.write_text("import sys\nprint(repr(sys.version))\n"
+                    "print(tuple(sys.version_info[:2]))\n")
+    cp = run([prog])
+    m = re.match(rb"(.*)\n(.*)\n\Z", cp.stdout)
     if cp.returncode != 0 or not m:
         pytest.fail("cannot ask apython for its Python version: status %r, "
-                    "stderr %r" % (cp.returncode, cp.stderr))
+                    "stdout %r, stderr %r"
+                    % (cp.returncode, cp.stdout, cp.stderr))
 
     class Embedded:
         version = ast.literal_eval(m.group(1).decode())

@@ -35,3 +35,12 @@ def test_sigint_during_asyncio_run_ends_like_python3(start, start_python,
     assert rc_a == rc_p == -signal.SIGINT
     assert a.stderr.splitlines()[-1] == p.stderr.splitlines()[-1]
     assert a.stdout == p.stdout == b"ready\n"
+
+
+def test_sigint_during_bare_run_forever_kills_by_sigint(start):
+    p = start(["--no-readline", "--banner=test",
+               SLEEP_LONG.parent / "run_forever_ready.py"])
+    rc = interrupt(p)
+    assert rc == -signal.SIGINT
+    assert b"Traceback (most recent call last):\n" in p.stderr
+    assert p.stderr.endswith(b"\nKeyboardInterrupt\n")

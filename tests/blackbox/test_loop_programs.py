@@ -1,0 +1,68 @@
+"""Real programs on apython's loop: what the loop API gives them is what
+python3's asyncio gives them."""
+
+from pathlib import Path
+
+PROGRAMS = Path(__file__).resolve().parent / "programs"
+
+LOOP_FEATURES_OUTPUT = b"""\
+get_event_loop: True
+order: ['soon 1', 'soon 2', 'later 0.01', 'at 0.03', 'later 0.05']
+stopped after 0.1 s: True
+time is monotonic: True
+run_until_complete: done
+reader got: b'ping'
+removed again: False False
+streams: (b'STREAM LINE\\n', b'')
+closed: True
+"""
+
+
+def test_loop_api_program_prints_what_it_prints_under_python3(start):
+    p = start(["--banner=test", PROGRAMS / "loop_features.py"])
+    assert p.wait() == 0
+    assert p.stdout == LOOP_FEATURES_OUTPUT
+    assert p.stderr == b"test\n>>> "
+
+
+def test_loop_api_program_output_is_python3s(run_python):
+    # The expectation above is python3's own output for the same program.
+    cp = run_python([PROGRAMS / "loop_features.py"])
+    assert cp.stdout == LOOP_FEATURES_OUTPUT
+
+
+def test_new_event_loop_and_asyncio_run_give_the_apython_loop(start, write):
+    prog = write("prog.py", """\
+import asyncio
+def name(loop):
+    return type(loop).__module__ + "." + type(loop).__name__
+new = asyncio.new_event_loop()
+print(name(new))
+new.close()
+async def main():
+    print(name(asyncio.get_running_loop()))
+asyncio.run(main())
+""")
+    p = start([prog])
+    assert p.wait() == 0
+    assert p.stdout == b"apython.Loop\napython.Loop\n"
+
+
+def test_program_with_many_timers_runs_them_in_deadline_order(start, write):
+    prog = write("prog.py", """\
+import asyncio, random
+async def main():
+    loop = asyncio.get_running_loop()
+    done = []
+    rnd = random.Random(4)
+    delays = [rnd.randrange(0, 50) / 1000 for _ in range(200)]
+    for d in delays:
+        loop.call_later(d, done.append, d)
+    await asyncio.sleep(0.2)
+    # Same deadlines may run in any order (asyncio leaves it undefined).
+    print(done == sorted(delays), len(done))
+asyncio.run(main())
+""")
+    p = start(["--banner=test", prog])
+    assert p.wait() == 0
+    assert p.stdout == b"True 200\n"
