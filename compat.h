@@ -1,0 +1,52 @@
+/* Shims for CPython C-API calls newer than 3.8, the oldest we embed. */
+#ifndef APYTHON_COMPAT_H
+#define APYTHON_COMPAT_H
+
+#ifndef PY_SSIZE_T_CLEAN
+#define PY_SSIZE_T_CLEAN
+#endif
+#include <Python.h>
+
+#if PY_VERSION_HEX < 0x03090000
+static inline PyObject *
+PyObject_CallNoArgs(PyObject *f)
+{
+	return PyObject_CallFunctionObjArgs(f, NULL);
+}
+
+static inline PyObject *
+PyObject_CallOneArg(PyObject *f, PyObject *a)
+{
+	return PyObject_CallFunctionObjArgs(f, a, NULL);
+}
+
+static inline PyObject *
+PyObject_CallMethodNoArgs(PyObject *o, PyObject *name)
+{
+	return PyObject_CallMethodObjArgs(o, name, NULL);
+}
+
+static inline PyObject *
+PyObject_CallMethodOneArg(PyObject *o, PyObject *name, PyObject *a)
+{
+	return PyObject_CallMethodObjArgs(o, name, a, NULL);
+}
+#endif
+
+#if PY_VERSION_HEX < 0x030A0000
+static inline PyObject *
+Py_NewRef(PyObject *o)
+{
+	Py_INCREF(o);
+	return o;
+}
+
+static inline PyObject *
+Py_XNewRef(PyObject *o)
+{
+	Py_XINCREF(o);
+	return o;
+}
+#endif
+
+#endif

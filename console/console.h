@@ -1,0 +1,63 @@
+/* console/: the asynchronous console (top-level await, line input, output
+ * routing) that runs as a task on the program's loop. */
+#ifndef APYTHON_CONSOLE_H
+#define APYTHON_CONSOLE_H
+
+#include "compat.h"
+
+struct console_options {
+	const char	*banner;	/* NULL: the default banner */
+	PyObject	*locals;	/* dict merged into the namespace, or NULL */
+	int		 no_readline;
+	int		 has_target;	/* a program runs: no PYTHONSTARTUP */
+};
+
+int	 console_add_to_module(PyObject *module);
+int	 console_setup(const struct console_options *);
+int	 console_run_alone(void);
+void	 console_shutdown(void);
+
+/* Internal to console/: a session is one console's state and I/O. */
+
+/* What a session's input/output backend does. */
+struct session_io {
+	/* Start reading lines on loop: -1 with exception. */
+	int	(*attach)(PyObject *session, PyObject *loop);
+	/* Stop reading. */
+	void	(*detach)(PyObject *session);
+	/* Show a prompt: input is expected. */
+	int	(*prompt)(PyObject *session, PyObject *prompt);
+	/* The session ends (EOF, exit()): -1 with the exception to raise. */
+	int	(*end)(PyObject *session, PyObject *exit_exc);
+};
+
+PyObject	*session_new(PyObject *ns, PyObject *out,
+		     const struct session_io *, void *);
+void		*session_io_arg(PyObject *);
+PyObject	*session_loop(PyObject *);
+PyObject	*session_namespace(PyObject *);
+PyObject	*session_out(PyObject *);
+int		 session_write(PyObject *, PyObject *);
+int		 session_write_str(PyObject *, const char *);
+int		 session_attach(PyObject *, PyObject *loop);
+void		 session_detach(PyObject *);
+void		 session_set_intro(PyObject *, PyObject *, PyObject *);
+int		 session_feed_line(PyObject *, PyObject *line);
+int		 session_feed_eof(PyObject *);
+int		 session_run_in(PyObject *, PyObject *(*)(PyObject *, void *),
+		     void *, PyObject **);
+PyObject	*session_ainput(PyObject *, PyObject *prompt);
+int		 session_ready(void);
+
+/* Internal to console/: output of console statements goes to their
+ * session; the rest to the program's streams. */
+int		 output_setup(void);
+PyObject	*output_current(void);
+PyObject	*output_var(void);
+
+/* Internal to console/: plain line input from a file descriptor. */
+extern const struct session_io input_fd_io;
+void		*input_fd_new(int fd);
+void		 input_fd_free(void *);
+
+#endif

@@ -1,0 +1,209 @@
+/* Plain line input from a file descriptor (a pipe, a file, a terminal
+ * without readline), read only when the loop says it is readable. */
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "console/console.h"
+
+struct input_fd {
+	int		 fd;
+	char		*buf;		/* bytes of an unfinished line */
+	size_t		 len;
+	size_t		 cap;
+	PyObject	*loop;		/* where we watch fd */
+	PyObject	*soon;		/* handle: polling a file epoll refuses */
+	PyObject	*callback;
+};
+
+/* Plain input state for fd. */
+void *
+input_fd_new(int fd)
+{
+	struct input_fd	*in;
+
+	if ((in = calloc(1, sizeof *in)) == NULL)
+		return NULL;
+	in->fd = fd;
+	return in;
+}
+
+/* Free the state (after detach). */
+void
+input_fd_free(void *arg)
+{
+	struct input_fd	*in = arg;
+
+	if (in == NULL)
+		return;
+	Py_XDECREF(in->callback);
+	free(in->buf);
+	free(in);
+}
+
+/* Keep n more bytes. */
+static int
+input_fd_append(struct input_fd *in, const char *data, size_t n)
+{
+	char	*buf;
+	size_t	 cap;
+
+	if (in->len + n > in->cap) {
+		cap = in->cap ? in->cap : 4096;
+		while (cap < in->len + n)
+			cap *= 2;
+		if ((buf = realloc(in->buf, cap)) == NULL) {
+			PyErr_NoMemory();
+			return -1;
+		}
+		in->buf = buf;
+		in->cap = cap;
+	}
+	memcpy(in->buf + in->len, data, n);
+	in->len += n;
+	return 0;
+}
+
+/* Hand len bytes to the session as one line. */
+static int
+input_fd_line(PyObject *session, const char *p, size_t len)
+{
+	PyObject	*line;
+	int		 r;
+
+	line = PyUnicode_DecodeUTF8(p, len, "replace");
+	if (line == NULL)
+		return -1;
+	r = session_feed_line(session, line);
+	Py_DECREF(line);
+	return r;
+}
+
+/* Hand every complete line to the session; keep the rest. */
+static int
+input_fd_split(PyObject *session, struct input_fd *in)
+{
+	char	*p = in->buf, *nl;
+	size_t	 left = in->len;
+
+	while (left > 0 && (nl = memchr(p, '\n', left)) != NULL) {
+		if (input_fd_line(session, p, nl - p) != 0)
+			return -1;
+		left -= nl + 1 - p;
+		p = nl + 1;
+	}
+	memmove(in->buf, p, left);
+	in->len = left;
+	return 0;
+}
+
+/* Stop watching fd. */
+static void
+input_fd_detach(PyObject *session)
+{
+	struct input_fd	*in = session_io_arg(session);
+	PyObject	*r;
+
+	if (in->loop == NULL)
+		return;
+	if (in->soon != NULL)
+		r = PyObject_CallMethod(in->soon, "cancel", NULL);
+	else
+		r = PyObject_CallMethod(in->loop, "remove_reader", "i", in->fd);
+	if (r == NULL)
+		PyErr_WriteUnraisable(in->loop);
+	Py_XDECREF(r);
+	Py_CLEAR(in->soon);
+	Py_CLEAR(in->loop);
+}
+
+/* Ask the loop to call us again soon: for fds epoll cannot watch
+ * (regular files, /dev/null), which never block. */
+static int
+input_fd_poll_soon(struct input_fd *in)
+{
+	Py_XSETREF(in->soon, PyObject_CallMethod(in->loop, "call_soon", "O",
+	    in->callback));
+	return in->soon == NULL ? -1 : 0;
+}
+
+/* The loop says fd is readable: read what is there, without blocking. */
+static PyObject *
+input_fd_readable(PyObject *session, PyObject *unused)
+{
+	struct input_fd	*in = session_io_arg(session);
+	char		 chunk[65536];
+	ssize_t		 n;
+	int		 polling = in->soon != NULL;
+
+	(void)unused;
+	Py_CLEAR(in->soon);
+	do
+		n = read(in->fd, chunk, sizeof chunk);
+	while (n < 0 && errno == EINTR);
+	if (n < 0 && errno == EAGAIN)
+		Py_RETURN_NONE;
+	if (n > 0) {
+		if (input_fd_append(in, chunk, n) != 0 ||
+		    input_fd_split(session, in) != 0)
+			return NULL;
+		if (polling && in->loop != NULL && input_fd_poll_soon(in) != 0)
+			return NULL;
+		Py_RETURN_NONE;
+	}
+	/* EOF (or an error, which ends input the same way). */
+	if (in->len > 0 && input_fd_line(session, in->buf, in->len) != 0)
+		return NULL;
+	in->len = 0;
+	input_fd_detach(session);
+	if (session_feed_eof(session) != 0)
+		return NULL;
+	Py_RETURN_NONE;
+}
+
+static PyMethodDef readable_def = {
+	"console_input_ready", input_fd_readable, METH_NOARGS, NULL
+};
+
+/* Start watching fd on loop. */
+static int
+input_fd_attach(PyObject *session, PyObject *loop)
+{
+	struct input_fd	*in = session_io_arg(session);
+	PyObject	*r;
+
+	if (in->callback == NULL &&
+	    (in->callback = PyCFunction_New(&readable_def, session)) == NULL)
+		return -1;
+	in->loop = Py_NewRef(loop);
+	r = PyObject_CallMethod(loop, "add_reader", "iO", in->fd, in->callback);
+	if (r != NULL) {
+		Py_DECREF(r);
+		return 0;
+	}
+	if (!PyErr_ExceptionMatches(PyExc_OSError))
+		return -1;
+	PyErr_Clear();
+	return input_fd_poll_soon(in);
+}
+
+/* Show a prompt: plain text on the console. */
+static int
+input_fd_prompt(PyObject *session, PyObject *prompt)
+{
+	return session_write(session, prompt);
+}
+
+/* The local console ends: the program ends with it, as exit() would. */
+static int
+input_fd_end(PyObject *session, PyObject *exit_exc)
+{
+	(void)session;
+	PyErr_SetObject((PyObject *)Py_TYPE(exit_exc), exit_exc);
+	return -1;
+}
+
+const struct session_io input_fd_io = {
+	input_fd_attach, input_fd_detach, input_fd_prompt, input_fd_end
+};

@@ -1,0 +1,242 @@
+/* The local console: one per process, on the terminal (stdin, stderr),
+ * following the program from loop to loop. */
+#include <stdio.h>
+#include <stdlib.h>
+#include <unistd.h>
+
+#include "console/console.h"
+#include "loop/loop.h"
+
+static PyObject *local;		/* the local session */
+
+static const char default_banner[] =
+    "Python %s on %s\n"
+    "Type \"help\", \"copyright\", \"credits\" or \"license\" for more "
+    "information.\n"
+    "---\n"
+    "This console is running in an asyncio event loop.\n"
+    "It allows you to wait for coroutines using the 'await' syntax.\n"
+    "Try: await asyncio.sleep(1, result=3)\n"
+    "---\n";
+
+/* The banner: --banner's text and a newline, or the default. */
+static PyObject *
+local_banner(const char *banner)
+{
+	PyObject	*version, *platform;
+
+	if (banner != NULL)
+		return PyUnicode_FromFormat("%s\n", banner);
+	version = PySys_GetObject("version");
+	platform = PySys_GetObject("platform");
+	if (version == NULL || platform == NULL) {
+		PyErr_SetString(PyExc_RuntimeError, "lost sys.version");
+		return NULL;
+	}
+	return PyUnicode_FromFormat(default_banner, PyUnicode_AsUTF8(version),
+	    PyUnicode_AsUTF8(platform));
+}
+
+/* PYTHONSTARTUP as a path, NULL when unset or missing (said so). */
+static PyObject *
+local_startup(void)
+{
+	const char	*path = getenv("PYTHONSTARTUP");
+
+	if (path == NULL || *path == '\0')
+		return NULL;
+	if (access(path, R_OK) != 0) {
+		fprintf(stderr, "Could not open PYTHONSTARTUP - No such file: "
+		    "%s\n", path);
+		return NULL;
+	}
+	return PyUnicode_DecodeFSDefault(path);
+}
+
+/* The console namespace: asyncio, ainput and --locals. */
+static PyObject *
+local_namespace(PyObject *locals)
+{
+	PyObject	*ns, *asyncio = NULL, *apython = NULL, *ainput = NULL;
+
+	if ((ns = PyDict_New()) == NULL)
+		return NULL;
+	asyncio = PyImport_ImportModule("asyncio");
+	apython = PyImport_ImportModule("apython");
+	if (apython != NULL)
+		ainput = PyObject_GetAttrString(apython, "ainput");
+	if (ainput == NULL ||
+	    PyDict_SetItemString(ns, "__name__", PyUnicode_InternFromString(
+	    "__console__")) != 0 ||
+	    PyDict_SetItemString(ns, "__doc__", Py_None) != 0 ||
+	    PyDict_SetItemString(ns, "__builtins__", PyEval_GetBuiltins()) ||
+	    PyDict_SetItemString(ns, "asyncio", asyncio) != 0 ||
+	    PyDict_SetItemString(ns, "ainput", ainput) != 0 ||
+	    (locals != NULL && PyDict_Update(ns, locals) != 0))
+		Py_CLEAR(ns);
+	Py_XDECREF(asyncio);
+	Py_XDECREF(apython);
+	Py_XDECREF(ainput);
+	return ns;
+}
+
+/* True (1) when loop is closed, -1 on error. */
+static int
+local_loop_closed(PyObject *loop)
+{
+	PyObject	*r;
+	int		 closed;
+
+	if ((r = PyObject_CallMethod(loop, "is_closed", NULL)) == NULL)
+		return -1;
+	closed = PyObject_IsTrue(r);
+	Py_DECREF(r);
+	return closed;
+}
+
+/* A policy loop starts running: the console joins it unless it is on
+ * another loop that is still open. */
+static int
+local_on_run(PyObject *loop)
+{
+	PyObject	*cur = session_loop(local);
+	int		 closed;
+
+	if (cur != NULL && cur != loop) {
+		if ((closed = local_loop_closed(cur)) <= 0)
+			return closed;
+	}
+	return session_attach(local, loop);
+}
+
+/* A loop closes: if it is the console's, the console leaves it. */
+static void
+local_on_close(PyObject *loop)
+{
+	if (session_loop(local) == loop)
+		session_detach(local);
+}
+
+static const struct loop_hooks local_hooks = { local_on_run, local_on_close };
+
+/* Make the local console; it appears when the program's loop runs. */
+int
+console_setup(const struct console_options *o)
+{
+	PyObject	*ns, *out, *banner, *startup = NULL;
+	void		*arg;
+
+	if (session_ready() != 0)
+		return -1;
+	out = Py_XNewRef(PySys_GetObject("stderr"));
+	if (out == NULL || out == Py_None) {
+		Py_XDECREF(out);
+		PyErr_SetString(PyExc_RuntimeError, "no sys.stderr for the console");
+		return -1;
+	}
+	if (output_setup() != 0 || (ns = local_namespace(o->locals)) == NULL) {
+		Py_DECREF(out);
+		return -1;
+	}
+	if ((arg = input_fd_new(STDIN_FILENO)) != NULL)
+		local = session_new(ns, out, &input_fd_io, arg);
+	Py_DECREF(ns);
+	Py_DECREF(out);
+	if (local == NULL) {
+		input_fd_free(arg);
+		return PyErr_Occurred() ? -1 : (PyErr_NoMemory(), -1);
+	}
+	if ((banner = local_banner(o->banner)) == NULL)
+		return -1;
+	if (!o->has_target)
+		startup = local_startup();
+	session_set_intro(local, banner, startup);
+	Py_DECREF(banner);
+	Py_XDECREF(startup);
+	loop_set_hooks(&local_hooks);
+	return 0;
+}
+
+/* No program: run the console alone on a fresh loop until it ends. */
+int
+console_run_alone(void)
+{
+	PyObject	*asyncio, *loop = NULL, *r = NULL;
+	PyObject	*type, *value, *tb;
+
+	if ((asyncio = PyImport_ImportModule("asyncio")) == NULL)
+		return -1;
+	loop = PyObject_CallMethod(asyncio, "new_event_loop", NULL);
+	if (loop != NULL)
+		r = PyObject_CallMethod(asyncio, "set_event_loop", "O", loop);
+	/* Only an exception (SystemExit at EOF) ends the console. */
+	while (r != NULL) {
+		Py_DECREF(r);
+		r = PyObject_CallMethod(loop, "run_forever", NULL);
+	}
+	if (loop != NULL) {
+		PyErr_Fetch(&type, &value, &tb);
+		r = PyObject_CallMethod(loop, "close", NULL);
+		if (r == NULL)
+			PyErr_WriteUnraisable(loop);
+		Py_XDECREF(r);
+		PyErr_Restore(type, value, tb);
+	}
+	Py_XDECREF(loop);
+	Py_DECREF(asyncio);
+	return -1;
+}
+
+/* The program is over: the console leaves quietly. */
+void
+console_shutdown(void)
+{
+	if (local != NULL)
+		session_detach(local);
+}
+
+/* apython.ainput(prompt=''): await a line from this console. */
+static PyObject *
+console_ainput(PyObject *module, PyObject *const *args, Py_ssize_t nargs)
+{
+	PyObject	*s, *prompt, *f;
+
+	(void)module;
+	if (nargs > 1) {
+		PyErr_SetString(PyExc_TypeError, "ainput(prompt='')");
+		return NULL;
+	}
+	prompt = nargs ? PyObject_Str(args[0]) : PyUnicode_FromString("");
+	if (prompt == NULL)
+		return NULL;
+	if ((s = output_current()) == NULL)
+		s = Py_XNewRef(local);
+	if (s == NULL) {
+		PyErr_SetString(PyExc_RuntimeError, "no console");
+		f = NULL;
+	} else
+		f = session_ainput(s, prompt);
+	Py_XDECREF(s);
+	Py_DECREF(prompt);
+	return f;
+}
+
+static PyMethodDef ainput_def = {
+	"ainput", (PyCFunction)(void (*)(void))console_ainput, METH_FASTCALL,
+	"ainput(prompt='')\n--\n\nAwait one line from this console."
+};
+
+/* Add ainput to the module. */
+int
+console_add_to_module(PyObject *module)
+{
+	PyObject	*fn;
+
+	if ((fn = PyCFunction_NewEx(&ainput_def, module, NULL)) == NULL)
+		return -1;
+	if (PyModule_AddObject(module, "ainput", fn) != 0) {
+		Py_DECREF(fn);
+		return -1;
+	}
+	return 0;
+}

@@ -1,0 +1,1031 @@
+/* The loop's core in C: ready queue, timer heap, fd watchers on libevent,
+ * the thread inbox, and one iteration of the loop in asyncio's order. */
+#include <errno.h>
+#include <math.h>
+#include <pthread.h>
+#include <stdatomic.h>
+#include <string.h>
+#include <sys/eventfd.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <event2/event.h>
+
+#include "loop/loop.h"
+
+struct loop {
+	PyObject_HEAD
+	struct event_base	*base;
+	struct event		*timeout_ev;
+	struct event		*wake_ev;
+	int			 wake_fd;	/* eventfd: threads wake us */
+	struct ring		*ready;
+	struct heap		*timers;
+	size_t			 cancelled;	/* cancelled timers in the heap */
+	struct watchers		*io;
+	pthread_mutex_t		 lock;		/* guards inbox */
+	struct ring		*inbox;		/* from call_soon_threadsafe */
+	atomic_int		 sleeping;
+	int			 closed;
+	int			 eligible;	/* the console may attach */
+	double			 resolution;
+};
+
+static PyTypeObject loop_type;
+static struct loop_hooks hooks;
+static PyObject *handle_type;		/* asyncio.events.Handle */
+static PyObject *timer_type;		/* asyncio.events.TimerHandle */
+static PyObject *s_cancelled, *s_run, *s_scheduled, *s_stopping;
+static unsigned long main_thread;
+
+/* Let the console follow loops. */
+void
+loop_set_hooks(const struct loop_hooks *h)
+{
+	hooks = *h;
+}
+
+/* Mark a loop the policy made in the main thread. */
+void
+loop_set_eligible(PyObject *self)
+{
+	if (PyThread_get_thread_ident() == main_thread)
+		((struct loop *)self)->eligible = 1;
+}
+
+/* Seconds on CLOCK_MONOTONIC, as time.monotonic(). */
+static double
+loop_now(void)
+{
+	struct timespec	ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return ts.tv_sec + ts.tv_nsec * 1e-9;
+}
+
+/* True (1) when handle h was cancelled, -1 on error. */
+static int
+handle_cancelled(PyObject *h)
+{
+	PyObject	*v;
+	int		 r;
+
+	if ((v = PyObject_GetAttr(h, s_cancelled)) == NULL)
+		return -1;
+	r = PyObject_IsTrue(v);
+	Py_DECREF(v);
+	return r;
+}
+
+/* Raise when the loop is closed, as asyncio does. */
+static int
+loop_check_open(struct loop *self)
+{
+	if (!self->closed)
+		return 0;
+	PyErr_SetString(PyExc_RuntimeError, "Event loop is closed");
+	return -1;
+}
+
+/* Refuse what asyncio refuses as a callback. */
+static int
+loop_check_callback(PyObject *cb, const char *method)
+{
+	if (PyCoro_CheckExact(cb) || (PyFunction_Check(cb) &&
+	    ((PyCodeObject *)PyFunction_GET_CODE(cb))->co_flags &
+	    CO_COROUTINE)) {
+		PyErr_Format(PyExc_TypeError,
+		    "coroutines cannot be used with %s()", method);
+		return -1;
+	}
+	if (!PyCallable_Check(cb)) {
+		PyErr_Format(PyExc_TypeError,
+		    "a callable object was expected by %s(), got %R", method, cb);
+		return -1;
+	}
+	return 0;
+}
+
+/* A tuple of n objects from an array. */
+static PyObject *
+loop_tuple(PyObject *const *items, Py_ssize_t n)
+{
+	PyObject	*t;
+	Py_ssize_t	 i;
+
+	if ((t = PyTuple_New(n)) == NULL)
+		return NULL;
+	for (i = 0; i < n; i++) {
+		Py_INCREF(items[i]);
+		PyTuple_SET_ITEM(t, i, items[i]);
+	}
+	return t;
+}
+
+/* Split fastcall arguments: the callback at args[first], the rest of the
+ * positionals as a tuple, and an optional context= keyword. */
+static int
+loop_parse_callback(PyObject *const *args, Py_ssize_t nargs,
+    PyObject *kwnames, Py_ssize_t first, const char *method, PyObject **cb,
+    PyObject **cbargs, PyObject **context)
+{
+	Py_ssize_t	nkw = kwnames ? PyTuple_GET_SIZE(kwnames) : 0;
+
+	*context = Py_None;
+	if (nargs <= first) {
+		PyErr_Format(PyExc_TypeError, "%s() missing required arguments",
+		    method);
+		return -1;
+	}
+	if (nkw > 1 || (nkw == 1 && PyUnicode_CompareWithASCIIString(
+	    PyTuple_GET_ITEM(kwnames, 0), "context") != 0)) {
+		PyErr_Format(PyExc_TypeError,
+		    "%s() got an unexpected keyword argument", method);
+		return -1;
+	}
+	if (nkw == 1)
+		*context = args[nargs];
+	*cb = args[first];
+	if (loop_check_callback(*cb, method) != 0)
+		return -1;
+	*cbargs = loop_tuple(args + first + 1, nargs - first - 1);
+	return *cbargs == NULL ? -1 : 0;
+}
+
+/* Queue h (a new reference, consumed) to run in the next iteration. */
+static int
+loop_push_ready(struct loop *self, PyObject *h)
+{
+	if (ring_push(self->ready, h) == 0)
+		return 0;
+	Py_DECREF(h);
+	PyErr_NoMemory();
+	return -1;
+}
+
+/* time(): the loop's clock. */
+static PyObject *
+loop_time(PyObject *self, PyObject *unused)
+{
+	(void)self;
+	(void)unused;
+	return PyFloat_FromDouble(loop_now());
+}
+
+/* Make a Handle for cb(*cbargs) and queue it. */
+static PyObject *
+loop_soon(struct loop *self, PyObject *cb, PyObject *cbargs, PyObject *ctx)
+{
+	PyObject	*h;
+
+	h = PyObject_CallFunctionObjArgs(handle_type, cb, cbargs, self, ctx,
+	    NULL);
+	if (h == NULL)
+		return NULL;
+	Py_INCREF(h);
+	if (loop_push_ready(self, h) != 0) {
+		Py_DECREF(h);
+		return NULL;
+	}
+	return h;
+}
+
+/* call_soon(callback, *args, context=None) */
+static PyObject *
+loop_call_soon(struct loop *self, PyObject *const *args, Py_ssize_t nargs,
+    PyObject *kwnames)
+{
+	PyObject	*cb, *cbargs, *ctx, *h;
+
+	if (loop_check_open(self) != 0)
+		return NULL;
+	if (loop_parse_callback(args, nargs, kwnames, 0, "call_soon", &cb,
+	    &cbargs, &ctx) != 0)
+		return NULL;
+	h = loop_soon(self, cb, cbargs, ctx);
+	Py_DECREF(cbargs);
+	return h;
+}
+
+/* _call_soon(callback, args, context): asyncio's internal form. */
+static PyObject *
+loop_call_soon_internal(struct loop *self, PyObject *const *args,
+    Py_ssize_t nargs)
+{
+	if (nargs != 3 || !PyTuple_Check(args[1])) {
+		PyErr_SetString(PyExc_TypeError,
+		    "_call_soon(callback, args, context)");
+		return NULL;
+	}
+	return loop_soon(self, args[0], args[1], args[2]);
+}
+
+/* Schedule cb(*cbargs) at when (the object given, and as a double). */
+static PyObject *
+loop_at(struct loop *self, PyObject *when, double at, PyObject *cb,
+    PyObject *cbargs, PyObject *ctx)
+{
+	PyObject	*h;
+
+	h = PyObject_CallFunctionObjArgs(timer_type, when, cb, cbargs, self,
+	    ctx, NULL);
+	if (h == NULL)
+		return NULL;
+	if (PyObject_SetAttr(h, s_scheduled, Py_True) != 0)
+		goto error;
+	if (heap_push(self->timers, at, h) != 0) {
+		PyErr_NoMemory();
+		goto error;
+	}
+	Py_INCREF(h);
+	return h;
+error:
+	Py_DECREF(h);
+	return NULL;
+}
+
+/* call_at(when, callback, *args, context=None) */
+static PyObject *
+loop_call_at(struct loop *self, PyObject *const *args, Py_ssize_t nargs,
+    PyObject *kwnames)
+{
+	PyObject	*cb, *cbargs, *ctx, *h;
+	double		 at;
+
+	if (loop_check_open(self) != 0)
+		return NULL;
+	if (loop_parse_callback(args, nargs, kwnames, 1, "call_at", &cb,
+	    &cbargs, &ctx) != 0)
+		return NULL;
+	at = PyFloat_AsDouble(args[0]);
+	h = at == -1 && PyErr_Occurred() ? NULL :
+	    loop_at(self, args[0], at, cb, cbargs, ctx);
+	Py_DECREF(cbargs);
+	return h;
+}
+
+/* call_later(delay, callback, *args, context=None) */
+static PyObject *
+loop_call_later(struct loop *self, PyObject *const *args, Py_ssize_t nargs,
+    PyObject *kwnames)
+{
+	PyObject	*cb, *cbargs, *ctx, *h = NULL, *when;
+	double		 delay;
+
+	if (loop_check_open(self) != 0)
+		return NULL;
+	if (loop_parse_callback(args, nargs, kwnames, 1, "call_later", &cb,
+	    &cbargs, &ctx) != 0)
+		return NULL;
+	if (args[0] == Py_None)
+		PyErr_SetString(PyExc_TypeError, "delay must not be None");
+	else if ((delay = PyFloat_AsDouble(args[0])) != -1 || !PyErr_Occurred()) {
+		when = PyFloat_FromDouble(loop_now() + delay);
+		if (when != NULL)
+			h = loop_at(self, when, PyFloat_AS_DOUBLE(when), cb,
+			    cbargs, ctx);
+		Py_XDECREF(when);
+	}
+	Py_DECREF(cbargs);
+	return h;
+}
+
+/* Wake the loop if it sleeps (any thread). */
+static void
+loop_wake(struct loop *self)
+{
+	uint64_t	one = 1;
+	ssize_t		n;
+
+	if (atomic_load(&self->sleeping))
+		n = write(self->wake_fd, &one, sizeof one);
+	(void)n;
+}
+
+/* call_soon_threadsafe(callback, *args, context=None) */
+static PyObject *
+loop_call_soon_threadsafe(struct loop *self, PyObject *const *args,
+    Py_ssize_t nargs, PyObject *kwnames)
+{
+	PyObject	*cb, *cbargs, *ctx, *h;
+	int		 r;
+
+	if (loop_check_open(self) != 0)
+		return NULL;
+	if (loop_parse_callback(args, nargs, kwnames, 0,
+	    "call_soon_threadsafe", &cb, &cbargs, &ctx) != 0)
+		return NULL;
+	h = PyObject_CallFunctionObjArgs(handle_type, cb, cbargs, self, ctx,
+	    NULL);
+	Py_DECREF(cbargs);
+	if (h == NULL)
+		return NULL;
+	Py_INCREF(h);
+	pthread_mutex_lock(&self->lock);
+	r = ring_push(self->inbox, h);
+	pthread_mutex_unlock(&self->lock);
+	if (r != 0) {
+		Py_DECREF(h);
+		Py_DECREF(h);
+		return PyErr_NoMemory();
+	}
+	loop_wake(self);
+	return h;
+}
+
+/* _write_to_self(): asyncio's way to wake the loop from elsewhere. */
+static PyObject *
+loop_write_to_self(struct loop *self, PyObject *unused)
+{
+	(void)unused;
+	loop_wake(self);
+	Py_RETURN_NONE;
+}
+
+/* _add_callback(handle): queue a handle asyncio made itself. */
+static PyObject *
+loop_add_callback(struct loop *self, PyObject *h)
+{
+	int	c;
+
+	if ((c = handle_cancelled(h)) < 0)
+		return NULL;
+	if (!c) {
+		Py_INCREF(h);
+		if (loop_push_ready(self, h) != 0)
+			return NULL;
+	}
+	Py_RETURN_NONE;
+}
+
+/* _timer_handle_cancelled(handle): count it for heap compaction. */
+static PyObject *
+loop_timer_handle_cancelled(struct loop *self, PyObject *h)
+{
+	PyObject	*v;
+	int		 scheduled;
+
+	if ((v = PyObject_GetAttr(h, s_scheduled)) == NULL)
+		return NULL;
+	scheduled = PyObject_IsTrue(v);
+	Py_DECREF(v);
+	if (scheduled < 0)
+		return NULL;
+	if (scheduled)
+		self->cancelled++;
+	Py_RETURN_NONE;
+}
+
+/* Move handles queued by other threads to the ready queue. */
+static int
+loop_drain_inbox(struct loop *self)
+{
+	int	r;
+
+	pthread_mutex_lock(&self->lock);
+	r = ring_move(self->ready, self->inbox);
+	pthread_mutex_unlock(&self->lock);
+	if (r != 0)
+		PyErr_NoMemory();
+	return r;
+}
+
+/* Take a timer out of the heap: no longer scheduled. */
+static void
+loop_unschedule(void *h)
+{
+	if (PyObject_SetAttr(h, s_scheduled, Py_False) != 0)
+		PyErr_WriteUnraisable(h);
+	Py_DECREF((PyObject *)h);
+}
+
+/* heap_filter callback: keep timers that are not cancelled. */
+static int
+loop_keep_timer(void *h, void *arg)
+{
+	(void)arg;
+	return handle_cancelled(h) == 0;
+}
+
+/* Drop cancelled timers: all of them when they are most of the heap
+ * (asyncio's rule), else those at its head. */
+static int
+loop_prune_timers(struct loop *self)
+{
+	PyObject	*h;
+	int		 c;
+
+	if (heap_len(self->timers) > 100 &&
+	    self->cancelled * 2 > heap_len(self->timers)) {
+		heap_filter(self->timers, loop_keep_timer, loop_unschedule, NULL);
+		self->cancelled = 0;
+		return PyErr_Occurred() ? -1 : 0;
+	}
+	while ((h = heap_top(self->timers, NULL)) != NULL) {
+		if ((c = handle_cancelled(h)) < 0)
+			return -1;
+		if (!c)
+			break;
+		if (self->cancelled > 0)
+			self->cancelled--;
+		loop_unschedule(heap_pop(self->timers));
+	}
+	return 0;
+}
+
+/* libevent callback for the eventfd: drain it (no GIL here). */
+static void
+loop_woken(evutil_socket_t fd, short what, void *arg)
+{
+	uint64_t	n;
+	ssize_t		r;
+
+	(void)what;
+	(void)arg;
+	r = read(fd, &n, sizeof n);
+	(void)r;
+}
+
+/* libevent callback for the deadline: its only job is to end the wait. */
+static void
+loop_deadline(evutil_socket_t fd, short what, void *arg)
+{
+	(void)fd;
+	(void)what;
+	(void)arg;
+}
+
+/* Wait for I/O up to timeout seconds (<0: no limit), GIL released. */
+static int
+loop_wait(struct loop *self, double timeout)
+{
+	struct timeval	tv;
+	size_t		pending;
+	int		flags = EVLOOP_ONCE, r;
+
+	/* ONCE as well: NONBLOCK alone goes round while fds stay ready. */
+	if (timeout == 0)
+		flags |= EVLOOP_NONBLOCK;
+	else {
+		atomic_store(&self->sleeping, 1);
+		pthread_mutex_lock(&self->lock);
+		pending = ring_len(self->inbox);
+		pthread_mutex_unlock(&self->lock);
+		if (pending > 0)
+			flags |= EVLOOP_NONBLOCK;
+		else if (timeout > 0) {
+			if (timeout > 86400)
+				timeout = 86400;
+			tv.tv_sec = (time_t)timeout;
+			tv.tv_usec = (suseconds_t)ceil((timeout - tv.tv_sec) * 1e6);
+			evtimer_add(self->timeout_ev, &tv);
+		}
+	}
+	Py_BEGIN_ALLOW_THREADS
+	r = event_base_loop(self->base, flags);
+	Py_END_ALLOW_THREADS
+	atomic_store(&self->sleeping, 0);
+	evtimer_del(self->timeout_ev);
+	if (r < 0) {
+		PyErr_SetString(PyExc_RuntimeError, "libevent: dispatch failed");
+		return -1;
+	}
+	return 0;
+}
+
+/* watchers_dispatch callback: queue the handle of a ready fd, or drop a
+ * cancelled one as asyncio does. */
+static int
+loop_io_ready(void *arg, int fd, int write, PyObject *h)
+{
+	struct loop	*self = arg;
+	PyObject	*old;
+	int		 c;
+
+	if ((c = handle_cancelled(h)) < 0)
+		return -1;
+	if (c) {
+		watchers_set(self->io, fd, write, NULL, &old);
+		Py_XDECREF(old);
+		return 0;
+	}
+	Py_INCREF(h);
+	return loop_push_ready(self, h);
+}
+
+/* Move expired timers to the ready queue. */
+static int
+loop_expire_timers(struct loop *self)
+{
+	PyObject	*h;
+	double		 when, end = loop_now() + self->resolution;
+
+	while ((h = heap_top(self->timers, &when)) != NULL && when < end) {
+		heap_pop(self->timers);
+		if (PyObject_SetAttr(h, s_scheduled, Py_False) != 0) {
+			Py_DECREF(h);
+			return -1;
+		}
+		if (loop_push_ready(self, h) != 0)
+			return -1;
+	}
+	return 0;
+}
+
+/* Run the handles that were ready when this pass began. */
+static int
+loop_run_ready(struct loop *self)
+{
+	PyObject	*h, *r;
+	size_t		 n = ring_len(self->ready);
+	int		 c;
+
+	while (n-- > 0 && (h = ring_pop(self->ready)) != NULL) {
+		if ((c = handle_cancelled(h)) == 0) {
+			r = PyObject_CallMethodObjArgs(h, s_run, NULL);
+			c = r == NULL ? -1 : 0;
+			Py_XDECREF(r);
+		}
+		Py_DECREF(h);
+		if (c < 0)
+			return -1;
+	}
+	return 0;
+}
+
+/* The timeout of this pass: 0 with work queued, else until the next timer. */
+static int
+loop_timeout(struct loop *self, double *timeout)
+{
+	PyObject	*v;
+	double		 when;
+	int		 stopping;
+
+	if ((v = PyObject_GetAttr((PyObject *)self, s_stopping)) == NULL)
+		return -1;
+	stopping = PyObject_IsTrue(v);
+	Py_DECREF(v);
+	if (stopping < 0)
+		return -1;
+	*timeout = -1;
+	if (ring_len(self->ready) > 0 || stopping)
+		*timeout = 0;
+	else if (heap_top(self->timers, &when) != NULL) {
+		*timeout = when - loop_now();
+		if (*timeout < 0)
+			*timeout = 0;
+	}
+	return 0;
+}
+
+/* _run_once(): one iteration in asyncio's order: I/O callbacks, then
+ * expired timers, then what was ready. */
+static PyObject *
+loop_run_once(struct loop *self, PyObject *unused)
+{
+	double	timeout;
+
+	(void)unused;
+	if (loop_drain_inbox(self) != 0 || loop_prune_timers(self) != 0)
+		return NULL;
+	if (loop_timeout(self, &timeout) != 0 || loop_wait(self, timeout) != 0)
+		return NULL;
+	if (watchers_dispatch(self->io, loop_io_ready, self) != 0)
+		return NULL;
+	if (PyErr_CheckSignals() != 0 || loop_drain_inbox(self) != 0)
+		return NULL;
+	if (loop_expire_timers(self) != 0 || loop_run_ready(self) != 0)
+		return NULL;
+	Py_RETURN_NONE;
+}
+
+/* Set the reader (write=0) or writer of fd to handle or to nothing. */
+static int
+loop_set_watcher(struct loop *self, PyObject *fdobj, int write,
+    PyObject *h, int *had)
+{
+	PyObject	*old;
+	int		 fd;
+
+	if ((fd = PyObject_AsFileDescriptor(fdobj)) < 0)
+		return -1;
+	if (watchers_set(self->io, fd, write, h, &old) != 0) {
+		PyErr_SetFromErrno(PyExc_OSError);
+		return -1;
+	}
+	*had = old != NULL;
+	if (old == NULL)
+		return 0;
+	/* As asyncio: the replaced handle is cancelled. */
+	h = PyObject_CallMethod(old, "cancel", NULL);
+	Py_DECREF(old);
+	Py_XDECREF(h);
+	return h == NULL ? -1 : 0;
+}
+
+/* _add_reader/_add_writer(fd, callback, *args) */
+static PyObject *
+loop_add_watcher(struct loop *self, PyObject *const *args, Py_ssize_t nargs,
+    int write)
+{
+	PyObject	*cbargs, *h;
+	int		 had;
+
+	if (loop_check_open(self) != 0)
+		return NULL;
+	if (nargs < 2) {
+		PyErr_SetString(PyExc_TypeError, "expected fd and callback");
+		return NULL;
+	}
+	if ((cbargs = loop_tuple(args + 2, nargs - 2)) == NULL)
+		return NULL;
+	h = PyObject_CallFunctionObjArgs(handle_type, args[1], cbargs, self,
+	    Py_None, NULL);
+	Py_DECREF(cbargs);
+	if (h != NULL && loop_set_watcher(self, args[0], write, h, &had) != 0)
+		Py_CLEAR(h);
+	return h;
+}
+
+static PyObject *
+loop_add_reader(struct loop *self, PyObject *const *args, Py_ssize_t nargs)
+{
+	return loop_add_watcher(self, args, nargs, 0);
+}
+
+static PyObject *
+loop_add_writer(struct loop *self, PyObject *const *args, Py_ssize_t nargs)
+{
+	return loop_add_watcher(self, args, nargs, 1);
+}
+
+/* _remove_reader/_remove_writer(fd): True when one was removed. */
+static PyObject *
+loop_remove_watcher(struct loop *self, PyObject *fd, int write)
+{
+	int	had;
+
+	if (self->closed)
+		Py_RETURN_FALSE;
+	if (loop_set_watcher(self, fd, write, NULL, &had) != 0)
+		return NULL;
+	return PyBool_FromLong(had);
+}
+
+static PyObject *
+loop_remove_reader(struct loop *self, PyObject *fd)
+{
+	return loop_remove_watcher(self, fd, 0);
+}
+
+static PyObject *
+loop_remove_writer(struct loop *self, PyObject *fd)
+{
+	return loop_remove_watcher(self, fd, 1);
+}
+
+/* _process_events(events): selectors' hook; libevent feeds us instead. */
+static PyObject *
+loop_process_events(PyObject *self, PyObject *events)
+{
+	(void)self;
+	(void)events;
+	Py_RETURN_NONE;
+}
+
+/* Call super(LoopCore, self).name(). */
+static PyObject *
+loop_super_call(struct loop *self, const char *name)
+{
+	PyObject	*sup, *r;
+
+	sup = PyObject_CallFunctionObjArgs((PyObject *)&PySuper_Type,
+	    (PyObject *)&loop_type, (PyObject *)self, NULL);
+	if (sup == NULL)
+		return NULL;
+	r = PyObject_CallMethod(sup, name, NULL);
+	Py_DECREF(sup);
+	return r;
+}
+
+/* The fd of self._csock, which Python's signal handler writes to. */
+static int
+loop_signal_fd(struct loop *self)
+{
+	PyObject	*sock, *fd;
+	int		 r = -1;
+
+	sock = PyObject_GetAttrString((PyObject *)self, "_csock");
+	if (sock == NULL || sock == Py_None) {
+		Py_XDECREF(sock);
+		PyErr_Clear();
+		return -1;
+	}
+	fd = PyObject_CallMethod(sock, "fileno", NULL);
+	if (fd != NULL)
+		r = (int)PyLong_AsLong(fd);
+	Py_DECREF(sock);
+	Py_XDECREF(fd);
+	if (r < 0)
+		PyErr_Clear();
+	return r;
+}
+
+/* signal.set_wakeup_fd(fd): the old fd, -2 with exception. */
+static int
+loop_set_wakeup_fd(int fd)
+{
+	PyObject	*signal, *r;
+	int		 old = -2;
+
+	if ((signal = PyImport_ImportModule("signal")) == NULL)
+		return -2;
+	r = PyObject_CallMethod(signal, "set_wakeup_fd", "i", fd);
+	Py_DECREF(signal);
+	if (r != NULL)
+		old = (int)PyLong_AsLong(r);
+	Py_XDECREF(r);
+	return old == -1 && PyErr_Occurred() ? -2 : old;
+}
+
+/* run_forever(): asyncio's, with Python's signal wakeup fd pointed at
+ * this loop while it runs in the main thread, so that Ctrl-C ends the
+ * wait at once; a loop made by the policy first lets the console in. */
+static PyObject *
+loop_run_forever(struct loop *self, PyObject *unused)
+{
+	PyObject	*r, *type, *value, *tb;
+	int		 fd = -1, old = -1;
+
+	(void)unused;
+	if (loop_check_open(self) != 0)
+		return NULL;
+	if (self->eligible && hooks.on_run != NULL &&
+	    hooks.on_run((PyObject *)self) != 0)
+		return NULL;
+	if (PyThread_get_thread_ident() == main_thread &&
+	    (fd = loop_signal_fd(self)) >= 0 &&
+	    (old = loop_set_wakeup_fd(fd)) == -2)
+		return NULL;
+	r = loop_super_call(self, "run_forever");
+	if (fd >= 0 && old != fd) {
+		PyErr_Fetch(&type, &value, &tb);
+		if (loop_set_wakeup_fd(old) == -2)
+			PyErr_WriteUnraisable((PyObject *)self);
+		PyErr_Restore(type, value, tb);
+	}
+	return r;
+}
+
+/* Drop everything queued, timed or watched. */
+static void
+loop_drop_all(struct loop *self)
+{
+	PyObject	*h;
+
+	while ((h = ring_pop(self->ready)) != NULL)
+		Py_DECREF(h);
+	pthread_mutex_lock(&self->lock);
+	while ((h = ring_pop(self->inbox)) != NULL)
+		Py_DECREF(h);
+	pthread_mutex_unlock(&self->lock);
+	while ((h = heap_pop(self->timers)) != NULL)
+		Py_DECREF(h);
+	self->cancelled = 0;
+	watchers_clear(self->io);
+}
+
+/* close(): tell the console, let asyncio close its parts, then ours. */
+static PyObject *
+loop_close(struct loop *self, PyObject *unused)
+{
+	PyObject	*r;
+
+	(void)unused;
+	if (!self->closed && hooks.on_close != NULL) {
+		r = PyObject_CallMethod((PyObject *)self, "is_running", NULL);
+		if (r == NULL)
+			return NULL;
+		if (r == Py_False)
+			hooks.on_close((PyObject *)self);
+		Py_DECREF(r);
+	}
+	if ((r = loop_super_call(self, "close")) == NULL)
+		return NULL;
+	self->closed = 1;
+	loop_drop_all(self);
+	return r;
+}
+
+/* __init__(): asyncio's selector loop set-up, on our watchers. */
+static int
+loop_init(struct loop *self, PyObject *args, PyObject *kwargs)
+{
+	PyObject	*view, *sup, *r;
+
+	if (PyTuple_GET_SIZE(args) != 0 || (kwargs && PyDict_GET_SIZE(kwargs))) {
+		PyErr_SetString(PyExc_TypeError, "Loop() takes no arguments");
+		return -1;
+	}
+	if ((view = selector_view_new((PyObject *)self, self->io)) == NULL)
+		return -1;
+	sup = PyObject_CallFunctionObjArgs((PyObject *)&PySuper_Type,
+	    (PyObject *)&loop_type, (PyObject *)self, NULL);
+	r = sup == NULL ? NULL : PyObject_CallMethod(sup, "__init__", "O", view);
+	Py_XDECREF(sup);
+	Py_DECREF(view);
+	Py_XDECREF(r);
+	return r == NULL ? -1 : 0;
+}
+
+/* Free what tp_new made. */
+static void
+loop_free_parts(struct loop *self)
+{
+	if (self->io != NULL)
+		loop_drop_all(self);
+	watchers_free(self->io);
+	ring_free(self->ready);
+	ring_free(self->inbox);
+	heap_free(self->timers);
+	if (self->timeout_ev != NULL)
+		event_free(self->timeout_ev);
+	if (self->wake_ev != NULL)
+		event_free(self->wake_ev);
+	if (self->base != NULL)
+		event_base_free(self->base);
+	if (self->wake_fd >= 0)
+		close(self->wake_fd);
+	self->io = NULL;
+	self->ready = self->inbox = NULL;
+	self->timers = NULL;
+	self->timeout_ev = self->wake_ev = NULL;
+	self->base = NULL;
+	self->wake_fd = -1;
+}
+
+/* Make a libevent base without locks (one thread drives it) and without
+ * EVENT_* environment surprises. */
+static struct event_base *
+loop_new_base(void)
+{
+	struct event_config	*cfg;
+	struct event_base	*base;
+
+	if ((cfg = event_config_new()) == NULL)
+		return NULL;
+	event_config_set_flag(cfg, EVENT_BASE_FLAG_NOLOCK |
+	    EVENT_BASE_FLAG_IGNORE_ENV);
+	base = event_base_new_with_config(cfg);
+	event_config_free(cfg);
+	return base;
+}
+
+static PyObject *
+loop_new(PyTypeObject *type, PyObject *args, PyObject *kwargs)
+{
+	struct loop	*self;
+	struct timespec	 res;
+
+	(void)args;
+	(void)kwargs;
+	if ((self = (struct loop *)type->tp_alloc(type, 0)) == NULL)
+		return NULL;
+	self->wake_fd = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
+	pthread_mutex_init(&self->lock, NULL);
+	self->base = loop_new_base();
+	self->ready = ring_new();
+	self->inbox = ring_new();
+	self->timers = heap_new();
+	if (self->base != NULL) {
+		self->io = watchers_new(self->base);
+		self->timeout_ev = evtimer_new(self->base, loop_deadline, NULL);
+		self->wake_ev = event_new(self->base, self->wake_fd,
+		    EV_READ | EV_PERSIST, loop_woken, NULL);
+	}
+	if (self->wake_fd < 0 || self->io == NULL || self->ready == NULL ||
+	    self->inbox == NULL || self->timers == NULL ||
+	    self->timeout_ev == NULL || self->wake_ev == NULL ||
+	    event_add(self->wake_ev, NULL) != 0) {
+		PyErr_SetString(PyExc_OSError, "cannot create the event loop");
+		Py_DECREF(self);
+		return NULL;
+	}
+	clock_getres(CLOCK_MONOTONIC, &res);
+	self->resolution = res.tv_sec + res.tv_nsec * 1e-9;
+	return (PyObject *)self;
+}
+
+static int
+loop_traverse(struct loop *self, visitproc visit, void *arg)
+{
+	size_t	i;
+
+	for (i = 0; self->ready != NULL && i < ring_len(self->ready); i++)
+		Py_VISIT((PyObject *)ring_at(self->ready, i));
+	for (i = 0; self->inbox != NULL && i < ring_len(self->inbox); i++)
+		Py_VISIT((PyObject *)ring_at(self->inbox, i));
+	for (i = 0; self->timers != NULL && i < heap_len(self->timers); i++)
+		Py_VISIT((PyObject *)heap_at(self->timers, i));
+	return watchers_traverse(self->io, visit, arg);
+}
+
+static int
+loop_clear(struct loop *self)
+{
+	if (self->io != NULL)
+		loop_drop_all(self);
+	return 0;
+}
+
+static void
+loop_dealloc(struct loop *self)
+{
+	PyTypeObject	*tp = Py_TYPE(self);
+
+	PyObject_GC_UnTrack(self);
+	loop_free_parts(self);
+	pthread_mutex_destroy(&self->lock);
+	tp->tp_free((PyObject *)self);
+}
+
+#define FASTKW (METH_FASTCALL | METH_KEYWORDS)
+static PyMethodDef loop_methods[] = {
+	{ "time", loop_time, METH_NOARGS, "The loop's clock: time.monotonic()." },
+	{ "call_soon", (PyCFunction)(void (*)(void))loop_call_soon, FASTKW, NULL },
+	{ "call_later", (PyCFunction)(void (*)(void))loop_call_later, FASTKW, NULL },
+	{ "call_at", (PyCFunction)(void (*)(void))loop_call_at, FASTKW, NULL },
+	{ "call_soon_threadsafe",
+	  (PyCFunction)(void (*)(void))loop_call_soon_threadsafe, FASTKW, NULL },
+	{ "_call_soon", (PyCFunction)(void (*)(void))loop_call_soon_internal,
+	  METH_FASTCALL, NULL },
+	{ "_add_callback", (PyCFunction)loop_add_callback, METH_O, NULL },
+	{ "_timer_handle_cancelled", (PyCFunction)loop_timer_handle_cancelled,
+	  METH_O, NULL },
+	{ "_write_to_self", (PyCFunction)loop_write_to_self, METH_NOARGS, NULL },
+	{ "_run_once", (PyCFunction)loop_run_once, METH_NOARGS, NULL },
+	{ "run_forever", (PyCFunction)loop_run_forever, METH_NOARGS, NULL },
+	{ "close", (PyCFunction)loop_close, METH_NOARGS, NULL },
+	{ "_add_reader", (PyCFunction)(void (*)(void))loop_add_reader,
+	  METH_FASTCALL, NULL },
+	{ "_add_writer", (PyCFunction)(void (*)(void))loop_add_writer,
+	  METH_FASTCALL, NULL },
+	{ "_remove_reader", (PyCFunction)loop_remove_reader, METH_O, NULL },
+	{ "_remove_writer", (PyCFunction)loop_remove_writer, METH_O, NULL },
+	{ "_process_events", loop_process_events, METH_O, NULL },
+	{ NULL, NULL, 0, NULL }
+};
+
+static PyTypeObject loop_type = {
+	PyVarObject_HEAD_INIT(NULL, 0)
+	.tp_name = "apython.LoopCore",
+	.tp_doc = "The C core of apython.Loop.",
+	.tp_basicsize = sizeof(struct loop),
+	.tp_flags = Py_TPFLAGS_DEFAULT | Py_TPFLAGS_BASETYPE | Py_TPFLAGS_HAVE_GC,
+	.tp_new = loop_new,
+	.tp_init = (initproc)loop_init,
+	.tp_traverse = (traverseproc)loop_traverse,
+	.tp_clear = (inquiry)loop_clear,
+	.tp_dealloc = (destructor)loop_dealloc,
+	.tp_methods = loop_methods,
+};
+
+/* The core type, readied on first use; NULL with exception. */
+PyTypeObject *
+loop_core_type(void)
+{
+	return &loop_type;
+}
+
+/* Quiet libevent: errors reach Python as exceptions instead. */
+static void
+loop_log(int severity, const char *msg)
+{
+	(void)severity;
+	(void)msg;
+}
+
+/* Ready the core type and what it needs from asyncio; -1 with exception. */
+int
+loop_core_ready(void)
+{
+	PyObject	*events;
+
+	main_thread = PyThread_get_thread_ident();
+	event_set_log_callback(loop_log);
+	if (PyType_Ready(&loop_type) != 0 || selector_view_ready() != 0)
+		return -1;
+	if ((events = PyImport_ImportModule("asyncio.events")) == NULL)
+		return -1;
+	handle_type = PyObject_GetAttrString(events, "Handle");
+	timer_type = PyObject_GetAttrString(events, "TimerHandle");
+	Py_DECREF(events);
+	s_cancelled = PyUnicode_InternFromString("_cancelled");
+	s_run = PyUnicode_InternFromString("_run");
+	s_scheduled = PyUnicode_InternFromString("_scheduled");
+	s_stopping = PyUnicode_InternFromString("_stopping");
+	if (handle_type == NULL || timer_type == NULL || s_cancelled == NULL ||
+	    s_run == NULL || s_scheduled == NULL || s_stopping == NULL)
+		return -1;
+	return 0;
+}

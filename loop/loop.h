@@ -1,0 +1,64 @@
+/* loop/: the asyncio event loop on libevent (apython.Loop) and its policy. */
+#ifndef APYTHON_LOOP_H
+#define APYTHON_LOOP_H
+
+#include <stddef.h>
+
+#include "compat.h"
+
+/* What the console learns from the loop. */
+struct loop_hooks {
+	/* A loop made by the policy in the main thread starts running. */
+	int	(*on_run)(PyObject *loop);
+	/* A loop that is not running is about to close. */
+	void	(*on_close)(PyObject *loop);
+};
+
+void	 loop_set_hooks(const struct loop_hooks *);
+int	 loop_add_to_module(PyObject *module);
+int	 loop_install_policy(PyObject *module);
+
+/* Internal to loop/: the core type and the policy's mark on its loops. */
+PyTypeObject	*loop_core_type(void);
+int		 loop_core_ready(void);
+void		 loop_set_eligible(PyObject *);
+
+/* Internal to loop/: the ready queue and thread inbox. */
+struct ring;
+struct ring	*ring_new(void);
+void		 ring_free(struct ring *);
+int		 ring_push(struct ring *, void *);
+void		*ring_pop(struct ring *);
+void		*ring_at(const struct ring *, size_t);
+size_t		 ring_len(const struct ring *);
+int		 ring_move(struct ring *, struct ring *);
+
+/* Internal to loop/: the timer heap. */
+struct heap;
+struct heap	*heap_new(void);
+void		 heap_free(struct heap *);
+int		 heap_push(struct heap *, double, void *);
+size_t		 heap_len(const struct heap *);
+void		*heap_top(const struct heap *, double *);
+void		*heap_pop(struct heap *);
+void		*heap_at(const struct heap *, size_t);
+void		 heap_filter(struct heap *, int (*)(void *, void *),
+		     void (*)(void *), void *);
+
+/* Internal to loop/: fd watchers on libevent, and the view asyncio's
+ * transports read as loop._selector. */
+struct event_base;
+struct watchers;
+typedef int (*watcher_fn)(void *, int, int, PyObject *);
+struct watchers	*watchers_new(struct event_base *);
+void		 watchers_free(struct watchers *);
+void		 watchers_clear(struct watchers *);
+int		 watchers_set(struct watchers *, int, int, PyObject *,
+		     PyObject **);
+PyObject	*watchers_get(struct watchers *, int, int);
+int		 watchers_dispatch(struct watchers *, watcher_fn, void *);
+int		 watchers_traverse(struct watchers *, visitproc, void *);
+PyObject	*selector_view_new(PyObject *, struct watchers *);
+int		 selector_view_ready(void);
+
+#endif
