@@ -485,6 +485,41 @@ session_yield(PyObject *f)
 	return Py_NewRef(f);
 }
 
+/* The statement's task finished: step the console. */
+static PyObject *
+session_stmt_done(PyObject *self, PyObject *task)
+{
+	(void)task;
+	if (session_wake(S(self)) != 0)
+		return NULL;
+	Py_RETURN_NONE;
+}
+
+static PyMethodDef stmt_done_def = {
+	"console_statement_done", session_stmt_done, METH_O, NULL
+};
+
+/* Wait for the running statement through a future of our own, so that
+ * cancelling the console task (the loop ends) is told apart from the
+ * statement being cancelled (Ctrl-C, or its own doing). */
+static PyObject *
+session_wait_stmt(struct session *s)
+{
+	PyObject	*cb, *r;
+
+	s->waiter = PyObject_CallMethod(s->loop, "create_future", NULL);
+	if (s->waiter == NULL)
+		return NULL;
+	if ((cb = PyCFunction_New(&stmt_done_def, (PyObject *)s)) == NULL)
+		return NULL;
+	r = PyObject_CallMethod(s->stmt, "add_done_callback", "O", cb);
+	Py_DECREF(cb);
+	if (r == NULL)
+		return NULL;
+	Py_DECREF(r);
+	return session_yield(s->waiter);
+}
+
 /* One step of the console: run what can run, then say what to wait for.
  * NULL without exception means the console is over. */
 static PyObject *
@@ -497,8 +532,10 @@ session_step(struct session *s)
 		return NULL;
 	for (;;) {
 		if (s->stmt != NULL) {
-			if ((r = future_done(s->stmt)) <= 0)
-				return r < 0 ? NULL : session_yield(s->stmt);
+			if ((r = future_done(s->stmt)) < 0)
+				return NULL;
+			if (r == 0)
+				return session_wait_stmt(s);
 			if (session_finish_stmt(s) != 0)
 				return NULL;
 		}
