@@ -1,6 +1,7 @@
 /* apython: run a Python program as python3 would, on a libevent asyncio
  * loop, with an asynchronous console on that loop. */
-#define _GNU_SOURCE
+#include "compat.h"
+
 #include <errno.h>
 #include <getopt.h>
 #include <limits.h>
@@ -14,7 +15,6 @@
 #include <event2/event.h>
 #include <readline/readline.h>
 
-#include "compat.h"
 #include "console/console.h"
 #include "loop/loop.h"
 #include "serve/serve.h"
@@ -234,12 +234,15 @@ set_path0(const char *dir)
 	PyObject	*path = PySys_GetObject("path"), *d;
 	int		 r;
 
-#if PY_VERSION_HEX >= 0x030B0000
-	const PyConfig	*c = _Py_GetConfig();
+	PyObject	*flags = PySys_GetObject("flags"), *safe;
 
-	if (c->safe_path)
-		return 0;
-#endif
+	if (flags != NULL && (safe = PyObject_GetAttrString(flags, "safe_path"))) {
+		r = PyObject_IsTrue(safe);
+		Py_DECREF(safe);
+		if (r != 0)
+			return r < 0 ? -1 : 0;
+	}
+	PyErr_Clear();
 	if (path == NULL || (d = PyUnicode_DecodeFSDefault(dir)) == NULL)
 		return -1;
 	r = PyList_Insert(path, 0, d);
