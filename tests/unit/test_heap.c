@@ -1,0 +1,88 @@
+/* The timer heap: earliest first, ties in insertion order, filtering. */
+#include "loop/loop.h"
+#include "tests/unit/unit.h"
+
+static void
+test_pops_in_deadline_order(void)
+{
+	struct heap	*h = heap_new();
+	double		 when, last = -1;
+	long		 i;
+
+	TEST_START("pops in deadline order");
+	for (i = 0; i < 500; i++)
+		ASSERT_INT_EQ(heap_push(h, (i * 7919) % 503, (void *)(i + 1)), 0);
+	ASSERT_INT_EQ(heap_len(h), 500);
+	while (heap_top(h, &when) != NULL) {
+		ASSERT_TRUE(when >= last);
+		last = when;
+		heap_pop(h);
+	}
+	ASSERT_TRUE(heap_pop(h) == NULL);
+	heap_free(h);
+	TEST_DONE();
+}
+
+static void
+test_equal_deadlines_keep_insertion_order(void)
+{
+	struct heap	*h = heap_new();
+	long		 i;
+
+	TEST_START("equal deadlines keep insertion order");
+	for (i = 1; i <= 100; i++)
+		heap_push(h, 5.0, (void *)i);
+	heap_push(h, 1.0, (void *)0L);
+	ASSERT_INT_EQ((long)heap_pop(h), 0);
+	for (i = 1; i <= 100; i++)
+		ASSERT_INT_EQ((long)heap_pop(h), i);
+	heap_free(h);
+	TEST_DONE();
+}
+
+static int dropped;
+
+static int
+keep_even(void *item, void *arg)
+{
+	(void)arg;
+	return (long)item % 2 == 0;
+}
+
+static void
+count_drop(void *item)
+{
+	(void)item;
+	dropped++;
+}
+
+static void
+test_filter_drops_and_keeps_order(void)
+{
+	struct heap	*h = heap_new();
+	double		 when, last = -1;
+	long		 i;
+
+	TEST_START("filter drops and keeps order");
+	for (i = 1; i <= 300; i++)
+		heap_push(h, 1000 - i, (void *)i);
+	heap_filter(h, keep_even, count_drop, NULL);
+	ASSERT_INT_EQ(dropped, 150);
+	ASSERT_INT_EQ(heap_len(h), 150);
+	while (heap_top(h, &when) != NULL) {
+		ASSERT_TRUE(when > last);
+		last = when;
+		ASSERT_INT_EQ((long)heap_pop(h) % 2, 0);
+	}
+	heap_free(h);
+	TEST_DONE();
+}
+
+int
+main(void)
+{
+	test_pops_in_deadline_order();
+	test_equal_deadlines_keep_insertion_order();
+	test_filter_drops_and_keeps_order();
+	return unit_report("heap");
+}
