@@ -47,7 +47,15 @@ int		 session_feed_eof(PyObject *);
 int		 session_run_in(PyObject *, PyObject *(*)(PyObject *, void *),
 		     void *, PyObject **);
 PyObject	*session_ainput(PyObject *, PyObject *prompt);
+void		 session_set_running(PyObject *, int);
+int		 session_running(PyObject *);
+void		 session_set_caught(PyObject *, PyObject *);
+int		 session_interrupt(PyObject *);
 int		 session_ready(void);
+
+/* Internal to console/: a statement's coroutine as its task runs it. */
+PyObject	*stmt_wrap(PyObject *session, PyObject *coro);
+int		 stmt_ready(void);
 
 /* Internal to console/: output of console statements goes to their
  * session; the rest to the program's streams. */

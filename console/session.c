@@ -20,8 +20,11 @@ struct session {
 	PyObject		*stmt;		/* task of a running statement */
 	PyObject		*banner;	/* written by the first step */
 	PyObject		*startup;	/* file run by the first step */
+	PyObject		*caught;	/* what ended the statement */
 	const struct session_io	*io;
 	void			*io_arg;
+	int			 running;	/* console code on the CPU */
+	int			 interrupted;	/* Ctrl-C cancelled stmt */
 	int			 eof;
 	int			 prompted;	/* a prompt waits for its line */
 };
@@ -253,6 +256,48 @@ session_ainput(PyObject *self, PyObject *prompt)
 	return f;
 }
 
+/* Console code starts (1) or stops (0) running on the CPU. */
+void
+session_set_running(PyObject *self, int running)
+{
+	S(self)->running = running;
+}
+
+/* True while console code runs: Ctrl-C should interrupt it. */
+int
+session_running(PyObject *self)
+{
+	return S(self)->running;
+}
+
+/* Keep what ended a statement (KeyboardInterrupt, SystemExit). */
+void
+session_set_caught(PyObject *self, PyObject *exc)
+{
+	Py_XSETREF(S(self)->caught, Py_NewRef(exc));
+}
+
+/* Ctrl-C while no console code runs: cancel the running statement (1),
+ * or drop the statement being typed (0): the caller shows a new prompt. */
+int
+session_interrupt(PyObject *self)
+{
+	struct session	*s = S(self);
+	PyObject	*r;
+
+	if (s->stmt != NULL) {
+		if ((r = PyObject_CallMethod(s->stmt, "cancel", NULL)) == NULL)
+			return -1;
+		Py_DECREF(r);
+		s->interrupted = 1;
+		return 1;
+	}
+	if (PyList_SetSlice(s->buffer, 0, PY_SSIZE_T_MAX, NULL) != 0)
+		return -1;
+	s->prompted = 0;
+	return 0;
+}
+
 /* Remember the exception for pdb.pm() as the REPL does. */
 static void
 session_set_last(PyObject *type, PyObject *value, PyObject *tb)
@@ -331,11 +376,18 @@ static int
 session_execute(struct session *s, PyObject *code)
 {
 	PyObject	*r;
+	PyObject	*w;
 
-	if ((r = PyEval_EvalCode(code, s->ns, s->ns)) == NULL)
+	s->running = 1;
+	r = PyEval_EvalCode(code, s->ns, s->ns);
+	s->running = 0;
+	if (r == NULL)
 		return session_report_current(s);
 	if (((PyCodeObject *)code)->co_flags & CO_COROUTINE) {
-		s->stmt = PyObject_CallMethod(s->loop, "create_task", "O", r);
+		w = stmt_wrap((PyObject *)s, r);
+		s->stmt = w ? PyObject_CallMethod(s->loop, "create_task", "O",
+		    w) : NULL;
+		Py_XDECREF(w);
 		if (s->stmt == NULL) {
 			Py_DECREF(r);
 			return session_report_current(s);
@@ -398,8 +450,24 @@ session_finish_stmt(struct session *s)
 	int		 r = 0;
 
 	s->stmt = NULL;
+	if (s->caught != NULL) {
+		exc = s->caught;
+		s->caught = NULL;
+		r = session_report(s, exc);
+		Py_DECREF(exc);
+		Py_DECREF(stmt);
+		return r;
+	}
 	exc = PyObject_CallMethod(stmt, "exception", NULL);
 	Py_DECREF(stmt);
+	if (exc == NULL && s->interrupted &&
+	    PyErr_ExceptionMatches(PyExc_BaseException)) {
+		/* Ctrl-C cancelled it: said as python3 says it. */
+		PyErr_Clear();
+		s->interrupted = 0;
+		return session_write_str((PyObject *)s, "KeyboardInterrupt\n");
+	}
+	s->interrupted = 0;
 	if (exc == NULL)
 		return session_report_current(s);
 	if (exc != Py_None)
@@ -691,10 +759,10 @@ session_new(PyObject *ns, PyObject *out, const struct session_io *io,
 	s->lines = PyList_New(0);
 	s->readers = PyList_New(0);
 	s->compiler = s->loop = s->task = s->waiter = s->stmt = NULL;
-	s->banner = s->startup = NULL;
+	s->banner = s->startup = s->caught = NULL;
 	s->io = io;
 	s->io_arg = io_arg;
-	s->eof = s->prompted = 0;
+	s->eof = s->prompted = s->running = s->interrupted = 0;
 	PyObject_GC_Track(s);
 	if ((codeop = PyImport_ImportModule("codeop")) != NULL) {
 		s->compiler = PyObject_CallMethod(codeop, "CommandCompiler", NULL);
@@ -731,6 +799,7 @@ session_traverse(struct session *s, visitproc visit, void *arg)
 	Py_VISIT(s->stmt);
 	Py_VISIT(s->banner);
 	Py_VISIT(s->startup);
+	Py_VISIT(s->caught);
 	return 0;
 }
 
@@ -749,6 +818,7 @@ session_clear(struct session *s)
 	Py_CLEAR(s->stmt);
 	Py_CLEAR(s->banner);
 	Py_CLEAR(s->startup);
+	Py_CLEAR(s->caught);
 	return 0;
 }
 
@@ -886,7 +956,8 @@ static PyTypeObject coro_type = {
 int
 session_ready(void)
 {
-	if (PyType_Ready(&session_type) != 0 || PyType_Ready(&coro_type) != 0)
+	if (PyType_Ready(&session_type) != 0 || PyType_Ready(&coro_type) != 0 ||
+	    stmt_ready() != 0)
 		return -1;
 	traceback_mod = PyImport_ImportModule("traceback");
 	empty = PyUnicode_FromString("");
