@@ -1,8 +1,7 @@
 /* The loop's core in C: ready queue, timer heap, fd watchers on libevent,
- * the thread inbox, and one iteration of the loop in asyncio's order. */
+ * and one iteration of the loop in asyncio's order. */
 #include <errno.h>
 #include <math.h>
-#include <pthread.h>
 #include <stdatomic.h>
 #include <string.h>
 #include <sys/eventfd.h>
@@ -23,8 +22,6 @@ struct loop {
 	struct heap		*timers;
 	size_t			 cancelled;	/* cancelled timers in the heap */
 	struct watchers		*io;
-	pthread_mutex_t		 lock;		/* guards inbox */
-	struct ring		*inbox;		/* from call_soon_threadsafe */
 	atomic_int		 sleeping;
 	int			 closed;
 	int			 eligible;	/* the console may attach */
@@ -302,34 +299,24 @@ loop_wake(struct loop *self)
 	(void)n;
 }
 
-/* call_soon_threadsafe(callback, *args, context=None) */
+/* call_soon_threadsafe(callback, *args, context=None): the same FIFO as
+ * call_soon (the GIL guards it, as it guards asyncio's deque), and the
+ * eventfd is written only when the loop sleeps. */
 static PyObject *
 loop_call_soon_threadsafe(struct loop *self, PyObject *const *args,
     Py_ssize_t nargs, PyObject *kwnames)
 {
 	PyObject	*cb, *cbargs, *ctx, *h;
-	int		 r;
 
 	if (loop_check_open(self) != 0)
 		return NULL;
 	if (loop_parse_callback(args, nargs, kwnames, 0,
 	    "call_soon_threadsafe", &cb, &cbargs, &ctx) != 0)
 		return NULL;
-	h = PyObject_CallFunctionObjArgs(handle_type, cb, cbargs, self, ctx,
-	    NULL);
+	h = loop_soon(self, cb, cbargs, ctx);
 	Py_DECREF(cbargs);
-	if (h == NULL)
-		return NULL;
-	Py_INCREF(h);
-	pthread_mutex_lock(&self->lock);
-	r = ring_push(self->inbox, h);
-	pthread_mutex_unlock(&self->lock);
-	if (r != 0) {
-		Py_DECREF(h);
-		Py_DECREF(h);
-		return PyErr_NoMemory();
-	}
-	loop_wake(self);
+	if (h != NULL)
+		loop_wake(self);
 	return h;
 }
 
@@ -374,20 +361,6 @@ loop_timer_handle_cancelled(struct loop *self, PyObject *h)
 	if (scheduled)
 		self->cancelled++;
 	Py_RETURN_NONE;
-}
-
-/* Move handles queued by other threads to the ready queue. */
-static int
-loop_drain_inbox(struct loop *self)
-{
-	int	r;
-
-	pthread_mutex_lock(&self->lock);
-	r = ring_move(self->ready, self->inbox);
-	pthread_mutex_unlock(&self->lock);
-	if (r != 0)
-		PyErr_NoMemory();
-	return r;
 }
 
 /* Take a timer out of the heap: no longer scheduled. */
@@ -460,20 +433,16 @@ static int
 loop_wait(struct loop *self, double timeout)
 {
 	struct timeval	tv;
-	size_t		pending;
 	int		flags = EVLOOP_ONCE, r;
 
-	/* ONCE as well: NONBLOCK alone goes round while fds stay ready. */
+	/* ONCE as well: NONBLOCK alone goes round while fds stay ready.
+	 * Threads queue work holding the GIL, so until it is released below
+	 * none can slip in unseen; after, they see sleeping and wake us. */
 	if (timeout == 0)
 		flags |= EVLOOP_NONBLOCK;
 	else {
 		atomic_store(&self->sleeping, 1);
-		pthread_mutex_lock(&self->lock);
-		pending = ring_len(self->inbox);
-		pthread_mutex_unlock(&self->lock);
-		if (pending > 0)
-			flags |= EVLOOP_NONBLOCK;
-		else if (timeout > 0) {
+		if (timeout > 0) {
 			if (timeout > 86400)
 				timeout = 86400;
 			tv.tv_sec = (time_t)timeout;
@@ -586,13 +555,13 @@ loop_run_once(struct loop *self, PyObject *unused)
 	double	timeout;
 
 	(void)unused;
-	if (loop_drain_inbox(self) != 0 || loop_prune_timers(self) != 0)
+	if (loop_prune_timers(self) != 0)
 		return NULL;
 	if (loop_timeout(self, &timeout) != 0 || loop_wait(self, timeout) != 0)
 		return NULL;
 	if (watchers_dispatch(self->io, loop_io_ready, self) != 0)
 		return NULL;
-	if (PyErr_CheckSignals() != 0 || loop_drain_inbox(self) != 0)
+	if (PyErr_CheckSignals() != 0)
 		return NULL;
 	if (loop_expire_timers(self) != 0 || loop_run_ready(self) != 0)
 		return NULL;
@@ -785,10 +754,6 @@ loop_drop_all(struct loop *self)
 
 	while ((h = ring_pop(self->ready)) != NULL)
 		Py_DECREF(h);
-	pthread_mutex_lock(&self->lock);
-	while ((h = ring_pop(self->inbox)) != NULL)
-		Py_DECREF(h);
-	pthread_mutex_unlock(&self->lock);
 	while ((h = heap_pop(self->timers)) != NULL)
 		Py_DECREF(h);
 	self->cancelled = 0;
@@ -846,7 +811,6 @@ loop_free_parts(struct loop *self)
 		loop_drop_all(self);
 	watchers_free(self->io);
 	ring_free(self->ready);
-	ring_free(self->inbox);
 	heap_free(self->timers);
 	if (self->timeout_ev != NULL)
 		event_free(self->timeout_ev);
@@ -857,7 +821,7 @@ loop_free_parts(struct loop *self)
 	if (self->wake_fd >= 0)
 		close(self->wake_fd);
 	self->io = NULL;
-	self->ready = self->inbox = NULL;
+	self->ready = NULL;
 	self->timers = NULL;
 	self->timeout_ev = self->wake_ev = NULL;
 	self->base = NULL;
@@ -892,10 +856,8 @@ loop_new(PyTypeObject *type, PyObject *args, PyObject *kwargs)
 	if ((self = (struct loop *)type->tp_alloc(type, 0)) == NULL)
 		return NULL;
 	self->wake_fd = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
-	pthread_mutex_init(&self->lock, NULL);
 	self->base = loop_new_base();
 	self->ready = ring_new();
-	self->inbox = ring_new();
 	self->timers = heap_new();
 	if (self->base != NULL) {
 		self->io = watchers_new(self->base);
@@ -904,7 +866,7 @@ loop_new(PyTypeObject *type, PyObject *args, PyObject *kwargs)
 		    EV_READ | EV_PERSIST, loop_woken, NULL);
 	}
 	if (self->wake_fd < 0 || self->io == NULL || self->ready == NULL ||
-	    self->inbox == NULL || self->timers == NULL ||
+	    self->timers == NULL ||
 	    self->timeout_ev == NULL || self->wake_ev == NULL ||
 	    event_add(self->wake_ev, NULL) != 0) {
 		PyErr_SetString(PyExc_OSError, "cannot create the event loop");
@@ -923,8 +885,6 @@ loop_traverse(struct loop *self, visitproc visit, void *arg)
 
 	for (i = 0; self->ready != NULL && i < ring_len(self->ready); i++)
 		Py_VISIT((PyObject *)ring_at(self->ready, i));
-	for (i = 0; self->inbox != NULL && i < ring_len(self->inbox); i++)
-		Py_VISIT((PyObject *)ring_at(self->inbox, i));
 	for (i = 0; self->timers != NULL && i < heap_len(self->timers); i++)
 		Py_VISIT((PyObject *)heap_at(self->timers, i));
 	return watchers_traverse(self->io, visit, arg);
@@ -945,7 +905,6 @@ loop_dealloc(struct loop *self)
 
 	PyObject_GC_UnTrack(self);
 	loop_free_parts(self);
-	pthread_mutex_destroy(&self->lock);
 	tp->tp_free((PyObject *)self);
 }
 
