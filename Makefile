@@ -18,7 +18,8 @@ PYTEST = $(TEST_PYTHON) -m pytest
 UNIT_TESTS = $(patsubst %.c,%,$(wildcard tests/unit/test_*.c))
 UNIT_OBJS = loop/ring.o loop/heap.o serve/address.o
 
-.PHONY: all check check-unit check-man check-blackbox check-full bench install \
+.PHONY: all check check-unit check-man check-blackbox check-conformance \
+	check-full bench install \
 	uninstall clean distclean
 
 all: apython
@@ -38,7 +39,7 @@ apython: $(OBJS)
 tests/unit/test_%: tests/unit/test_%.c tests/unit/unit.h $(UNIT_OBJS)
 	$(CC) $(ALL_CFLAGS) $(CPPFLAGS) -o $@ $< $(UNIT_OBJS) $(SANITIZE) $(LDFLAGS) $(ALL_LIBS)
 
-check: check-unit check-man check-blackbox
+check: check-unit check-man check-blackbox check-conformance
 
 check-unit: $(UNIT_TESTS)
 	@for t in $(UNIT_TESTS); do ./$$t || exit 1; done
@@ -49,8 +50,12 @@ check-man:
 check-blackbox: apython
 	APYTHON=$(CURDIR)/apython $(PYTEST) -q tests/blackbox $(PYTEST_ARGS)
 
-check-full: check
-	APYTHON=$(CURDIR)/apython $(PYTEST) -q tests/conformance $(PYTEST_ARGS)
+# CPython's own asyncio tests against apython.Loop (see tests/conformance).
+check-conformance: apython
+	./apython tests/conformance/run.py </dev/null
+
+check-full: check-unit check-man check-blackbox
+	./apython tests/conformance/run.py --full </dev/null
 
 bench: apython
 	$(TEST_PYTHON) bench/run.py --apython $(CURDIR)/apython
