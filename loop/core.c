@@ -24,7 +24,9 @@ struct loop {
 	struct watchers		*io;
 	atomic_int		 sleeping;
 	int			 closed;
+	int			 debug;		/* set_debug(): asyncio's checks */
 	int			 eligible;	/* the console may attach */
+	struct loop		*next;		/* all loops, for fork */
 	double			 resolution;
 };
 
@@ -34,6 +36,8 @@ static PyObject *handle_type;		/* asyncio.events.Handle */
 static PyObject *timer_type;		/* asyncio.events.TimerHandle */
 static PyObject *s_cancelled, *s_run, *s_scheduled, *s_stopping;
 static unsigned long main_thread;
+static struct loop *all_loops;
+static PyObject *base_events;		/* asyncio.base_events */
 
 /* Let the console follow loops. */
 void
@@ -74,14 +78,22 @@ handle_cancelled(PyObject *h)
 	return r;
 }
 
-/* Raise when the loop is closed, as asyncio does. */
+/* Raise when the loop is closed, as asyncio does; in debug mode also
+ * when called from a thread other than the loop's. */
 static int
 loop_check_open(struct loop *self)
 {
-	if (!self->closed)
+	PyObject	*r;
+
+	if (self->closed) {
+		PyErr_SetString(PyExc_RuntimeError, "Event loop is closed");
+		return -1;
+	}
+	if (!self->debug)
 		return 0;
-	PyErr_SetString(PyExc_RuntimeError, "Event loop is closed");
-	return -1;
+	r = PyObject_CallMethod((PyObject *)self, "_check_thread", NULL);
+	Py_XDECREF(r);
+	return r == NULL ? -1 : 0;
 }
 
 /* Refuse what asyncio refuses as a callback. */
@@ -308,8 +320,10 @@ loop_call_soon_threadsafe(struct loop *self, PyObject *const *args,
 {
 	PyObject	*cb, *cbargs, *ctx, *h;
 
-	if (loop_check_open(self) != 0)
+	if (self->closed) {
+		PyErr_SetString(PyExc_RuntimeError, "Event loop is closed");
 		return NULL;
+	}
 	if (loop_parse_callback(args, nargs, kwnames, 0,
 	    "call_soon_threadsafe", &cb, &cbargs, &ctx) != 0)
 		return NULL;
@@ -501,20 +515,59 @@ loop_expire_timers(struct loop *self)
 	return 0;
 }
 
+/* In debug mode, warn as asyncio does about a callback that took long. */
+static int
+loop_check_slow(struct loop *self, PyObject *h, double dt)
+{
+	PyObject	*limit, *fmt, *logger, *r;
+	double		 slow;
+
+	if ((limit = PyObject_GetAttrString((PyObject *)self,
+	    "slow_callback_duration")) == NULL)
+		return -1;
+	slow = PyFloat_AsDouble(limit);
+	Py_DECREF(limit);
+	if (slow == -1 && PyErr_Occurred())
+		return -1;
+	if (dt < slow)
+		return 0;
+	fmt = PyObject_CallMethod(base_events, "_format_handle", "O", h);
+	logger = PyObject_GetAttrString(base_events, "logger");
+	r = fmt && logger ? PyObject_CallMethod(logger, "warning", "sOd",
+	    "Executing %s took %.3f seconds", fmt, dt) : NULL;
+	Py_XDECREF(fmt);
+	Py_XDECREF(logger);
+	Py_XDECREF(r);
+	return r == NULL ? -1 : 0;
+}
+
+/* Run one handle: its _run() reports its own errors to the loop's
+ * exception handler; only KeyboardInterrupt or SystemExit come out. */
+static int
+loop_run_handle(struct loop *self, PyObject *h)
+{
+	PyObject	*r;
+	double		 t0 = self->debug ? loop_now() : 0;
+	int		 c;
+
+	if ((c = handle_cancelled(h)) != 0)
+		return c < 0 ? -1 : 0;
+	if ((r = PyObject_CallMethodObjArgs(h, s_run, NULL)) == NULL)
+		return -1;
+	Py_DECREF(r);
+	return self->debug ? loop_check_slow(self, h, loop_now() - t0) : 0;
+}
+
 /* Run the handles that were ready when this pass began. */
 static int
 loop_run_ready(struct loop *self)
 {
-	PyObject	*h, *r;
+	PyObject	*h;
 	size_t		 n = ring_len(self->ready);
 	int		 c;
 
 	while (n-- > 0 && (h = ring_pop(self->ready)) != NULL) {
-		if ((c = handle_cancelled(h)) == 0) {
-			r = PyObject_CallMethodObjArgs(h, s_run, NULL);
-			c = r == NULL ? -1 : 0;
-			Py_XDECREF(r);
-		}
+		c = loop_run_handle(self, h);
 		Py_DECREF(h);
 		if (c < 0)
 			return -1;
@@ -746,6 +799,93 @@ loop_run_forever(struct loop *self, PyObject *unused)
 	return r;
 }
 
+/* set_debug(enabled): asyncio's, and our own checks follow it. */
+static PyObject *
+loop_set_debug(struct loop *self, PyObject *enabled)
+{
+	PyObject	*sup, *r;
+	int		 on;
+
+	if ((on = PyObject_IsTrue(enabled)) < 0)
+		return NULL;
+	sup = PyObject_CallFunctionObjArgs((PyObject *)&PySuper_Type,
+	    (PyObject *)&loop_type, (PyObject *)self, NULL);
+	r = sup ? PyObject_CallMethod(sup, "set_debug", "O", enabled) : NULL;
+	Py_XDECREF(sup);
+	if (r != NULL)
+		self->debug = on;
+	return r;
+}
+
+/* remove_signal_handler(sig): asyncio's; it drops the signal wakeup fd
+ * with the last handler, so while we run, point it back at us. */
+static PyObject *
+loop_remove_signal_handler(struct loop *self, PyObject *sig)
+{
+	PyObject	*sup, *r, *running;
+	int		 fd;
+
+	sup = PyObject_CallFunctionObjArgs((PyObject *)&PySuper_Type,
+	    (PyObject *)&loop_type, (PyObject *)self, NULL);
+	r = sup ? PyObject_CallMethod(sup, "remove_signal_handler", "O", sig) :
+	    NULL;
+	Py_XDECREF(sup);
+	if (r == NULL || PyThread_get_thread_ident() != main_thread)
+		return r;
+	running = PyObject_CallMethod((PyObject *)self, "is_running", NULL);
+	if (running == Py_True && (fd = loop_signal_fd(self)) >= 0 &&
+	    loop_set_wakeup_fd(fd) == -2)
+		Py_CLEAR(r);
+	if (running == NULL)
+		Py_CLEAR(r);
+	Py_XDECREF(running);
+	return r;
+}
+
+/* repr(): asyncio's facts, and what the loop holds. */
+static PyObject *
+loop_repr(struct loop *self)
+{
+	PyObject	*running;
+	size_t		 fds = 0;
+
+	if ((running = PyObject_CallMethod((PyObject *)self, "is_running",
+	    NULL)) == NULL)
+		return NULL;
+	if (self->io != NULL)
+		fds = watchers_count(self->io);
+	Py_SETREF(running, PyUnicode_FromFormat("<%s running=%s closed=%s "
+	    "debug=%s ready=%zu timers=%zu fds=%zu backend=%s>",
+	    Py_TYPE(self)->tp_name, running == Py_True ? "True" : "False",
+	    self->closed ? "True" : "False", self->debug ? "True" : "False",
+	    self->ready ? ring_len(self->ready) : 0,
+	    self->timers ? heap_len(self->timers) : 0, fds,
+	    self->base ? event_base_get_method(self->base) : "none"));
+	return running;
+}
+
+/* In a forked child, each loop's libevent base needs its own epoll. */
+static PyObject *
+loop_after_fork(PyObject *module, PyObject *unused)
+{
+	struct loop	*l;
+
+	(void)module;
+	(void)unused;
+	for (l = all_loops; l != NULL; l = l->next) {
+		if (l->base != NULL && event_reinit(l->base) != 0) {
+			PyErr_SetString(PyExc_OSError,
+			    "libevent: cannot re-initialise after fork");
+			return NULL;
+		}
+	}
+	Py_RETURN_NONE;
+}
+
+static PyMethodDef after_fork_def = {
+	"_apython_loop_after_fork", loop_after_fork, METH_NOARGS, NULL
+};
+
 /* Drop everything queued, timed or watched. */
 static void
 loop_drop_all(struct loop *self)
@@ -845,6 +985,20 @@ loop_new_base(void)
 	return base;
 }
 
+/* Keep the list of live loops for fork. */
+static void
+loop_unlink(struct loop *self)
+{
+	struct loop	**p;
+
+	for (p = &all_loops; *p != NULL; p = &(*p)->next) {
+		if (*p == self) {
+			*p = self->next;
+			return;
+		}
+	}
+}
+
 static PyObject *
 loop_new(PyTypeObject *type, PyObject *args, PyObject *kwargs)
 {
@@ -875,6 +1029,8 @@ loop_new(PyTypeObject *type, PyObject *args, PyObject *kwargs)
 	}
 	clock_getres(CLOCK_MONOTONIC, &res);
 	self->resolution = res.tv_sec + res.tv_nsec * 1e-9;
+	self->next = all_loops;
+	all_loops = self;
 	return (PyObject *)self;
 }
 
@@ -904,6 +1060,7 @@ loop_dealloc(struct loop *self)
 	PyTypeObject	*tp = Py_TYPE(self);
 
 	PyObject_GC_UnTrack(self);
+	loop_unlink(self);
 	loop_free_parts(self);
 	tp->tp_free((PyObject *)self);
 }
@@ -925,6 +1082,9 @@ static PyMethodDef loop_methods[] = {
 	{ "_run_once", (PyCFunction)loop_run_once, METH_NOARGS, NULL },
 	{ "run_forever", (PyCFunction)loop_run_forever, METH_NOARGS, NULL },
 	{ "close", (PyCFunction)loop_close, METH_NOARGS, NULL },
+	{ "set_debug", (PyCFunction)loop_set_debug, METH_O, NULL },
+	{ "remove_signal_handler", (PyCFunction)loop_remove_signal_handler,
+	  METH_O, NULL },
 	{ "_add_reader", (PyCFunction)(void (*)(void))loop_add_reader,
 	  METH_FASTCALL, NULL },
 	{ "_add_writer", (PyCFunction)(void (*)(void))loop_add_writer,
@@ -947,6 +1107,7 @@ static PyTypeObject loop_type = {
 	.tp_clear = (inquiry)loop_clear,
 	.tp_dealloc = (destructor)loop_dealloc,
 	.tp_methods = loop_methods,
+	.tp_repr = (reprfunc)loop_repr,
 };
 
 /* The core type, readied on first use; NULL with exception. */
@@ -964,6 +1125,31 @@ loop_log(int severity, const char *msg)
 	(void)msg;
 }
 
+/* os.register_at_fork(after_in_child=...) for our libevent bases. */
+static int
+loop_register_fork(void)
+{
+	PyObject	*os, *fn, *kw = NULL, *reg = NULL, *r = NULL, *args;
+
+	if ((os = PyImport_ImportModule("os")) == NULL)
+		return -1;
+	fn = PyCFunction_New(&after_fork_def, NULL);
+	if (fn != NULL)
+		kw = Py_BuildValue("{sO}", "after_in_child", fn);
+	if (kw != NULL)
+		reg = PyObject_GetAttrString(os, "register_at_fork");
+	if (reg != NULL && (args = PyTuple_New(0)) != NULL) {
+		r = PyObject_Call(reg, args, kw);
+		Py_DECREF(args);
+	}
+	Py_DECREF(os);
+	Py_XDECREF(fn);
+	Py_XDECREF(kw);
+	Py_XDECREF(reg);
+	Py_XDECREF(r);
+	return r == NULL ? -1 : 0;
+}
+
 /* Ready the core type and what it needs from asyncio; -1 with exception. */
 int
 loop_core_ready(void)
@@ -976,6 +1162,11 @@ loop_core_ready(void)
 		return -1;
 	if ((events = PyImport_ImportModule("asyncio.events")) == NULL)
 		return -1;
+	if ((base_events = PyImport_ImportModule("asyncio.base_events")) == NULL ||
+	    loop_register_fork() != 0) {
+		Py_DECREF(events);
+		return -1;
+	}
 	handle_type = PyObject_GetAttrString(events, "Handle");
 	timer_type = PyObject_GetAttrString(events, "TimerHandle");
 	Py_DECREF(events);

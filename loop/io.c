@@ -221,6 +221,19 @@ watchers_dispatch(struct watchers *ws, watcher_fn fn, void *arg)
 	return 0;
 }
 
+/* How many fds have a reader or a writer. */
+size_t
+watchers_count(struct watchers *ws)
+{
+	size_t	n = 0;
+	int	fd;
+
+	for (fd = 0; fd < ws->ntab; fd++)
+		if (ws->tab[fd] != NULL && ws->tab[fd]->events != 0)
+			n++;
+	return n;
+}
+
 /* Visit the handles for the garbage collector. */
 int
 watchers_traverse(struct watchers *ws, visitproc visit, void *arg)

@@ -58,6 +58,7 @@ int		 watchers_set(struct watchers *, int, int, PyObject *,
 PyObject	*watchers_get(struct watchers *, int, int);
 int		 watchers_dispatch(struct watchers *, watcher_fn, void *);
 int		 watchers_traverse(struct watchers *, visitproc, void *);
+size_t		 watchers_count(struct watchers *);
 PyObject	*selector_view_new(PyObject *, struct watchers *);
 int		 selector_view_ready(void);
 
