@@ -32,12 +32,12 @@ struct loop {
 
 static PyTypeObject loop_type;
 static struct loop_hooks hooks;
-static PyObject *handle_type;		/* asyncio.events.Handle */
-static PyObject *timer_type;		/* asyncio.events.TimerHandle */
-static PyObject *s_cancelled, *s_run, *s_scheduled, *s_stopping;
+static PyObject *s_stopping;
 static unsigned long main_thread;
 static struct loop *all_loops;
 static PyObject *base_events;		/* asyncio.base_events */
+static PyObject *set_running_loop;	/* asyncio.events._set_running_loop */
+static PyObject *get_agen_hooks, *set_agen_hooks;
 
 /* Let the console follow loops. */
 void
@@ -62,20 +62,6 @@ loop_now(void)
 
 	clock_gettime(CLOCK_MONOTONIC, &ts);
 	return ts.tv_sec + ts.tv_nsec * 1e-9;
-}
-
-/* True (1) when handle h was cancelled, -1 on error. */
-static int
-handle_cancelled(PyObject *h)
-{
-	PyObject	*v;
-	int		 r;
-
-	if ((v = PyObject_GetAttr(h, s_cancelled)) == NULL)
-		return -1;
-	r = PyObject_IsTrue(v);
-	Py_DECREF(v);
-	return r;
 }
 
 /* Raise when the loop is closed, as asyncio does; in debug mode also
@@ -187,8 +173,7 @@ loop_soon(struct loop *self, PyObject *cb, PyObject *cbargs, PyObject *ctx)
 {
 	PyObject	*h;
 
-	h = PyObject_CallFunctionObjArgs(handle_type, cb, cbargs, self, ctx,
-	    NULL);
+	h = handle_new((PyObject *)self, cb, cbargs, ctx, self->debug);
 	if (h == NULL)
 		return NULL;
 	Py_INCREF(h);
@@ -236,21 +221,16 @@ loop_at(struct loop *self, PyObject *when, double at, PyObject *cb,
 {
 	PyObject	*h;
 
-	h = PyObject_CallFunctionObjArgs(timer_type, when, cb, cbargs, self,
-	    ctx, NULL);
+	h = timer_new((PyObject *)self, when, cb, cbargs, ctx, self->debug);
 	if (h == NULL)
 		return NULL;
-	if (PyObject_SetAttr(h, s_scheduled, Py_True) != 0)
-		goto error;
+	timer_set_scheduled(h, 1);
 	if (heap_push(self->timers, at, h) != 0) {
-		PyErr_NoMemory();
-		goto error;
+		Py_DECREF(h);
+		return PyErr_NoMemory();
 	}
 	Py_INCREF(h);
 	return h;
-error:
-	Py_DECREF(h);
-	return NULL;
 }
 
 /* call_at(when, callback, *args, context=None) */
@@ -363,16 +343,7 @@ loop_add_callback(struct loop *self, PyObject *h)
 static PyObject *
 loop_timer_handle_cancelled(struct loop *self, PyObject *h)
 {
-	PyObject	*v;
-	int		 scheduled;
-
-	if ((v = PyObject_GetAttr(h, s_scheduled)) == NULL)
-		return NULL;
-	scheduled = PyObject_IsTrue(v);
-	Py_DECREF(v);
-	if (scheduled < 0)
-		return NULL;
-	if (scheduled)
+	if (timer_scheduled(h))
 		self->cancelled++;
 	Py_RETURN_NONE;
 }
@@ -381,8 +352,7 @@ loop_timer_handle_cancelled(struct loop *self, PyObject *h)
 static void
 loop_unschedule(void *h)
 {
-	if (PyObject_SetAttr(h, s_scheduled, Py_False) != 0)
-		PyErr_WriteUnraisable(h);
+	timer_set_scheduled(h, 0);
 	Py_DECREF((PyObject *)h);
 }
 
@@ -505,10 +475,7 @@ loop_expire_timers(struct loop *self)
 
 	while ((h = heap_top(self->timers, &when)) != NULL && when < end) {
 		heap_pop(self->timers);
-		if (PyObject_SetAttr(h, s_scheduled, Py_False) != 0) {
-			Py_DECREF(h);
-			return -1;
-		}
+		timer_set_scheduled(h, 0);
 		if (loop_push_ready(self, h) != 0)
 			return -1;
 	}
@@ -546,15 +513,13 @@ loop_check_slow(struct loop *self, PyObject *h, double dt)
 static int
 loop_run_handle(struct loop *self, PyObject *h)
 {
-	PyObject	*r;
 	double		 t0 = self->debug ? loop_now() : 0;
 	int		 c;
 
 	if ((c = handle_cancelled(h)) != 0)
 		return c < 0 ? -1 : 0;
-	if ((r = PyObject_CallMethodObjArgs(h, s_run, NULL)) == NULL)
+	if (handle_run(h) != 0)
 		return -1;
-	Py_DECREF(r);
 	return self->debug ? loop_check_slow(self, h, loop_now() - t0) : 0;
 }
 
@@ -661,8 +626,7 @@ loop_add_watcher(struct loop *self, PyObject *const *args, Py_ssize_t nargs,
 	}
 	if ((cbargs = loop_tuple(args + 2, nargs - 2)) == NULL)
 		return NULL;
-	h = PyObject_CallFunctionObjArgs(handle_type, args[1], cbargs, self,
-	    Py_None, NULL);
+	h = handle_new((PyObject *)self, args[1], cbargs, Py_None, self->debug);
 	Py_DECREF(cbargs);
 	if (h != NULL && loop_set_watcher(self, args[0], write, h, &had) != 0)
 		Py_CLEAR(h);
@@ -753,6 +717,109 @@ loop_signal_fd(struct loop *self)
 	return r;
 }
 
+/* Call self.name(arg) (arg NULL: no argument) and drop the result. */
+static int
+loop_call(struct loop *self, const char *name, PyObject *arg)
+{
+	PyObject	*r;
+
+	r = arg ? PyObject_CallMethod((PyObject *)self, name, "O", arg) :
+	    PyObject_CallMethod((PyObject *)self, name, NULL);
+	Py_XDECREF(r);
+	return r == NULL ? -1 : 0;
+}
+
+/* Iterate until stop(): asyncio's run_forever() loop, in C. */
+static int
+loop_iterate(struct loop *self)
+{
+	PyObject	*r, *v;
+	int		 stopping;
+
+	for (;;) {
+		if ((r = loop_run_once(self, NULL)) == NULL)
+			return -1;
+		Py_DECREF(r);
+		if ((v = PyObject_GetAttr((PyObject *)self, s_stopping)) == NULL)
+			return -1;
+		stopping = PyObject_IsTrue(v);
+		Py_DECREF(v);
+		if (stopping != 0)
+			return stopping < 0 ? -1 : 0;
+	}
+}
+
+/* Set or clear what a running loop announces: its thread, the running
+ * loop, async generator hooks, coroutine origin tracking. */
+static int
+loop_announce(struct loop *self, int on, PyObject **hooks)
+{
+	PyObject	*tid, *first, *fin, *r = NULL;
+	int		 rc;
+
+	tid = on ? PyLong_FromUnsignedLong(PyThread_get_thread_ident()) :
+	    Py_NewRef(Py_None);
+	rc = tid == NULL || PyObject_SetAttrString((PyObject *)self,
+	    "_thread_id", tid) != 0;
+	Py_XDECREF(tid);
+	if (!on && PyObject_SetAttrString((PyObject *)self, "_stopping",
+	    Py_False) != 0)
+		rc = 1;
+	if (rc != 0)
+		return -1;
+	if (on) {
+		first = PyObject_GetAttrString((PyObject *)self,
+		    "_asyncgen_firstiter_hook");
+		fin = PyObject_GetAttrString((PyObject *)self,
+		    "_asyncgen_finalizer_hook");
+		if (first != NULL && fin != NULL)
+			r = PyObject_CallFunctionObjArgs(set_agen_hooks, first,
+			    fin, NULL);
+		Py_XDECREF(first);
+		Py_XDECREF(fin);
+	} else
+		r = PyObject_CallObject(set_agen_hooks, *hooks);
+	Py_XDECREF(r);
+	if (r == NULL)
+		return -1;
+	r = PyObject_CallFunctionObjArgs(set_running_loop,
+	    on ? (PyObject *)self : Py_None, NULL);
+	Py_XDECREF(r);
+	if (r == NULL)
+		return -1;
+	return loop_call(self, "_set_coroutine_origin_tracking",
+	    on && self->debug ? Py_True : Py_False);
+}
+
+/* run_forever()'s body, as asyncio's: check, announce, iterate, and
+ * clean up whatever way the loop ends. */
+static PyObject *
+loop_run(struct loop *self)
+{
+	PyObject	*hooks, *type, *value, *tb;
+	int		 r;
+
+	if (loop_call(self, "_check_closed", NULL) != 0 ||
+	    loop_call(self, "_check_running", NULL) != 0)
+		return NULL;
+	if ((hooks = PyObject_CallNoArgs(get_agen_hooks)) == NULL)
+		return NULL;
+	r = loop_announce(self, 1, &hooks) == 0 ? loop_iterate(self) : -1;
+	PyErr_Fetch(&type, &value, &tb);
+	if (loop_announce(self, 0, &hooks) != 0) {
+		if (type != NULL)
+			PyErr_WriteUnraisable((PyObject *)self);
+		else
+			r = -1;
+	}
+	if (type != NULL)
+		PyErr_Restore(type, value, tb);
+	Py_DECREF(hooks);
+	if (r != 0)
+		return NULL;
+	Py_RETURN_NONE;
+}
+
 /* signal.set_wakeup_fd(fd): the old fd, -2 with exception. */
 static int
 loop_set_wakeup_fd(int fd)
@@ -789,7 +856,7 @@ loop_run_forever(struct loop *self, PyObject *unused)
 	    (fd = loop_signal_fd(self)) >= 0 &&
 	    (old = loop_set_wakeup_fd(fd)) == -2)
 		return NULL;
-	r = loop_super_call(self, "run_forever");
+	r = loop_run(self);
 	if (fd >= 0 && old != fd) {
 		PyErr_Fetch(&type, &value, &tb);
 		if (loop_set_wakeup_fd(old) == -2)
@@ -1125,6 +1192,19 @@ loop_log(int severity, const char *msg)
 	(void)msg;
 }
 
+/* module.name, or NULL with exception. */
+static PyObject *
+loop_import(const char *module, const char *name)
+{
+	PyObject	*m, *v;
+
+	if ((m = PyImport_ImportModule(module)) == NULL)
+		return NULL;
+	v = PyObject_GetAttrString(m, name);
+	Py_DECREF(m);
+	return v;
+}
+
 /* os.register_at_fork(after_in_child=...) for our libevent bases. */
 static int
 loop_register_fork(void)
@@ -1154,28 +1234,19 @@ loop_register_fork(void)
 int
 loop_core_ready(void)
 {
-	PyObject	*events;
-
 	main_thread = PyThread_get_thread_ident();
 	event_set_log_callback(loop_log);
 	if (PyType_Ready(&loop_type) != 0 || selector_view_ready() != 0)
 		return -1;
-	if ((events = PyImport_ImportModule("asyncio.events")) == NULL)
-		return -1;
 	if ((base_events = PyImport_ImportModule("asyncio.base_events")) == NULL ||
-	    loop_register_fork() != 0) {
-		Py_DECREF(events);
+	    handle_ready() != 0 || loop_register_fork() != 0)
 		return -1;
-	}
-	handle_type = PyObject_GetAttrString(events, "Handle");
-	timer_type = PyObject_GetAttrString(events, "TimerHandle");
-	Py_DECREF(events);
-	s_cancelled = PyUnicode_InternFromString("_cancelled");
-	s_run = PyUnicode_InternFromString("_run");
-	s_scheduled = PyUnicode_InternFromString("_scheduled");
-	s_stopping = PyUnicode_InternFromString("_stopping");
-	if (handle_type == NULL || timer_type == NULL || s_cancelled == NULL ||
-	    s_run == NULL || s_scheduled == NULL || s_stopping == NULL)
+	if ((s_stopping = PyUnicode_InternFromString("_stopping")) == NULL)
+		return -1;
+	if ((set_running_loop = loop_import("asyncio.events",
+	    "_set_running_loop")) == NULL ||
+	    (get_agen_hooks = loop_import("sys", "get_asyncgen_hooks")) == NULL ||
+	    (set_agen_hooks = loop_import("sys", "set_asyncgen_hooks")) == NULL)
 		return -1;
 	return 0;
 }

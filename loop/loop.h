@@ -23,6 +23,16 @@ PyTypeObject	*loop_core_type(void);
 int		 loop_core_ready(void);
 void		 loop_set_eligible(PyObject *);
 
+/* Internal to loop/: asyncio's Handle and TimerHandle, from C. */
+int		 handle_ready(void);
+PyObject	*handle_new(PyObject *, PyObject *, PyObject *, PyObject *, int);
+PyObject	*timer_new(PyObject *, PyObject *, PyObject *, PyObject *,
+		     PyObject *, int);
+int		 handle_cancelled(PyObject *);
+int		 handle_run(PyObject *);
+int		 timer_scheduled(PyObject *);
+void		 timer_set_scheduled(PyObject *, int);
+
 /* Internal to loop/: the ready queue and thread inbox. */
 struct ring;
 struct ring	*ring_new(void);

@@ -1,0 +1,233 @@
+/* asyncio's own Handle and TimerHandle, made and run from C: the slots
+ * are filled and read directly instead of through their Python methods
+ * (the objects stay asyncio's, so isinstance() and their methods work). */
+#include <stddef.h>
+
+#include "loop/loop.h"
+#include "structmember.h"
+
+#define SLOT(o, off)	(*(PyObject **)((char *)(o) + (off)))
+
+static PyTypeObject *handle_type;	/* asyncio.events.Handle */
+static PyTypeObject *timer_type;	/* asyncio.events.TimerHandle */
+static PyObject *format_source;		/* format_helpers._format_callback_source */
+static Py_ssize_t off_callback, off_args, off_cancelled, off_loop;
+static Py_ssize_t off_source_tb, off_repr, off_context, off_when;
+static Py_ssize_t off_scheduled;
+
+/* The offset of slot name of type; -1 with exception. */
+static Py_ssize_t
+handle_slot(PyTypeObject *type, const char *name)
+{
+	PyObject	*d;
+
+	d = PyDict_GetItemString(type->tp_dict, name);
+	if (d == NULL || Py_TYPE(d) != &PyMemberDescr_Type ||
+	    ((PyMemberDescrObject *)d)->d_member->type != T_OBJECT_EX) {
+		PyErr_Format(PyExc_RuntimeError, "asyncio's %s has no slot %s",
+		    type->tp_name, name);
+		return -1;
+	}
+	return ((PyMemberDescrObject *)d)->d_member->offset;
+}
+
+/* Find asyncio's handle classes and their slots; -1 with exception. */
+int
+handle_ready(void)
+{
+	PyObject	*events, *fh;
+
+	if ((events = PyImport_ImportModule("asyncio.events")) == NULL)
+		return -1;
+	handle_type = (PyTypeObject *)PyObject_GetAttrString(events, "Handle");
+	timer_type = (PyTypeObject *)PyObject_GetAttrString(events,
+	    "TimerHandle");
+	Py_DECREF(events);
+	if (handle_type == NULL || timer_type == NULL)
+		return -1;
+	if ((fh = PyImport_ImportModule("asyncio.format_helpers")) == NULL)
+		return -1;
+	format_source = PyObject_GetAttrString(fh, "_format_callback_source");
+	Py_DECREF(fh);
+	if (format_source == NULL)
+		return -1;
+	if ((off_callback = handle_slot(handle_type, "_callback")) < 0 ||
+	    (off_args = handle_slot(handle_type, "_args")) < 0 ||
+	    (off_cancelled = handle_slot(handle_type, "_cancelled")) < 0 ||
+	    (off_loop = handle_slot(handle_type, "_loop")) < 0 ||
+	    (off_source_tb = handle_slot(handle_type, "_source_traceback")) < 0 ||
+	    (off_repr = handle_slot(handle_type, "_repr")) < 0 ||
+	    (off_context = handle_slot(handle_type, "_context")) < 0 ||
+	    (off_when = handle_slot(timer_type, "_when")) < 0 ||
+	    (off_scheduled = handle_slot(timer_type, "_scheduled")) < 0)
+		return -1;
+	return 0;
+}
+
+/* A handle of type (Handle or TimerHandle) with its slots as
+ * Handle.__init__ sets them outside debug mode. */
+static PyObject *
+handle_alloc(PyTypeObject *type, PyObject *loop, PyObject *cb,
+    PyObject *args, PyObject *ctx)
+{
+	PyObject	*h;
+
+	if (ctx == Py_None)
+		ctx = PyContext_CopyCurrent();
+	else
+		Py_INCREF(ctx);
+	if (ctx == NULL)
+		return NULL;
+	if ((h = type->tp_alloc(type, 0)) == NULL) {
+		Py_DECREF(ctx);
+		return NULL;
+	}
+	SLOT(h, off_context) = ctx;
+	SLOT(h, off_loop) = Py_NewRef(loop);
+	SLOT(h, off_callback) = Py_NewRef(cb);
+	SLOT(h, off_args) = Py_NewRef(args);
+	SLOT(h, off_cancelled) = Py_NewRef(Py_False);
+	SLOT(h, off_repr) = Py_NewRef(Py_None);
+	SLOT(h, off_source_tb) = Py_NewRef(Py_None);
+	return h;
+}
+
+/* Handle(callback, args, loop, context); in debug mode through asyncio's
+ * own __init__, which records where it was made. */
+PyObject *
+handle_new(PyObject *loop, PyObject *cb, PyObject *args, PyObject *ctx,
+    int debug)
+{
+	if (debug)
+		return PyObject_CallFunctionObjArgs((PyObject *)handle_type, cb,
+		    args, loop, ctx, NULL);
+	return handle_alloc(handle_type, loop, cb, args, ctx);
+}
+
+/* TimerHandle(when, callback, args, loop, context). */
+PyObject *
+timer_new(PyObject *loop, PyObject *when, PyObject *cb, PyObject *args,
+    PyObject *ctx, int debug)
+{
+	PyObject	*h;
+
+	if (debug)
+		return PyObject_CallFunctionObjArgs((PyObject *)timer_type, when,
+		    cb, args, loop, ctx, NULL);
+	if ((h = handle_alloc(timer_type, loop, cb, args, ctx)) == NULL)
+		return NULL;
+	SLOT(h, off_when) = Py_NewRef(when);
+	SLOT(h, off_scheduled) = Py_NewRef(Py_False);
+	return h;
+}
+
+/* True (1) when h was cancelled, -1 on error. */
+int
+handle_cancelled(PyObject *h)
+{
+	PyObject	*v;
+	int		 r;
+
+	if (PyObject_TypeCheck(h, handle_type) &&
+	    (v = SLOT(h, off_cancelled)) != NULL)
+		return v == Py_True ? 1 : (v == Py_False ? 0 : PyObject_IsTrue(v));
+	if ((v = PyObject_GetAttrString(h, "_cancelled")) == NULL)
+		return -1;
+	r = PyObject_IsTrue(v);
+	Py_DECREF(v);
+	return r;
+}
+
+/* True (1) when timer h is in a loop's heap. */
+int
+timer_scheduled(PyObject *h)
+{
+	PyObject	*v;
+
+	if (!PyObject_TypeCheck(h, timer_type) ||
+	    (v = SLOT(h, off_scheduled)) == NULL)
+		return 0;
+	return v == Py_True;
+}
+
+/* Mark timer h as in (1) or out of (0) a loop's heap. */
+void
+timer_set_scheduled(PyObject *h, int scheduled)
+{
+	if (PyObject_TypeCheck(h, timer_type))
+		Py_XSETREF(SLOT(h, off_scheduled),
+		    Py_NewRef(scheduled ? Py_True : Py_False));
+}
+
+/* Report an exception a callback raised, as Handle._run() does. */
+static int
+handle_report(PyObject *h)
+{
+	PyObject	*type, *exc, *tb, *src = NULL, *msg = NULL, *ctx = NULL;
+	PyObject	*stb, *r = NULL;
+
+	PyErr_Fetch(&type, &exc, &tb);
+	PyErr_NormalizeException(&type, &exc, &tb);
+	if (tb != NULL)
+		PyException_SetTraceback(exc, tb);
+	src = PyObject_CallFunctionObjArgs(format_source, SLOT(h, off_callback),
+	    SLOT(h, off_args), NULL);
+	if (src != NULL)
+		msg = PyUnicode_FromFormat("Exception in callback %U", src);
+	if (msg != NULL)
+		ctx = Py_BuildValue("{sOsOsO}", "message", msg, "exception", exc,
+		    "handle", h);
+	stb = SLOT(h, off_source_tb);
+	if (ctx != NULL && stb != NULL && PyObject_IsTrue(stb) == 1 &&
+	    PyDict_SetItemString(ctx, "source_traceback", stb) != 0)
+		Py_CLEAR(ctx);
+	if (ctx != NULL)
+		r = PyObject_CallMethod(SLOT(h, off_loop),
+		    "call_exception_handler", "O", ctx);
+	Py_XDECREF(type);
+	Py_XDECREF(exc);
+	Py_XDECREF(tb);
+	Py_XDECREF(src);
+	Py_XDECREF(msg);
+	Py_XDECREF(ctx);
+	Py_XDECREF(r);
+	return r == NULL ? -1 : 0;
+}
+
+/* Run h in its context. Only KeyboardInterrupt and SystemExit (or a
+ * failing exception handler) come out, as from Handle._run(). */
+int
+handle_run(PyObject *h)
+{
+	PyObject	*ctx, *cb, *args, *r;
+
+	if (!PyObject_TypeCheck(h, handle_type) ||
+	    (ctx = SLOT(h, off_context)) == NULL ||
+	    (cb = SLOT(h, off_callback)) == NULL ||
+	    (args = SLOT(h, off_args)) == NULL || !PyTuple_Check(args)) {
+		r = PyObject_CallMethod(h, "_run", NULL);
+		Py_XDECREF(r);
+		return r == NULL ? -1 : 0;
+	}
+	Py_INCREF(ctx);
+	Py_INCREF(cb);
+	Py_INCREF(args);
+	if (PyContext_Enter(ctx) == 0) {
+		r = PyTuple_GET_SIZE(args) == 0 ? PyObject_CallNoArgs(cb) :
+		    PyObject_Call(cb, args, NULL);
+		if (PyContext_Exit(ctx) != 0)
+			Py_CLEAR(r);
+	} else
+		r = NULL;
+	Py_DECREF(ctx);
+	Py_DECREF(cb);
+	Py_DECREF(args);
+	if (r != NULL) {
+		Py_DECREF(r);
+		return 0;
+	}
+	if (PyErr_ExceptionMatches(PyExc_SystemExit) ||
+	    PyErr_ExceptionMatches(PyExc_KeyboardInterrupt))
+		return -1;
+	return handle_report(h);
+}
