@@ -679,6 +679,15 @@ loop_process_events(PyObject *self, PyObject *events)
 	Py_RETURN_NONE;
 }
 
+/* _make_socket_transport(sock, protocol, waiter=None, *, extra=None,
+ * server=None): a transport with C read and write paths. */
+static PyObject *
+loop_make_socket_transport(struct loop *self, PyObject *const *args,
+    Py_ssize_t nargs, PyObject *kwnames)
+{
+	return transport_make((PyObject *)self, args, nargs, kwnames);
+}
+
 /* Call super(LoopCore, self).name(). */
 static PyObject *
 loop_super_call(struct loop *self, const char *name)
@@ -1159,6 +1168,8 @@ static PyMethodDef loop_methods[] = {
 	{ "_remove_reader", (PyCFunction)loop_remove_reader, METH_O, NULL },
 	{ "_remove_writer", (PyCFunction)loop_remove_writer, METH_O, NULL },
 	{ "_process_events", loop_process_events, METH_O, NULL },
+	{ "_make_socket_transport",
+	  (PyCFunction)(void (*)(void))loop_make_socket_transport, FASTKW, NULL },
 	{ NULL, NULL, 0, NULL }
 };
 
@@ -1239,7 +1250,8 @@ loop_core_ready(void)
 	if (PyType_Ready(&loop_type) != 0 || selector_view_ready() != 0)
 		return -1;
 	if ((base_events = PyImport_ImportModule("asyncio.base_events")) == NULL ||
-	    handle_ready() != 0 || loop_register_fork() != 0)
+	    handle_ready() != 0 || transport_ready() != 0 ||
+	    loop_register_fork() != 0)
 		return -1;
 	if ((s_stopping = PyUnicode_InternFromString("_stopping")) == NULL)
 		return -1;

@@ -33,6 +33,11 @@ int		 handle_run(PyObject *);
 int		 timer_scheduled(PyObject *);
 void		 timer_set_scheduled(PyObject *, int);
 
+/* Internal to loop/: the socket transport's C paths. */
+int		 transport_ready(void);
+PyObject	*transport_make(PyObject *, PyObject *const *, Py_ssize_t,
+		     PyObject *);
+
 /* Internal to loop/: the ready queue and thread inbox. */
 struct ring;
 struct ring	*ring_new(void);

@@ -1,0 +1,296 @@
+/* The socket transport's hot paths in C: write() and reading, mixed in
+ * front of asyncio's _SelectorSocketTransport, which keeps everything
+ * else (close, flow control, EOF, sendfile, TLS upgrade). */
+#include <errno.h>
+#include <sys/socket.h>
+
+#include "loop/loop.h"
+
+#define READ_MAX	(256 * 1024)	/* asyncio's max_size */
+
+static PyTypeObject core_type;
+static PyObject *transport_cls;		/* the mixed class */
+static PyObject *buffered_protocol;	/* asyncio.BufferedProtocol */
+static PyObject *s_conn_lost, *s_sock_fd, *s_protocol, *s_buffer;
+static PyObject *s_eof, *s_empty_waiter, *s_data_received, *s_fatal_error;
+static char read_buf[READ_MAX];		/* reads happen on the loop thread */
+
+/* self.<name> as a C int (truthiness for objects), -1 on error. */
+static int
+transport_flag(PyObject *self, PyObject *name)
+{
+	PyObject	*v;
+	int		 r;
+
+	if ((v = PyObject_GetAttr(self, name)) == NULL)
+		return -1;
+	r = PyObject_IsTrue(v);
+	Py_DECREF(v);
+	return r;
+}
+
+/* self._sock_fd, -1 with exception. */
+static int
+transport_fd(PyObject *self)
+{
+	PyObject	*v;
+	long		 fd;
+
+	if ((v = PyObject_GetAttr(self, s_sock_fd)) == NULL)
+		return -1;
+	fd = PyLong_AsLong(v);
+	Py_DECREF(v);
+	return (int)fd;
+}
+
+/* super(core, self).name(args...) for the paths asyncio handles. */
+static PyObject *
+transport_super(PyObject *self, const char *name, PyObject *arg)
+{
+	PyObject	*sup, *r;
+
+	sup = PyObject_CallFunctionObjArgs((PyObject *)&PySuper_Type,
+	    (PyObject *)&core_type, self, NULL);
+	if (sup == NULL)
+		return NULL;
+	r = arg ? PyObject_CallMethod(sup, name, "O", arg) :
+	    PyObject_CallMethod(sup, name, NULL);
+	Py_DECREF(sup);
+	return r;
+}
+
+/* self._fatal_error(exc, message) for the exception that is set. */
+static PyObject *
+transport_fatal(PyObject *self, const char *message)
+{
+	PyObject	*type, *exc, *tb, *r;
+
+	if (PyErr_ExceptionMatches(PyExc_SystemExit) ||
+	    PyErr_ExceptionMatches(PyExc_KeyboardInterrupt))
+		return NULL;
+	PyErr_Fetch(&type, &exc, &tb);
+	PyErr_NormalizeException(&type, &exc, &tb);
+	if (tb != NULL)
+		PyException_SetTraceback(exc, tb);
+	r = PyObject_CallMethodObjArgs(self, s_fatal_error, exc,
+	    PyUnicode_FromString(message), NULL);
+	Py_XDECREF(type);
+	Py_XDECREF(exc);
+	Py_XDECREF(tb);
+	return r;
+}
+
+/* _read_ready(): recv straight into a buffer of ours and hand the bytes
+ * to data_received(); buffered protocols and EOF go asyncio's way. */
+static PyObject *
+transport_read_ready(PyObject *self, PyObject *unused)
+{
+	PyObject	*proto, *data, *r;
+	ssize_t		 n;
+	int		 fd, lost, buffered;
+
+	(void)unused;
+	if ((lost = transport_flag(self, s_conn_lost)) != 0)
+		return lost < 0 ? NULL : Py_NewRef(Py_None);
+	if ((proto = PyObject_GetAttr(self, s_protocol)) == NULL)
+		return NULL;
+	if ((buffered = PyObject_IsInstance(proto, buffered_protocol)) != 0) {
+		Py_DECREF(proto);
+		return buffered < 0 ? NULL :
+		    PyObject_CallMethod(self, "_read_ready__get_buffer", NULL);
+	}
+	if ((fd = transport_fd(self)) < 0) {
+		Py_DECREF(proto);
+		return NULL;
+	}
+	do
+		n = recv(fd, read_buf, sizeof read_buf, 0);
+	while (n < 0 && errno == EINTR);
+	if (n <= 0) {
+		Py_DECREF(proto);
+		if (n == 0)
+			return PyObject_CallMethod(self, "_read_ready__on_eof",
+			    NULL);
+		if (errno == EAGAIN || errno == EWOULDBLOCK)
+			Py_RETURN_NONE;
+		PyErr_SetFromErrno(PyExc_OSError);
+		return transport_fatal(self,
+		    "Fatal read error on socket transport");
+	}
+	data = PyBytes_FromStringAndSize(read_buf, n);
+	r = data ? PyObject_CallMethodOneArg(proto, s_data_received, data) :
+	    NULL;
+	Py_XDECREF(data);
+	Py_DECREF(proto);
+	if (r == NULL)
+		return transport_fatal(self,
+		    "Fatal error: protocol.data_received() call failed.");
+	Py_DECREF(r);
+	Py_RETURN_NONE;
+}
+
+/* True (1) when write() can take the fast path: nothing buffered, no
+ * EOF written, no sendfile, connection not lost. */
+static int
+transport_can_send(PyObject *self)
+{
+	PyObject	*v;
+	Py_ssize_t	 len;
+	int		 r;
+
+	if ((r = transport_flag(self, s_conn_lost)) != 0 ||
+	    (r = transport_flag(self, s_eof)) != 0)
+		return r < 0 ? -1 : 0;
+	if ((v = PyObject_GetAttr(self, s_empty_waiter)) == NULL)
+		return -1;
+	r = v == Py_None;
+	Py_DECREF(v);
+	if (!r)
+		return 0;
+	if ((v = PyObject_GetAttr(self, s_buffer)) == NULL)
+		return -1;
+	len = PyObject_Size(v);
+	Py_DECREF(v);
+	return len < 0 ? -1 : len == 0;
+}
+
+/* write(data): send at once when nothing waits before it; whatever is
+ * left (or any unusual case) goes through asyncio's write(). */
+static PyObject *
+transport_write(PyObject *self, PyObject *data)
+{
+	Py_buffer	 view;
+	PyObject	*rest, *r;
+	ssize_t		 n;
+	int		 fd, ok;
+
+	if (!PyBytes_Check(data) && !PyByteArray_Check(data) &&
+	    !PyMemoryView_Check(data))
+		return transport_super(self, "write", data);
+	if ((ok = transport_can_send(self)) <= 0)
+		return ok < 0 ? NULL : transport_super(self, "write", data);
+	if ((fd = transport_fd(self)) < 0)
+		return NULL;
+	if (PyObject_GetBuffer(data, &view, PyBUF_SIMPLE) != 0)
+		return NULL;
+	if (view.len == 0) {
+		PyBuffer_Release(&view);
+		Py_RETURN_NONE;
+	}
+	do
+		n = send(fd, view.buf, view.len, 0);
+	while (n < 0 && errno == EINTR);
+	if (n == view.len) {
+		PyBuffer_Release(&view);
+		Py_RETURN_NONE;
+	}
+	/* Partly sent, would block, or failed: asyncio buffers or reports. */
+	rest = n > 0 ? PyBytes_FromStringAndSize((char *)view.buf + n,
+	    view.len - n) : Py_NewRef(data);
+	PyBuffer_Release(&view);
+	if (rest == NULL)
+		return NULL;
+	r = transport_super(self, "write", rest);
+	Py_DECREF(rest);
+	return r;
+}
+
+static PyMethodDef core_methods[] = {
+	{ "_read_ready", transport_read_ready, METH_NOARGS, NULL },
+	{ "write", transport_write, METH_O,
+	  "Write bytes, at once when nothing is queued before them." },
+	{ NULL, NULL, 0, NULL }
+};
+
+static PyTypeObject core_type = {
+	PyVarObject_HEAD_INIT(NULL, 0)
+	.tp_name = "apython.TransportCore",
+	.tp_doc = "The C paths of apython's socket transport.",
+	.tp_basicsize = sizeof(PyObject),
+	.tp_flags = Py_TPFLAGS_DEFAULT | Py_TPFLAGS_BASETYPE,
+	.tp_methods = core_methods,
+	.tp_new = PyType_GenericNew,
+};
+
+/* loop._make_socket_transport(sock, protocol, waiter=None, *, extra=None,
+ * server=None): our transport class, as asyncio makes its own. */
+PyObject *
+transport_make(PyObject *loop, PyObject *const *args, Py_ssize_t nargs,
+    PyObject *kwnames)
+{
+	PyObject	*a[6] = { loop, Py_None, Py_None, Py_None, Py_None,
+			    Py_None };
+	PyObject	*r;
+	Py_ssize_t	 i, nkw = kwnames ? PyTuple_GET_SIZE(kwnames) : 0;
+
+	if (nargs < 2 || nargs > 3) {
+		PyErr_SetString(PyExc_TypeError, "_make_socket_transport("
+		    "sock, protocol, waiter=None, *, extra=None, server=None)");
+		return NULL;
+	}
+	for (i = 0; i < nargs; i++)
+		a[i + 1] = args[i];
+	for (i = 0; i < nkw; i++) {
+		PyObject *k = PyTuple_GET_ITEM(kwnames, i);
+		if (PyUnicode_CompareWithASCIIString(k, "waiter") == 0)
+			a[3] = args[nargs + i];
+		else if (PyUnicode_CompareWithASCIIString(k, "extra") == 0)
+			a[4] = args[nargs + i];
+		else if (PyUnicode_CompareWithASCIIString(k, "server") == 0)
+			a[5] = args[nargs + i];
+		else {
+			PyErr_Format(PyExc_TypeError, "_make_socket_transport() "
+			    "got an unexpected keyword argument %R", k);
+			return NULL;
+		}
+	}
+	/* 3.13 checks the fd is free here; earlier versions in the caller. */
+	r = PyObject_CallMethod(loop, "_ensure_fd_no_transport", "O", a[1]);
+	if (r == NULL)
+		return NULL;
+	Py_DECREF(r);
+	return PyObject_CallFunctionObjArgs(transport_cls, a[0], a[1], a[2],
+	    a[3], a[4], a[5], NULL);
+}
+
+/* Make the transport class; -1 with exception. */
+int
+transport_ready(void)
+{
+	PyObject	*se, *base, *protocols, *bases, *ns;
+
+	if (PyType_Ready(&core_type) != 0)
+		return -1;
+	if ((protocols = PyImport_ImportModule("asyncio.protocols")) == NULL)
+		return -1;
+	buffered_protocol = PyObject_GetAttrString(protocols,
+	    "BufferedProtocol");
+	Py_DECREF(protocols);
+	if (buffered_protocol == NULL)
+		return -1;
+	if ((se = PyImport_ImportModule("asyncio.selector_events")) == NULL)
+		return -1;
+	base = PyObject_GetAttrString(se, "_SelectorSocketTransport");
+	Py_DECREF(se);
+	if (base == NULL)
+		return -1;
+	bases = PyTuple_Pack(2, (PyObject *)&core_type, base);
+	Py_DECREF(base);
+	ns = Py_BuildValue("{ss}", "__module__", "apython");
+	if (bases != NULL && ns != NULL)
+		transport_cls = PyObject_CallFunction((PyObject *)&PyType_Type,
+		    "sOO", "SocketTransport", bases, ns);
+	Py_XDECREF(bases);
+	Py_XDECREF(ns);
+	if (transport_cls == NULL)
+		return -1;
+	s_conn_lost = PyUnicode_InternFromString("_conn_lost");
+	s_sock_fd = PyUnicode_InternFromString("_sock_fd");
+	s_protocol = PyUnicode_InternFromString("_protocol");
+	s_buffer = PyUnicode_InternFromString("_buffer");
+	s_eof = PyUnicode_InternFromString("_eof");
+	s_empty_waiter = PyUnicode_InternFromString("_empty_waiter");
+	s_data_received = PyUnicode_InternFromString("data_received");
+	s_fatal_error = PyUnicode_InternFromString("_fatal_error");
+	return s_fatal_error == NULL ? -1 : 0;
+}
