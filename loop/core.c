@@ -688,6 +688,63 @@ loop_make_socket_transport(struct loop *self, PyObject *const *args,
 	return transport_make((PyObject *)self, args, nargs, kwnames);
 }
 
+/* sock_recv(sock, n) */
+static PyObject *
+loop_sock_recv(struct loop *self, PyObject *const *args, Py_ssize_t nargs)
+{
+	if (nargs != 2) {
+		PyErr_SetString(PyExc_TypeError, "sock_recv(sock, n)");
+		return NULL;
+	}
+	if (loop_check_open(self) != 0)
+		return NULL;
+	return sock_receive((PyObject *)self, args[0], args[1], self->debug);
+}
+
+/* sock_recv_into(sock, buf) */
+static PyObject *
+loop_sock_recv_into(struct loop *self, PyObject *const *args,
+    Py_ssize_t nargs)
+{
+	if (nargs != 2 || PyLong_Check(args[1])) {
+		PyErr_SetString(PyExc_TypeError, "sock_recv_into(sock, buf)");
+		return NULL;
+	}
+	if (loop_check_open(self) != 0)
+		return NULL;
+	return sock_receive((PyObject *)self, args[0], args[1], self->debug);
+}
+
+/* asyncio's sock_sendall coroutine, for data that could not go at once. */
+static PyObject *
+loop_sendall_slow(PyObject *self, PyObject *sock, PyObject *data)
+{
+	PyObject	*sup, *r;
+
+	sup = PyObject_CallFunctionObjArgs((PyObject *)&PySuper_Type,
+	    (PyObject *)&loop_type, self, NULL);
+	if (sup == NULL)
+		return NULL;
+	r = PyObject_CallMethod(sup, "sock_sendall", "OO", sock, data);
+	Py_DECREF(sup);
+	return r;
+}
+
+/* sock_sendall(sock, data) */
+static PyObject *
+loop_sock_sendall(struct loop *self, PyObject *const *args,
+    Py_ssize_t nargs)
+{
+	if (nargs != 2) {
+		PyErr_SetString(PyExc_TypeError, "sock_sendall(sock, data)");
+		return NULL;
+	}
+	if (loop_check_open(self) != 0)
+		return NULL;
+	return sock_send_all((PyObject *)self, args[0], args[1], self->debug,
+	    loop_sendall_slow);
+}
+
 /* Call super(LoopCore, self).name(). */
 static PyObject *
 loop_super_call(struct loop *self, const char *name)
@@ -1168,6 +1225,12 @@ static PyMethodDef loop_methods[] = {
 	{ "_remove_reader", (PyCFunction)loop_remove_reader, METH_O, NULL },
 	{ "_remove_writer", (PyCFunction)loop_remove_writer, METH_O, NULL },
 	{ "_process_events", loop_process_events, METH_O, NULL },
+	{ "sock_recv", (PyCFunction)(void (*)(void))loop_sock_recv,
+	  METH_FASTCALL, NULL },
+	{ "sock_recv_into", (PyCFunction)(void (*)(void))loop_sock_recv_into,
+	  METH_FASTCALL, NULL },
+	{ "sock_sendall", (PyCFunction)(void (*)(void))loop_sock_sendall,
+	  METH_FASTCALL, NULL },
 	{ "_make_socket_transport",
 	  (PyCFunction)(void (*)(void))loop_make_socket_transport, FASTKW, NULL },
 	{ NULL, NULL, 0, NULL }
@@ -1250,7 +1313,7 @@ loop_core_ready(void)
 	if (PyType_Ready(&loop_type) != 0 || selector_view_ready() != 0)
 		return -1;
 	if ((base_events = PyImport_ImportModule("asyncio.base_events")) == NULL ||
-	    handle_ready() != 0 || transport_ready() != 0 ||
+	    handle_ready() != 0 || transport_ready() != 0 || sock_ready() != 0 ||
 	    loop_register_fork() != 0)
 		return -1;
 	if ((s_stopping = PyUnicode_InternFromString("_stopping")) == NULL)

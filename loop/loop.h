@@ -38,6 +38,12 @@ int		 transport_ready(void);
 PyObject	*transport_make(PyObject *, PyObject *const *, Py_ssize_t,
 		     PyObject *);
 
+/* Internal to loop/: sock_* methods that try the syscall first. */
+int		 sock_ready(void);
+PyObject	*sock_receive(PyObject *, PyObject *, PyObject *, int);
+PyObject	*sock_send_all(PyObject *, PyObject *, PyObject *, int,
+		     PyObject *(*)(PyObject *, PyObject *, PyObject *));
+
 /* Internal to loop/: the ready queue and thread inbox. */
 struct ring;
 struct ring	*ring_new(void);
