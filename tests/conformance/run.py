@@ -128,6 +128,11 @@ def main(argv):
         print("unexpected failure:", t)
     for t in fixed:
         print("listed as failing but passed:", t)
+    reasons = {}
+    for _, why in result.skipped:
+        reasons[why] = reasons.get(why, 0) + 1
+    for why, count in sorted(reasons.items()):
+        print("skipped by the suite itself (%d): %s" % (count, " ".join(why.split())))
     passed = result.testsRun - len(failed) - len(result.skipped)
     print("conformance: %d passed, %d failed, %d skipped" % (
         passed, len(unexpected) + len(fixed), len(result.skipped)))
