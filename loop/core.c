@@ -434,9 +434,14 @@ loop_wait(struct loop *self, double timeout)
 			evtimer_add(self->timeout_ev, &tv);
 		}
 	}
-	Py_BEGIN_ALLOW_THREADS
-	r = event_base_loop(self->base, flags);
-	Py_END_ALLOW_THREADS
+	/* Only a wait that may block lets other threads have the GIL. */
+	if (flags & EVLOOP_NONBLOCK)
+		r = event_base_loop(self->base, flags);
+	else {
+		Py_BEGIN_ALLOW_THREADS
+		r = event_base_loop(self->base, flags);
+		Py_END_ALLOW_THREADS
+	}
 	atomic_store(&self->sleeping, 0);
 	evtimer_del(self->timeout_ev);
 	if (r < 0) {
