@@ -21,6 +21,7 @@
 
 struct options {
 	const char	 *serve;
+	const char	 *connect;
 	const char	 *banner;
 	const char	 *locals;
 	const char	 *module;
@@ -37,7 +38,8 @@ struct options {
 static const char usage_text[] =
     "usage: apython [-h] [-V] [-s [HOST:]PORT|PATH] [--no-readline]\n"
     "               [--banner BANNER] [--locals LOCALS]\n"
-    "               [-m MODULE | FILE] ...\n";
+    "               [-m MODULE | FILE] ...\n"
+    "       apython [--no-readline] --connect [HOST:]PORT|PATH\n";
 
 static const char help_text[] =
     "\n"
@@ -55,6 +57,8 @@ static const char help_text[] =
     "  -s, --serve [HOST:]PORT|PATH\n"
     "                        serve the console on a TCP port (loopback\n"
     "                        unless HOST is given) or a unix socket PATH\n"
+    "  --connect [HOST:]PORT|PATH\n"
+    "                        use a console served there\n"
     "  --no-readline         read plain lines, without line editing\n"
     "  --banner BANNER       the console's banner\n"
     "  --locals LOCALS       a Python literal dict added to the console's\n"
@@ -96,6 +100,7 @@ parse_options(int argc, char **argv, struct options *o)
 		{ "help", no_argument, NULL, 'h' },
 		{ "version", no_argument, NULL, 'V' },
 		{ "serve", required_argument, NULL, 's' },
+		{ "connect", required_argument, NULL, 'C' },
 		{ "no-readline", no_argument, NULL, 'R' },
 		{ "banner", required_argument, NULL, 'B' },
 		{ "locals", required_argument, NULL, 'L' },
@@ -117,6 +122,9 @@ parse_options(int argc, char **argv, struct options *o)
 			exit(0);
 		case 's':
 			o->serve = optarg;
+			break;
+		case 'C':
+			o->connect = optarg;
 			break;
 		case 'R':
 			o->no_readline = 1;
@@ -147,15 +155,26 @@ parse_options(int argc, char **argv, struct options *o)
 
 /* Check --serve now, so a typo fails before the program starts. */
 static void
-check_serve(const char *spec)
+check_serve(const char *spec, struct serve_address *a)
+{
+	if (serve_parse_address(spec, a) != 0)
+		usage_error("'%s' is not a valid server [HOST:]PORT", spec);
+}
+
+/* --connect: be the client of a served console, without Python. */
+static void __attribute__((noreturn))
+connect_console(const struct options *o)
 {
 	struct serve_address	a;
 
-	if (serve_parse_address(spec, &a) != 0)
-		usage_error("'%s' is not a valid server [HOST:]PORT", spec);
-	fprintf(stderr, "apython: error: --serve is not available in this "
-	    "version yet\n");
-	exit(EXIT_USAGE);
+	if (o->serve != NULL || o->module != NULL || o->file != NULL ||
+	    o->banner != NULL || o->locals != NULL)
+		usage_error("argument --connect: not allowed with --serve, "
+		    "--banner, --locals, -m or FILE");
+	if (serve_parse_address(o->connect, &a) != 0)
+		usage_error("'%s' is not a valid server [HOST:]PORT",
+		    o->connect);
+	exit(serve_connect(&a, o->no_readline));
 }
 
 static struct PyModuleDef module_def = {
@@ -173,7 +192,8 @@ module_init(void)
 	if ((m = PyModule_Create(&module_def)) == NULL)
 		return NULL;
 	if (PyModule_AddStringConstant(m, "__version__", APYTHON_VERSION) ||
-	    loop_add_to_module(m) != 0 || console_add_to_module(m) != 0)
+	    loop_add_to_module(m) != 0 || console_add_to_module(m) != 0 ||
+	    serve_add_to_module(m) != 0)
 		Py_CLEAR(m);
 	return m;
 }
@@ -425,22 +445,45 @@ run(const struct options *o, int *sigint)
 		r = run_file(o->file, &status);
 	else if (set_path0("") != 0)
 		r = -1;
+	else if (o->serve != NULL)
+		r = serve_run_alone();
 	else
 		r = console_run_alone();
 	return r == 0 ? status : exception_status(sigint);
+}
+
+/* --serve: the console on a socket, not on the terminal; the status. */
+static int
+serve(const struct options *o, const struct serve_address *a,
+    PyObject *locals, int *sigint)
+{
+	char	*cause = NULL;
+
+	if (console_prepare() != 0)
+		return exception_status(sigint);
+	if (serve_start(a, o->banner, locals, &cause) == 0)
+		return run(o, sigint);
+	if (cause == NULL)
+		return exception_status(sigint);
+	fprintf(stderr, "apython: error: %s\n", cause);
+	free(cause);
+	return EXIT_USAGE;
 }
 
 int
 main(int argc, char **argv)
 {
 	struct console_options	 co = { 0 };
+	struct serve_address	 served;
 	struct options		 o;
 	PyObject		*module, *locals = NULL;
 	int			 status, sigint = 0;
 
 	parse_options(argc, argv, &o);
+	if (o.connect != NULL)
+		connect_console(&o);
 	if (o.serve != NULL)
-		check_serve(o.serve);
+		check_serve(o.serve, &served);
 	python_start(&o);
 	if (o.locals != NULL)
 		locals = parse_locals(o.locals);
@@ -449,13 +492,17 @@ main(int argc, char **argv)
 	co.no_readline = o.no_readline;
 	co.has_target = o.module != NULL || o.file != NULL;
 	module = PyImport_ImportModule("apython");
-	if (module == NULL || loop_install_policy(module) != 0 ||
-	    console_setup(&co) != 0)
+	if (module == NULL || loop_install_policy(module) != 0)
+		status = exception_status(&sigint);
+	else if (o.serve != NULL)
+		status = serve(&o, &served, locals, &sigint);
+	else if (console_setup(&co) != 0)
 		status = exception_status(&sigint);
 	else
 		status = run(&o, &sigint);
 	Py_XDECREF(module);
 	Py_XDECREF(locals);
+	serve_shutdown();
 	console_shutdown();
 	if (Py_FinalizeEx() < 0)
 		status = EXIT_FINALIZE;

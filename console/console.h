@@ -17,6 +17,27 @@ int	 console_setup(const struct console_options *);
 int	 console_run_alone(void);
 void	 console_shutdown(void);
 
+/* For serve/: consoles whose peer is a connection (console/remote.c). */
+struct console_peer {
+	/* Text (UTF-8) for the peer: -1 with exception. */
+	int	(*write)(PyObject *conn, const char *, size_t);
+	/* A line is expected, after this prompt (UTF-8). */
+	int	(*prompt)(PyObject *conn, const char *, size_t);
+	/* The session is over (EOF, exit()): close once the text is sent. */
+	void	(*end)(PyObject *conn);
+};
+
+int		 console_prepare(void);
+PyObject	*console_remote_new(const struct console_peer *, PyObject *conn,
+		     PyObject *banner, PyObject *locals);
+int		 console_remote_start(PyObject *, PyObject *loop);
+void		 console_remote_leave(PyObject *);
+int		 console_remote_line(PyObject *, const char *, size_t);
+int		 console_remote_eof(PyObject *);
+int		 console_remote_interrupt(PyObject *);
+PyObject	*console_remote_complete(PyObject *, const char *, size_t);
+void		 console_remote_close(PyObject *);
+
 /* Internal to console/: a session is one console's state and I/O. */
 
 /* What a session's input/output backend does. */

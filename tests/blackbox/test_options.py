@@ -72,18 +72,6 @@ def test_bad_serve_value_gives_usage_and_error(run, option, value):
                          b"[HOST:]PORT" % value.encode())
 
 
-@pytest.mark.parametrize("value", ["{port}", ":{port}", "127.0.0.1:{port}",
-                                   "[::1]:{port}"])
-def test_valid_serve_value_is_accepted_but_serving_is_not_available(
-        run, free_port, value):
-    cp = run(["--serve", value.format(port=free_port())], input=b"")
-    assert cp.returncode == 2
-    assert cp.stdout == b""
-    last = cp.stderr.splitlines()[-1]
-    assert last.startswith(b"apython: error:")
-    assert b"not a valid server" not in last
-
-
 def test_m_without_a_module_is_a_usage_error(run):
     cp = run(["-m"], input=b"1+1\n")
     assert cp.returncode == 2

@@ -1,0 +1,489 @@
+/* Consoles whose peer is a connection (serve/): lines come from the peer,
+ * and whatever the session writes goes to it, as text. */
+#include "console/console.h"
+
+/* A remote session's sys.stdout, sys.stderr and prompts: text for the
+ * peer, through serve/'s callbacks, until the peer is gone. */
+struct stream {
+	PyObject_HEAD
+	const struct console_peer	*peer;
+	PyObject			*conn;	/* NULL once gone */
+};
+
+static PyTypeObject stream_type;
+
+static const char remote_default_banner[] =
+    "Python %s on %s\n"
+    "Type \"help\", \"copyright\", \"credits\" or \"license\" for more "
+    "information.\n"
+    "---\n"
+    "This console is running in an asyncio event loop.\n"
+    "It allows you to wait for coroutines using the 'await' syntax.\n"
+    "Try: await asyncio.sleep(1, result=3)\n"
+    "---\n";
+
+#define STREAM(session)	((struct stream *)session_out(session))
+
+/* Text as UTF-8 bytes; what UTF-8 cannot hold is backslash-escaped. */
+static PyObject *
+stream_encode(PyObject *text)
+{
+	if (!PyUnicode_Check(text)) {
+		PyErr_Format(PyExc_TypeError, "write() argument must be str, "
+		    "not %.100s", Py_TYPE(text)->tp_name);
+		return NULL;
+	}
+	return PyUnicode_AsEncodedString(text, "utf-8", "backslashreplace");
+}
+
+/* write(text): send text to the peer; the number of characters. */
+static PyObject *
+stream_write(struct stream *self, PyObject *text)
+{
+	PyObject	*b;
+	int		 r = 0;
+
+	if ((b = stream_encode(text)) == NULL)
+		return NULL;
+	if (self->conn != NULL)
+		r = self->peer->write(self->conn, PyBytes_AS_STRING(b),
+		    PyBytes_GET_SIZE(b));
+	Py_DECREF(b);
+	if (r != 0)
+		return NULL;
+	return PyLong_FromSsize_t(PyUnicode_GET_LENGTH(text));
+}
+
+/* flush(): text is handed over as it is written. */
+static PyObject *
+stream_flush(PyObject *self, PyObject *unused)
+{
+	(void)self;
+	(void)unused;
+	Py_RETURN_NONE;
+}
+
+/* isatty(), readable(), seekable(): no. */
+static PyObject *
+stream_false(PyObject *self, PyObject *unused)
+{
+	(void)self;
+	(void)unused;
+	Py_RETURN_FALSE;
+}
+
+/* writable(): yes. */
+static PyObject *
+stream_true(PyObject *self, PyObject *unused)
+{
+	(void)self;
+	(void)unused;
+	Py_RETURN_TRUE;
+}
+
+/* fileno(): there is none, as for io.StringIO. */
+static PyObject *
+stream_fileno(PyObject *self, PyObject *unused)
+{
+	PyObject	*io, *exc;
+
+	(void)self;
+	(void)unused;
+	if ((io = PyImport_ImportModule("io")) == NULL)
+		return NULL;
+	exc = PyObject_GetAttrString(io, "UnsupportedOperation");
+	Py_DECREF(io);
+	if (exc != NULL)
+		PyErr_SetString(exc, "fileno");
+	Py_XDECREF(exc);
+	return NULL;
+}
+
+/* encoding, errors: how text is sent. */
+static PyObject *
+stream_get(PyObject *self, void *value)
+{
+	(void)self;
+	return PyUnicode_FromString(value);
+}
+
+/* closed: never, for the code writing; text for a gone peer is dropped. */
+static PyObject *
+stream_closed(PyObject *self, void *unused)
+{
+	(void)self;
+	(void)unused;
+	Py_RETURN_FALSE;
+}
+
+static int
+stream_traverse(struct stream *self, visitproc visit, void *arg)
+{
+	Py_VISIT(self->conn);
+	return 0;
+}
+
+static int
+stream_clear(struct stream *self)
+{
+	Py_CLEAR(self->conn);
+	return 0;
+}
+
+static void
+stream_dealloc(struct stream *self)
+{
+	PyObject_GC_UnTrack(self);
+	stream_clear(self);
+	PyObject_GC_Del(self);
+}
+
+static PyMethodDef stream_methods[] = {
+	{ "write", (PyCFunction)stream_write, METH_O, NULL },
+	{ "flush", stream_flush, METH_NOARGS, NULL },
+	{ "isatty", stream_false, METH_NOARGS, NULL },
+	{ "readable", stream_false, METH_NOARGS, NULL },
+	{ "seekable", stream_false, METH_NOARGS, NULL },
+	{ "writable", stream_true, METH_NOARGS, NULL },
+	{ "fileno", stream_fileno, METH_NOARGS, NULL },
+	{ NULL, NULL, 0, NULL }
+};
+
+static PyGetSetDef stream_getset[] = {
+	{ "encoding", stream_get, NULL, NULL, "utf-8" },
+	{ "errors", stream_get, NULL, NULL, "backslashreplace" },
+	{ "closed", stream_closed, NULL, NULL, NULL },
+	{ NULL, NULL, NULL, NULL, NULL }
+};
+
+static PyTypeObject stream_type = {
+	PyVarObject_HEAD_INIT(NULL, 0)
+	.tp_name = "apython.RemoteConsoleStream",
+	.tp_doc = "Output of a served console: text for its client.",
+	.tp_basicsize = sizeof(struct stream),
+	.tp_flags = Py_TPFLAGS_DEFAULT | Py_TPFLAGS_HAVE_GC,
+	.tp_traverse = (traverseproc)stream_traverse,
+	.tp_clear = (inquiry)stream_clear,
+	.tp_dealloc = (destructor)stream_dealloc,
+	.tp_methods = stream_methods,
+	.tp_getset = stream_getset,
+};
+
+/* The peer reads lines itself: nothing to start. */
+static int
+remote_attach(PyObject *session, PyObject *loop)
+{
+	(void)session;
+	(void)loop;
+	return 0;
+}
+
+/* Nothing to stop. */
+static void
+remote_detach(PyObject *session)
+{
+	(void)session;
+}
+
+/* Input is expected: tell the peer, with the prompt. */
+static int
+remote_prompt(PyObject *session, PyObject *prompt)
+{
+	struct stream	*st = STREAM(session);
+	PyObject	*b;
+	int		 r;
+
+	if (st->conn == NULL)
+		return 0;
+	if ((b = stream_encode(prompt)) == NULL)
+		return -1;
+	r = st->peer->prompt(st->conn, PyBytes_AS_STRING(b),
+	    PyBytes_GET_SIZE(b));
+	Py_DECREF(b);
+	return r;
+}
+
+/* exit(message): the message, as python3 prints it. */
+static int
+remote_exit_message(PyObject *session, PyObject *exit_exc)
+{
+	PyObject	*code, *text;
+	int		 r = 0;
+
+	if ((code = PyObject_GetAttrString(exit_exc, "code")) == NULL)
+		return -1;
+	if (code != Py_None && !PyLong_Check(code)) {
+		text = PyUnicode_FromFormat("%S\n", code);
+		r = text ? session_write(session, text) : -1;
+		Py_XDECREF(text);
+	}
+	Py_DECREF(code);
+	return r;
+}
+
+/* EOF or exit(): the session ends, the peer closes once it has sent
+ * what was written; the console task finishes. */
+static int
+remote_end(PyObject *session, PyObject *exit_exc)
+{
+	struct stream	*st = STREAM(session);
+	PyObject	*conn = st->conn;
+
+	if (conn == NULL)
+		return session_feed_eof(session);
+	if (remote_exit_message(session, exit_exc) != 0)
+		PyErr_WriteUnraisable(session);
+	st->conn = NULL;
+	st->peer->end(conn);
+	Py_DECREF(conn);
+	return session_feed_eof(session);
+}
+
+static const struct session_io remote_io = {
+	.attach = remote_attach,
+	.detach = remote_detach,
+	.prompt = remote_prompt,
+	.end = remote_end,
+};
+
+/* The namespace of a new remote console: asyncio, ainput, locals. */
+static PyObject *
+remote_namespace(PyObject *locals)
+{
+	PyObject	*ns, *apython, *ainput = NULL, *asyncio;
+
+	if ((ns = PyDict_New()) == NULL)
+		return NULL;
+	asyncio = PyImport_ImportModule("asyncio");
+	if ((apython = PyImport_ImportModule("apython")) != NULL)
+		ainput = PyObject_GetAttrString(apython, "ainput");
+	if (asyncio == NULL || ainput == NULL ||
+	    PyDict_SetItemString(ns, "__name__", PyUnicode_InternFromString(
+	    "__console__")) != 0 ||
+	    PyDict_SetItemString(ns, "__doc__", Py_None) != 0 ||
+	    PyDict_SetItemString(ns, "__builtins__", PyEval_GetBuiltins()) ||
+	    PyDict_SetItemString(ns, "asyncio", asyncio) != 0 ||
+	    PyDict_SetItemString(ns, "ainput", ainput) != 0 ||
+	    (locals != NULL && PyDict_Update(ns, locals) != 0))
+		Py_CLEAR(ns);
+	Py_XDECREF(asyncio);
+	Py_XDECREF(apython);
+	Py_XDECREF(ainput);
+	return ns;
+}
+
+/* The banner: the given text and a newline, or the default. */
+static PyObject *
+remote_banner(PyObject *banner)
+{
+	PyObject	*version, *platform;
+
+	if (banner != NULL)
+		return PyUnicode_FromFormat("%U\n", banner);
+	version = PySys_GetObject("version");
+	platform = PySys_GetObject("platform");
+	if (version == NULL || platform == NULL) {
+		PyErr_SetString(PyExc_RuntimeError, "lost sys.version");
+		return NULL;
+	}
+	return PyUnicode_FromFormat(remote_default_banner, PyUnicode_AsUTF8(
+	    version), PyUnicode_AsUTF8(platform));
+}
+
+/* Ready what remote consoles need when there is no local console. */
+int
+console_prepare(void)
+{
+	if (session_ready() != 0 || output_setup() != 0)
+		return -1;
+	return PyType_Ready(&stream_type);
+}
+
+/* A console for conn, talking through peer: its own namespace (asyncio,
+ * ainput, a copy of locals), banner (NULL: the default), not started. */
+PyObject *
+console_remote_new(const struct console_peer *peer, PyObject *conn,
+    PyObject *banner, PyObject *locals)
+{
+	struct stream	*st;
+	PyObject	*ns, *text, *session = NULL;
+
+	if (PyType_Ready(&stream_type) != 0)
+		return NULL;
+	if ((st = PyObject_GC_New(struct stream, &stream_type)) == NULL)
+		return NULL;
+	st->peer = peer;
+	st->conn = Py_NewRef(conn);
+	PyObject_GC_Track(st);
+	if ((ns = remote_namespace(locals)) != NULL) {
+		session = session_new(ns, (PyObject *)st, &remote_io, st);
+		Py_DECREF(ns);
+	}
+	Py_DECREF(st);
+	if (session == NULL)
+		return NULL;
+	if ((text = remote_banner(banner)) == NULL) {
+		Py_DECREF(session);
+		return NULL;
+	}
+	session_set_intro(session, text, NULL);
+	Py_DECREF(text);
+	return session;
+}
+
+/* Run the console on loop: its task starts (again, on a new loop). */
+int
+console_remote_start(PyObject *session, PyObject *loop)
+{
+	return session_attach(session, loop);
+}
+
+/* The loop closes: the console leaves it, to start on the next one. */
+void
+console_remote_leave(PyObject *session)
+{
+	session_detach(session);
+}
+
+/* A line from the peer (UTF-8; what is not is replaced). */
+int
+console_remote_line(PyObject *session, const char *p, size_t n)
+{
+	PyObject	*line;
+	int		 r;
+
+	if ((line = PyUnicode_DecodeUTF8(p, n, "replace")) == NULL)
+		return -1;
+	r = session_feed_line(session, line);
+	Py_DECREF(line);
+	return r;
+}
+
+/* The peer's input ended. */
+int
+console_remote_eof(PyObject *session)
+{
+	return session_feed_eof(session);
+}
+
+/* Ctrl-C from the peer: cancel the running statement, or drop the one
+ * being typed for a fresh prompt. */
+int
+console_remote_interrupt(PyObject *session)
+{
+	int	r;
+
+	if ((r = session_interrupt(session)) != 0)
+		return r < 0 ? -1 : 0;
+	return session_write_str(session, "\nKeyboardInterrupt\n");
+}
+
+/* rlcompleter, imported without Python's readline module, which would
+ * take GNU readline over from the terminal console. */
+static PyObject *
+remote_rlcompleter(void)
+{
+	PyObject	*modules = PyImport_GetModuleDict(), *m;
+	PyObject	*type, *value, *tb;
+	int		 block;
+
+	if ((m = PyDict_GetItemString(modules, "rlcompleter")) != NULL)
+		return Py_NewRef(m);
+	block = PyDict_GetItemString(modules, "readline") == NULL;
+	if (block && PyDict_SetItemString(modules, "readline", Py_None) != 0)
+		return NULL;
+	m = PyImport_ImportModule("rlcompleter");
+	if (block) {
+		PyErr_Fetch(&type, &value, &tb);
+		if (PyDict_DelItemString(modules, "readline") != 0)
+			PyErr_Clear();
+		PyErr_Restore(type, value, tb);
+	}
+	return m;
+}
+
+/* The completions of text in the session's namespace (a list). */
+static PyObject *
+remote_matches(PyObject *session, void *arg)
+{
+	PyObject	*text = arg, *rl, *c, *list, *m;
+	int		 state, err = 0;
+
+	if ((list = PyList_New(0)) == NULL)
+		return NULL;
+	if (PyUnicode_GET_LENGTH(text) == 0)
+		return list;
+	if ((rl = remote_rlcompleter()) == NULL)
+		goto fail;
+	c = PyObject_CallMethod(rl, "Completer", "O", session_namespace(
+	    session));
+	Py_DECREF(rl);
+	if (c == NULL)
+		goto fail;
+	for (state = 0; state < 1000 && err == 0; state++) {
+		m = PyObject_CallMethod(c, "complete", "Oi", text, state);
+		if (m == NULL || m == Py_None) {
+			err = m == NULL;
+			Py_XDECREF(m);
+			break;
+		}
+		err = PyList_Append(list, m);
+		Py_DECREF(m);
+	}
+	Py_DECREF(c);
+	if (err != 0)
+		goto fail;
+	return list;
+fail:
+	Py_DECREF(list);
+	return NULL;
+}
+
+/* Tab from the peer: the completions of text (a list of str), computed
+ * as the session's own code would run. */
+PyObject *
+console_remote_complete(PyObject *session, const char *p, size_t n)
+{
+	PyObject	*text, *list;
+
+	if ((text = PyUnicode_DecodeUTF8(p, n, "replace")) == NULL)
+		return NULL;
+	if (session_run_in(session, remote_matches, text, &list) != 0)
+		list = NULL;
+	Py_DECREF(text);
+	return list;
+}
+
+/* True (1) when the session's loop is gone or closed, -1 on error. */
+static int
+remote_loop_closed(PyObject *session)
+{
+	PyObject	*loop = session_loop(session), *r;
+	int		 closed;
+
+	if (loop == NULL)
+		return 1;
+	if ((r = PyObject_CallMethod(loop, "is_closed", NULL)) == NULL)
+		return -1;
+	closed = PyObject_IsTrue(r);
+	Py_DECREF(r);
+	return closed;
+}
+
+/* The peer is gone: its running statement is cancelled, the console task
+ * ends as at EOF, and nothing more is sent. */
+void
+console_remote_close(PyObject *session)
+{
+	int	closed;
+
+	Py_CLEAR(STREAM(session)->conn);
+	if ((closed = remote_loop_closed(session)) != 0) {
+		if (closed < 0)
+			PyErr_WriteUnraisable(session);
+		session_detach(session);
+		return;
+	}
+	if (session_interrupt(session) < 0 || session_feed_eof(session) != 0)
+		PyErr_WriteUnraisable(session);
+}

@@ -1,0 +1,115 @@
+"""Helpers for the --serve and --connect tests: start a served console,
+talk to it as a plain client (what nc does) over TCP or a unix socket."""
+
+import os
+import re
+import socket
+import struct
+import time
+
+TIMEOUT = 10
+SERVED = re.compile(rb"The console is being served on (\S+)\n")
+
+
+def serve(start, *args, env=None, cwd=None, banner="test"):
+    """Start `apython --banner=BANNER --serve ARGS...`; return the Proc and
+    the address it says it serves on."""
+    proc = start(["--banner=" + banner, "--serve", *args], env=env, cwd=cwd)
+    return proc, proc.expect_stdout(SERVED).group(1).decode()
+
+
+def port_of(address):
+    return int(address.rsplit(":", 1)[1])
+
+
+def open_fds(pid):
+    """How many file descriptors process pid has open."""
+    return len(os.listdir("/proc/%d/fd" % pid))
+
+
+def rss_kib(pid):
+    with open("/proc/%d/status" % pid) as f:
+        for line in f:
+            if line.startswith("VmRSS:"):
+                return int(line.split()[1])
+    return 0
+
+
+class Client:
+    """A plain client: bytes in, bytes out, as nc sees them."""
+
+    def __init__(self, address, host="127.0.0.1", timeout=TIMEOUT):
+        if "/" in address:
+            self.sock = socket.socket(socket.AF_UNIX)
+            self.sock.settimeout(timeout)
+            self.sock.connect(address)
+        else:
+            self.sock = socket.create_connection((host, port_of(address)),
+                                                 timeout=timeout)
+        self.data = b""
+        self.timeout = timeout
+
+    def send(self, data):
+        self.sock.sendall(data)
+
+    def until(self, pattern, timeout=None):
+        """Read until `pattern` (bytes or compiled regex) has come; return
+        everything up to its end and keep the rest."""
+        if isinstance(pattern, bytes):
+            pattern = re.compile(re.escape(pattern))
+        deadline = time.monotonic() + (timeout or self.timeout)
+        while True:
+            m = pattern.search(self.data)
+            if m:
+                got, self.data = self.data[:m.end()], self.data[m.end():]
+                return got
+            left = deadline - time.monotonic()
+            if left <= 0:
+                raise AssertionError("timed out waiting for %r; got %r"
+                                     % (pattern.pattern, self.data))
+            self.sock.settimeout(left)
+            try:
+                chunk = self.sock.recv(65536)
+            except socket.timeout:
+                continue
+            if not chunk:
+                raise AssertionError("closed while waiting for %r; got %r"
+                                     % (pattern.pattern, self.data))
+            self.data += chunk
+
+    def rest(self, timeout=None):
+        """Everything until the server closes."""
+        deadline = time.monotonic() + (timeout or self.timeout)
+        while True:
+            left = deadline - time.monotonic()
+            if left <= 0:
+                raise AssertionError("not closed; got %r" % self.data)
+            self.sock.settimeout(left)
+            try:
+                chunk = self.sock.recv(65536)
+            except socket.timeout:
+                continue
+            except ConnectionResetError:
+                chunk = b""
+            if not chunk:
+                got, self.data = self.data, b""
+                return got
+            self.data += chunk
+
+    def run(self, line):
+        """Send a line at the prompt; what comes back up to the next one."""
+        self.send(line + b"\n")
+        return self.until(b">>> ")
+
+    def half_close(self):
+        self.sock.shutdown(socket.SHUT_WR)
+
+    def reset(self):
+        """Close with a TCP reset (or just close, on a unix socket)."""
+        if self.sock.family != socket.AF_UNIX:
+            self.sock.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER,
+                                 struct.pack("ii", 1, 0))
+        self.sock.close()
+
+    def close(self):
+        self.sock.close()

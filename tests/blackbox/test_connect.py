@@ -1,0 +1,242 @@
+"""apython --connect: a served console with the local experience (readline,
+local history, Tab answered by the server, Ctrl-C, Ctrl-D), through a real
+pty; and what it does without one."""
+
+import os
+import time
+
+import pexpect
+import pytest
+
+from serving import Client, serve
+
+TIMEOUT = 10
+
+
+@pytest.fixture
+def connect(apython, clean_env, tmp_path):
+    """connect(address, env=None) -> pexpect child running
+    `apython --connect ADDRESS` on a pty, HOME in tmp_path."""
+    children = []
+
+    def _connect(address, env=None, args=()):
+        home = tmp_path / "home"
+        home.mkdir(exist_ok=True)
+        e = clean_env(dict({"HOME": home, "TERM": "xterm"}, **(env or {})))
+        child = pexpect.spawn(apython, ["--connect", address, *args],
+                              env=e, timeout=TIMEOUT, dimensions=(24, 200))
+        children.append(child)
+        return child
+
+    yield _connect
+    for child in children:
+        if child.isalive():
+            child.terminate(force=True)
+
+
+def finish(child):
+    child.expect(pexpect.EOF)
+    child.close()
+    return child.exitstatus
+
+
+def test_connect_runs_statements_and_ctrl_d_ends_with_0(start, connect):
+    proc, address = serve(start, ":0")
+    child = connect(address)
+    child.expect_exact("test\r\n>>> ")
+    child.sendline("await asyncio.sleep(0.1, result=6*7)")
+    child.expect_exact("42\r\n>>> ")
+    child.sendeof()
+    assert finish(child) == 0
+    assert proc.popen.poll() is None
+    c = Client(address)
+    assert c.until(b">>> ") == b"test\n>>> "
+
+
+def test_connect_to_a_unix_socket(start, connect, tmp_path):
+    path = str(tmp_path / "s.sock")
+    proc, address = serve(start, path)
+    child = connect(path)
+    child.expect_exact(">>> ")
+    child.sendline("'unix'")
+    child.expect_exact("'unix'\r\n>>> ")
+    child.sendline("exit()")
+    assert finish(child) == 0
+
+
+def test_tab_completes_from_the_sessions_namespace(start, connect):
+    proc, address = serve(start, ":0", "--locals", "{'unusual_name': 1}")
+    child = connect(address)
+    child.expect_exact(">>> ")
+    child.sendline("my_own_variable = 5")
+    child.expect_exact(">>> ")
+    child.send("my_own_va\t")
+    child.expect_exact("my_own_variable")
+    child.send(" + unusual_na\t")
+    child.expect_exact("unusual_name")
+    child.send("\r")
+    child.expect_exact("6\r\n>>> ")
+    child.send("await asyncio.slee\t")
+    child.expect_exact("asyncio.sleep(")
+    child.send("0, 'x')\r")
+    child.expect_exact("'x'\r\n>>> ")
+
+
+def test_tab_at_the_start_of_a_line_indents(start, connect):
+    proc, address = serve(start, ":0")
+    child = connect(address)
+    child.expect_exact(">>> ")
+    child.sendline("if True:")
+    child.expect_exact("... ")
+    child.send("\tx = 3\r")
+    child.expect_exact("... ")
+    child.sendline("")
+    child.expect_exact(">>> ")
+    child.sendline("x")
+    child.expect_exact("3\r\n>>> ")
+
+
+def test_ctrl_c_cancels_the_remote_statement_only(start, connect):
+    proc, address = serve(start, ":0", "--locals", "{'box': []}")
+    child = connect(address)
+    child.expect_exact(">>> ")
+    child.sendline("t = asyncio.ensure_future(asyncio.sleep(30))")
+    child.expect_exact(">>> ")
+    child.sendline("await asyncio.sleep(30)")
+    time.sleep(0.3)
+    t0 = time.monotonic()
+    child.sendintr()
+    child.expect_exact("KeyboardInterrupt\r\n>>> ")
+    assert time.monotonic() - t0 < 3
+    child.sendline("t.done()")
+    child.expect_exact("False\r\n>>> ")
+
+
+def test_ctrl_c_at_the_prompt_drops_the_line(start, connect):
+    proc, address = serve(start, ":0")
+    child = connect(address)
+    child.expect_exact(">>> ")
+    child.sendline("if True:")
+    child.expect_exact("... ")
+    child.send("    x = 1")
+    time.sleep(0.2)
+    child.sendintr()
+    child.expect_exact("KeyboardInterrupt\r\n>>> ")
+    child.sendline("'fresh'")
+    child.expect_exact("'fresh'\r\n>>> ")
+
+
+def test_output_arriving_while_typing_keeps_the_line(start, connect):
+    proc, address = serve(start, ":0")
+    child = connect(address)
+    child.expect_exact(">>> ")
+    child.sendline("h = loop.call_later(0.5, print, 'late news')")
+    child.expect_exact(">>> ")
+    child.send("1 + ")
+    child.expect_exact("late news\r\n")
+    child.expect_exact(">>> 1 + ")
+    child.send("1\r")
+    child.expect_exact("2\r\n>>> ")
+
+
+def test_ainput_prompts_through_readline(start, connect):
+    proc, address = serve(start, ":0")
+    child = connect(address)
+    child.expect_exact(">>> ")
+    child.sendline("await ainput('name? ')")
+    child.expect_exact("name? ")
+    child.sendline("bob")
+    child.expect_exact("'bob'\r\n>>> ")
+
+
+def test_history_is_kept_locally(start, connect, tmp_path):
+    proc, address = serve(start, ":0")
+    child = connect(address)
+    child.expect_exact(">>> ")
+    child.sendline("'remembered'")
+    child.expect_exact("'remembered'\r\n>>> ")
+    child.sendeof()
+    assert finish(child) == 0
+    history = tmp_path / "home" / ".apython_connect_history"
+    assert "'remembered'" in history.read_text()
+    assert oct(history.stat().st_mode & 0o777) == "0o600"
+    child = connect(address)
+    child.expect_exact(">>> ")
+    child.send("\x1b[A")
+    child.expect_exact("'remembered'")
+    child.send("\r")
+    child.expect_exact("'remembered'\r\n>>> ")
+
+
+def test_server_ending_ends_the_client_with_0(start, connect, tmp_path):
+    prog = tmp_path / "prog.py"
+    stop = tmp_path / "stop"
+    prog.write_text("import asyncio, os\n"
+                    "async def main():\n"
+                    "    while not os.path.exists(%r):\n"
+                    "        await asyncio.sleep(0.05)\n"
+                    "asyncio.run(main())\n" % str(stop))
+    proc, address = serve(start, ":0", prog)
+    child = connect(address)
+    child.expect_exact(">>> ")
+    stop.write_text("")
+    assert finish(child) == 0
+
+
+def test_nothing_listening_is_one_line_and_status_1(run, free_port,
+                                                      tmp_path):
+    port = free_port()
+    cp = run(["--connect", ":%d" % port])
+    assert cp.returncode == 1
+    assert cp.stderr == b"apython: cannot connect to localhost:%d: " \
+        b"Connection refused\n" % port
+    path = tmp_path / "none.sock"
+    cp = run(["--connect", path])
+    assert cp.returncode == 1
+    assert cp.stderr == b"apython: cannot connect to %s: No such file or " \
+        b"directory\n" % str(path).encode()
+
+
+def test_bad_connect_address_is_a_usage_error(run):
+    cp = run(["--connect", "abc"])
+    assert cp.returncode == 2
+    assert cp.stderr.endswith(b"apython: error: 'abc' is not a valid server "
+                              b"[HOST:]PORT\n")
+    cp = run(["--connect", ":1", "-m", "x"])
+    assert cp.returncode == 2
+
+
+def test_without_a_terminal_it_reads_lines_like_nc(start, run):
+    proc, address = serve(start, ":0")
+    cp = run(["--connect", address],
+             input=b"1+1\nawait asyncio.sleep(0.1, result='a')\n")
+    assert cp.stdout == b"test\n>>> 2\n>>> 'a'\n>>> \n"
+    assert cp.stderr == b""
+    assert cp.returncode == 0
+
+
+def test_secret_from_the_environment_is_sent_first(start, run):
+    env = {"APYTHON_SECRET": "s3cret"}
+    proc, address = serve(start, ":0", env=env)
+    cp = run(["--connect", address], input=b"'in'\n", env=env)
+    assert cp.stdout == b"test\n>>> 'in'\n>>> \n"
+    assert cp.returncode == 0
+    cp = run(["--connect", address], input=b"'in'\n")
+    assert cp.stdout == b""
+    assert cp.stderr == b"apython: refused: this console needs a secret " \
+        b"(APYTHON_SECRET)\n"
+    assert cp.returncode == 1
+    cp = run(["--connect", address], input=b"'in'\n",
+             env={"APYTHON_SECRET": "wrong"})
+    assert cp.stderr == b"apython: refused: wrong secret\n"
+    assert cp.returncode == 1
+
+
+def test_plain_clients_never_see_the_protocol(start, connect):
+    proc, address = serve(start, ":0")
+    framed = connect(address)
+    framed.expect_exact(">>> ")
+    plain = Client(address)
+    plain.send(b"'apython-connect 1'\n1+1\n")
+    plain.half_close()
+    assert plain.rest() == b"test\n>>> 'apython-connect 1'\n>>> 2\n>>> \n"
