@@ -134,7 +134,12 @@ class Proc:
 
     def wait(self, timeout=TIMEOUT):
         """Wait for the exit and for both streams' EOF; return the status."""
-        rc = self.popen.wait(timeout)
+        try:
+            rc = self.popen.wait(timeout)
+        except subprocess.TimeoutExpired:
+            raise AssertionError(
+                "still running after %s s\nstdout: %r\nstderr: %r"
+                % (timeout, self.stdout, self.stderr)) from None
         for t in self.threads:
             t.join(timeout)
         return rc

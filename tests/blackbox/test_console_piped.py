@@ -84,6 +84,18 @@ def test_namespace_has_callable_ainput(run):
     assert cp.stderr == b"test\n>>> True\n>>> \n"
 
 
+def test_ainput_returns_the_next_console_line(run):
+    cp = run(["--banner=test"], input=b"await ainput()\nbob\n_\n")
+    assert cp.stderr == b"test\n>>> 'bob'\n>>> 'bob'\n>>> \n"
+
+
+def test_ainput_writes_its_prompt_on_the_console(run):
+    # As input() and aioconsole's ainput() do, even when stdin is a pipe.
+    cp = run(["--banner=test"], input=b"await ainput('name? ')\nbob\n")
+    assert cp.stderr == b"test\n>>> name? 'bob'\n>>> \n"
+    assert cp.stdout == b""
+
+
 def test_locals_option_merges_a_dict_into_the_namespace(run):
     cp = run(["--banner=test", "--locals", "{'a': 1, 'b': 'two'}"],
              input=b"a\nb\n")
