@@ -50,6 +50,11 @@ struct session_io {
 	int	(*prompt)(PyObject *session, PyObject *prompt);
 	/* The session ends (EOF, exit()): -1 with the exception to raise. */
 	int	(*end)(PyObject *session, PyObject *exit_exc);
+	/* Optional: a statement is complete; source is its lines. */
+	void	(*statement)(PyObject *session, PyObject *source);
+	/* Optional: Ctrl-C: drop the line being edited and leave the cursor
+	 * at the start of a fresh line; 1: not now, -1 with exception. */
+	int	(*interrupt)(PyObject *session);
 };
 
 PyObject	*session_new(PyObject *ns, PyObject *out,
@@ -72,6 +77,7 @@ void		 session_set_running(PyObject *, int);
 int		 session_running(PyObject *);
 void		 session_set_caught(PyObject *, PyObject *);
 int		 session_interrupt(PyObject *);
+int		 session_busy(PyObject *);
 int		 session_ready(void);
 
 /* Internal to console/: a statement's coroutine as its task runs it. */
@@ -83,10 +89,37 @@ int		 stmt_ready(void);
 int		 output_setup(void);
 PyObject	*output_current(void);
 PyObject	*output_var(void);
+int		 output_pydoc(void);
+
+/* Internal to console/: a line editor showing a prompt on the terminal;
+ * output for a terminal then goes above its input line, whole lines at
+ * a time. */
+struct output_editor {
+	int	(*shown)(void);		/* a prompt and its line are shown */
+	void	(*hide)(void);		/* clear them from the screen */
+	void	(*show)(void);		/* draw them again */
+};
+void		 output_set_editor(const struct output_editor *);
+int		 output_flush_held(void);
 
 /* Internal to console/: plain line input from a file descriptor. */
 extern const struct session_io input_fd_io;
 void		*input_fd_new(int fd);
 void		 input_fd_free(void *);
+
+/* Internal to console/: Tab completion in a session's namespace. */
+PyObject	*complete_matches(PyObject *session, PyObject *before,
+		     PyObject *text);
+
+/* Internal to console/: the history of the terminal console. */
+#define HISTFILE_SIZE	1000		/* entries kept, in memory and file */
+char		*histfile_path(void);
+void		 histfile_load(const char *);
+void		 histfile_add(const char *, const char *);
+
+/* Internal to console/: GNU readline on the terminal (stdin, stderr). */
+extern const struct session_io readline_io;
+void		*readline_new(void);
+void		 readline_free(void *);
 
 #endif

@@ -15,6 +15,7 @@ struct input_fd {
 	PyObject	*loop;		/* where we watch fd */
 	PyObject	*soon;		/* handle: polling a file epoll refuses */
 	PyObject	*callback;
+	int		 prompted;	/* a prompt waits for its line */
 };
 
 /* Plain input state for fd. */
@@ -75,6 +76,7 @@ input_fd_line(PyObject *session, const char *p, size_t len)
 	line = PyUnicode_DecodeUTF8(p, len, "replace");
 	if (line == NULL)
 		return -1;
+	((struct input_fd *)session_io_arg(session))->prompted = 0;
 	r = session_feed_line(session, line);
 	Py_DECREF(line);
 	return r;
@@ -192,7 +194,26 @@ input_fd_attach(PyObject *session, PyObject *loop)
 static int
 input_fd_prompt(PyObject *session, PyObject *prompt)
 {
+	struct input_fd	*in = session_io_arg(session);
+
+	if (output_pydoc() != 0)
+		PyErr_WriteUnraisable(session);
+	in->prompted = 1;
 	return session_write(session, prompt);
+}
+
+/* Ctrl-C on a terminal: the kernel dropped the typed line (and echoed
+ * ^C after it); drop what we hold of it and end that screen line. */
+static int
+input_fd_interrupt(PyObject *session)
+{
+	struct input_fd	*in = session_io_arg(session);
+
+	in->len = 0;
+	if (!in->prompted)
+		return 0;
+	in->prompted = 0;
+	return session_write_str(session, "\n");
 }
 
 /* The local console ends: the program ends with it, as exit() would. */
@@ -205,5 +226,6 @@ input_fd_end(PyObject *session, PyObject *exit_exc)
 }
 
 const struct session_io input_fd_io = {
-	input_fd_attach, input_fd_detach, input_fd_prompt, input_fd_end
+	input_fd_attach, input_fd_detach, input_fd_prompt, input_fd_end,
+	NULL, input_fd_interrupt
 };

@@ -1,13 +1,19 @@
 /* The local console: one per process, on the terminal (stdin, stderr),
  * following the program from loop to loop. */
+#include "console/console.h"
+
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <unistd.h>
 
-#include "console/console.h"
 #include "loop/loop.h"
 
 static PyObject *local;		/* the local session */
+static const struct session_io *local_io;
+static int interactive;		/* stdin is a terminal */
+static PyObject *sigint_handler;	/* ours, while the console is up */
+static PyObject *sigint_before;	/* the one ours replaced */
 
 static const char default_banner[] =
     "Python %s on %s\n"
@@ -94,6 +100,107 @@ local_loop_closed(PyObject *loop)
 	return closed;
 }
 
+/* True (1) when the console's loop is running, -1 on error. */
+static int
+local_loop_running(void)
+{
+	PyObject	*loop = session_loop(local), *r;
+	int		 running;
+
+	if (loop == NULL)
+		return 0;
+	if ((r = PyObject_CallMethod(loop, "is_running", NULL)) == NULL)
+		return -1;
+	running = PyObject_IsTrue(r);
+	Py_DECREF(r);
+	return running;
+}
+
+/* SIGINT while the console is up. Console code on the CPU gets
+ * KeyboardInterrupt; else a running statement is cancelled; else, on a
+ * terminal, the line being typed is dropped for a fresh prompt. With no
+ * console to come back to (or stdin not a terminal and no statement),
+ * KeyboardInterrupt as python3. */
+static PyObject *
+local_sigint(PyObject *module, PyObject *args)
+{
+	int	r;
+
+	(void)module;
+	(void)args;
+	if ((r = local_loop_running()) < 0)
+		return NULL;
+	if (r == 0 || session_running(local) ||
+	    (!interactive && !session_busy(local))) {
+		PyErr_SetNone(PyExc_KeyboardInterrupt);
+		return NULL;
+	}
+	if (interactive && local_io->interrupt != NULL &&
+	    (r = local_io->interrupt(local)) != 0) {
+		if (r > 0)
+			PyErr_SetNone(PyExc_KeyboardInterrupt);
+		return NULL;
+	}
+	if ((r = session_interrupt(local)) < 0)
+		return NULL;
+	if (r == 0 && session_write_str(local, "KeyboardInterrupt\n") != 0)
+		return NULL;
+	Py_RETURN_NONE;
+}
+
+static PyMethodDef sigint_def = {
+	"console_sigint", local_sigint, METH_VARARGS,
+	"Ctrl-C while the console is up."
+};
+
+/* Call signal.<name>(SIGINT[, handler]). */
+static PyObject *
+local_signal(const char *name, PyObject *handler)
+{
+	PyObject	*signal, *r;
+
+	if ((signal = PyImport_ImportModule("signal")) == NULL)
+		return NULL;
+	if (handler != NULL)
+		r = PyObject_CallMethod(signal, name, "iO", SIGINT, handler);
+	else
+		r = PyObject_CallMethod(signal, name, "i", SIGINT);
+	Py_DECREF(signal);
+	return r;
+}
+
+/* The console is up: Ctrl-C is ours. */
+static int
+local_sigint_take(void)
+{
+	if (sigint_before != NULL)
+		return 0;
+	if (sigint_handler == NULL &&
+	    (sigint_handler = PyCFunction_New(&sigint_def, NULL)) == NULL)
+		return -1;
+	sigint_before = local_signal("signal", sigint_handler);
+	return sigint_before == NULL ? -1 : 0;
+}
+
+/* The console leaves: Ctrl-C goes back, unless the program took it. */
+static void
+local_sigint_give(void)
+{
+	PyObject	*cur, *r = NULL;
+
+	if (sigint_before == NULL)
+		return;
+	if ((cur = local_signal("getsignal", NULL)) != NULL) {
+		r = cur == sigint_handler ?
+		    local_signal("signal", sigint_before) : Py_NewRef(Py_None);
+		Py_DECREF(cur);
+	}
+	if (r == NULL)
+		PyErr_WriteUnraisable(sigint_handler);
+	Py_XDECREF(r);
+	Py_CLEAR(sigint_before);
+}
+
 /* A policy loop starts running: the console joins it unless it is on
  * another loop that is still open. */
 static int
@@ -106,15 +213,19 @@ local_on_run(PyObject *loop)
 		if ((closed = local_loop_closed(cur)) <= 0)
 			return closed;
 	}
-	return session_attach(local, loop);
+	if (session_attach(local, loop) != 0)
+		return -1;
+	return local_sigint_take();
 }
 
 /* A loop closes: if it is the console's, the console leaves it. */
 static void
 local_on_close(PyObject *loop)
 {
-	if (session_loop(local) == loop)
+	if (session_loop(local) == loop) {
 		session_detach(local);
+		local_sigint_give();
+	}
 }
 
 static const struct loop_hooks local_hooks = { local_on_run, local_on_close };
@@ -138,12 +249,23 @@ console_setup(const struct console_options *o)
 		Py_DECREF(out);
 		return -1;
 	}
-	if ((arg = input_fd_new(STDIN_FILENO)) != NULL)
-		local = session_new(ns, out, &input_fd_io, arg);
+	interactive = isatty(STDIN_FILENO);
+	if (!o->no_readline && interactive && isatty(STDERR_FILENO)) {
+		local_io = &readline_io;
+		arg = readline_new();
+	} else {
+		local_io = &input_fd_io;
+		arg = input_fd_new(STDIN_FILENO);
+	}
+	if (arg != NULL)
+		local = session_new(ns, out, local_io, arg);
 	Py_DECREF(ns);
 	Py_DECREF(out);
 	if (local == NULL) {
-		input_fd_free(arg);
+		if (local_io == &readline_io)
+			readline_free(arg);
+		else
+			input_fd_free(arg);
 		return PyErr_Occurred() ? -1 : (PyErr_NoMemory(), -1);
 	}
 	if ((banner = local_banner(o->banner)) == NULL)
@@ -193,6 +315,7 @@ console_shutdown(void)
 {
 	if (local != NULL)
 		session_detach(local);
+	local_sigint_give();
 }
 
 /* apython.ainput(prompt=''): await a line from this console. */

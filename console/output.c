@@ -1,5 +1,7 @@
 /* Output routing: while a console statement (or a task it started) runs,
  * sys.stdout, sys.stderr and the display hook write to its console. */
+#include <unistd.h>
+
 #include "console/console.h"
 
 /* sys.stdout / sys.stderr: the program's stream, or the console's. */
@@ -10,6 +12,11 @@ struct proxy {
 
 static PyObject *current_var;	/* contextvar: the session running */
 static PyObject *program_displayhook;
+static PyObject *s_write;	/* "write" */
+static const struct output_editor *editor;
+static PyObject *held;		/* {stream: the end of a line not written} */
+static PyObject *program_pager;	/* the pager pydoc picks for the program */
+static PyObject *pydoc_mod;
 
 /* The context variable naming the current console session. */
 PyObject *
@@ -42,12 +49,131 @@ proxy_target(struct proxy *self)
 	return out;
 }
 
-/* Every attribute (write, flush, fileno, encoding...) is the target's. */
+/* The line editor in charge of the terminal, or NULL. */
+void
+output_set_editor(const struct output_editor *e)
+{
+	editor = e;
+}
+
+/* True when stream t writes to a terminal. */
+static int
+output_is_terminal(PyObject *t)
+{
+	int	fd;
+
+	if ((fd = PyObject_AsFileDescriptor(t)) < 0) {
+		PyErr_Clear();
+		return 0;
+	}
+	return isatty(fd);
+}
+
+/* Write text to t and flush it. */
+static int
+output_write_flush(PyObject *t, PyObject *text)
+{
+	PyObject	*r;
+
+	if ((r = PyObject_CallMethodOneArg(t, s_write, text)) == NULL)
+		return -1;
+	Py_DECREF(r);
+	if ((r = PyObject_CallMethod(t, "flush", NULL)) == NULL)
+		return -1;
+	Py_DECREF(r);
+	return 0;
+}
+
+/* Write what was held back, now that no prompt is shown. */
+int
+output_flush_held(void)
+{
+	PyObject	*t, *text;
+	Py_ssize_t	 pos = 0;
+	int		 r = 0;
+
+	if (held == NULL || PyDict_GET_SIZE(held) == 0)
+		return 0;
+	while (r == 0 && PyDict_Next(held, &pos, &t, &text))
+		r = output_write_flush(t, text);
+	PyDict_Clear(held);
+	return r;
+}
+
+/* Write text to terminal stream t above the editor's prompt: complete
+ * lines go out at once, the end of a line waits for its newline. */
+static PyObject *
+output_write_above(PyObject *t, PyObject *text)
+{
+	PyObject	*prev, *all, *head = NULL, *tail = NULL;
+	Py_ssize_t	 len, nl;
+	int		 r = -1;
+
+	if ((prev = PyDict_GetItemWithError(held, t)) == NULL &&
+	    PyErr_Occurred())
+		return NULL;
+	if (prev != NULL)
+		all = PyUnicode_Concat(prev, text);
+	else
+		all = Py_NewRef(text);
+	if (all == NULL)
+		return NULL;
+	len = PyUnicode_GET_LENGTH(all);
+	if ((nl = PyUnicode_FindChar(all, '\n', 0, len, -1)) == -2)
+		goto out;
+	if (nl == -1) {
+		r = PyDict_SetItem(held, t, all);
+		goto out;
+	}
+	head = PyUnicode_Substring(all, 0, nl + 1);
+	tail = PyUnicode_Substring(all, nl + 1, len);
+	if (head == NULL || tail == NULL)
+		goto out;
+	if (PyUnicode_GET_LENGTH(tail) > 0)
+		r = PyDict_SetItem(held, t, tail);
+	else
+		r = prev != NULL ? PyDict_DelItem(held, t) : 0;
+	if (r == 0) {
+		editor->hide();
+		r = output_write_flush(t, head);
+		editor->show();
+	}
+out:
+	Py_XDECREF(head);
+	Py_XDECREF(tail);
+	Py_DECREF(all);
+	return r == 0 ? PyLong_FromSsize_t(PyUnicode_GET_LENGTH(text)) : NULL;
+}
+
+/* write(text): to the target, above the prompt if one is shown there. */
+static PyObject *
+proxy_write(PyObject *self, PyObject *text)
+{
+	PyObject	*t, *r;
+
+	t = proxy_target((struct proxy *)self);
+	if (editor != NULL && editor->shown() && PyUnicode_Check(text) &&
+	    output_is_terminal(t))
+		r = output_write_above(t, text);
+	else
+		r = PyObject_CallMethodOneArg(t, s_write, text);
+	Py_DECREF(t);
+	return r;
+}
+
+static PyMethodDef write_def = {
+	"write", proxy_write, METH_O, "Write to the current target stream."
+};
+
+/* Every attribute (flush, fileno, encoding...) is the target's; write
+ * is ours, to keep a prompt being edited intact. */
 static PyObject *
 proxy_getattro(struct proxy *self, PyObject *name)
 {
 	PyObject	*t, *r;
 
+	if (PyUnicode_Check(name) && PyUnicode_Compare(name, s_write) == 0)
+		return PyCFunction_New(&write_def, (PyObject *)self);
 	t = proxy_target(self);
 	r = PyObject_GetAttr(t, name);
 	Py_DECREF(t);
@@ -168,6 +294,64 @@ static PyMethodDef displayhook_def = {
 	"Show a console statement's value on its console."
 };
 
+/* pydoc.pager: plain text into the console for a console statement
+ * (help(obj) needs no pager there); pydoc's own choice otherwise. */
+static PyObject *
+output_pager(PyObject *module, PyObject *args)
+{
+	PyObject	*s, *fn, *r;
+
+	(void)module;
+	if ((s = output_current()) != NULL) {
+		Py_DECREF(s);
+		fn = PyObject_GetAttrString(pydoc_mod, "plain_pager");
+		if (fn == NULL && PyErr_ExceptionMatches(PyExc_AttributeError)) {
+			PyErr_Clear();
+			fn = PyObject_GetAttrString(pydoc_mod, "plainpager");
+		}
+		if (fn == NULL)
+			return NULL;
+		r = PyObject_Call(fn, args, NULL);
+		Py_DECREF(fn);
+		return r;
+	}
+	if (program_pager == NULL) {
+		program_pager = PyObject_CallMethod(pydoc_mod, "get_pager", NULL);
+		if (program_pager == NULL &&
+		    PyErr_ExceptionMatches(PyExc_AttributeError)) {
+			PyErr_Clear();
+			program_pager = PyObject_CallMethod(pydoc_mod,
+			    "getpager", NULL);
+		}
+		if (program_pager == NULL)
+			return NULL;
+	}
+	return PyObject_Call(program_pager, args, NULL);
+}
+
+static PyMethodDef pager_def = {
+	"pager", output_pager, METH_VARARGS,
+	"Show text: plainly in the console, through a pager otherwise."
+};
+
+/* Put our pager in pydoc, once, before the console's first statement. */
+int
+output_pydoc(void)
+{
+	PyObject	*fn;
+	int		 r;
+
+	if (pydoc_mod != NULL)
+		return 0;
+	if ((pydoc_mod = PyImport_ImportModule("pydoc")) == NULL)
+		return -1;
+	if ((fn = PyCFunction_New(&pager_def, NULL)) == NULL)
+		return -1;
+	r = PyObject_SetAttrString(pydoc_mod, "pager", fn);
+	Py_DECREF(fn);
+	return r;
+}
+
 /* Install the proxies and the display hook. */
 int
 output_setup(void)
@@ -175,6 +359,9 @@ output_setup(void)
 	PyObject	*hook;
 
 	if (PyType_Ready(&proxy_type) != 0)
+		return -1;
+	if ((s_write = PyUnicode_InternFromString("write")) == NULL ||
+	    (held = PyDict_New()) == NULL)
 		return -1;
 	current_var = PyContextVar_New("apython_console", NULL);
 	if (current_var == NULL)

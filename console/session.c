@@ -295,7 +295,15 @@ session_interrupt(PyObject *self)
 	if (PyList_SetSlice(s->buffer, 0, PY_SSIZE_T_MAX, NULL) != 0)
 		return -1;
 	s->prompted = 0;
-	return 0;
+	/* The console task steps again: it shows the fresh prompt. */
+	return session_wake(s);
+}
+
+/* True while a statement's task runs (awaits or is about to). */
+int
+session_busy(PyObject *self)
+{
+	return S(self)->stmt != NULL;
 }
 
 /* Remember the exception for pdb.pm() as the REPL does. */
@@ -401,7 +409,7 @@ session_execute(struct session *s, PyObject *code)
 static int
 session_handle_line(struct session *s, PyObject *line)
 {
-	PyObject	*nl, *source, *code;
+	PyObject	*nl, *source, *code, *type, *value, *tb;
 	int		 r;
 
 	if (PyList_Append(s->buffer, line) != 0)
@@ -414,11 +422,18 @@ session_handle_line(struct session *s, PyObject *line)
 		return -1;
 	code = PyObject_CallFunction(s->compiler, "Oss", source, "<console>",
 	    "single");
-	Py_DECREF(source);
 	if (code == Py_None) {
+		Py_DECREF(source);
 		Py_DECREF(code);
 		return 0;
 	}
+	/* Complete, or wrong: one statement for the backend's history. */
+	if (s->io->statement != NULL) {
+		PyErr_Fetch(&type, &value, &tb);
+		s->io->statement((PyObject *)s, source);
+		PyErr_Restore(type, value, tb);
+	}
+	Py_DECREF(source);
 	if (PyList_SetSlice(s->buffer, 0, PY_SSIZE_T_MAX, NULL) != 0) {
 		Py_XDECREF(code);
 		return -1;
@@ -428,7 +443,6 @@ session_handle_line(struct session *s, PyObject *line)
 		    !PyErr_ExceptionMatches(PyExc_OverflowError) &&
 		    !PyErr_ExceptionMatches(PyExc_ValueError))
 			return session_report_current(s);
-		PyObject *type, *value, *tb;
 		PyErr_Fetch(&type, &value, &tb);
 		PyErr_NormalizeException(&type, &value, &tb);
 		r = session_show(s, value, 1);

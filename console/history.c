@@ -1,0 +1,150 @@
+/* The console's history: GNU readline's list, kept in a file. One entry
+ * per statement; a newline inside an entry is written "\r\n", as
+ * python3's own REPL (3.13) writes ~/.python_history. */
+#include "console/console.h"
+
+#include <fcntl.h>
+#include <pwd.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include <readline/readline.h>
+#include <readline/history.h>
+
+/* The history file: $APYTHON_HISTORY (empty: none), else
+ * ~/.apython_history. */
+char *
+histfile_path(void)
+{
+	const char	*env = getenv("APYTHON_HISTORY"), *home;
+	struct passwd	*pw;
+	char		*path;
+
+	if (env != NULL)
+		return *env != '\0' ? strdup(env) : NULL;
+	if ((home = getenv("HOME")) == NULL || *home == '\0') {
+		if ((pw = getpwuid(getuid())) == NULL)
+			return NULL;
+		home = pw->pw_dir;
+	}
+	if (asprintf(&path, "%s/.apython_history", home) < 0)
+		return NULL;
+	return path;
+}
+
+/* Write one entry: newlines inside it as "\r\n", then "\n". */
+static void
+histfile_put(FILE *f, const char *entry)
+{
+	for (; *entry != '\0'; entry++) {
+		if (*entry == '\n')
+			fputc('\r', f);
+		fputc(*entry, f);
+	}
+	fputc('\n', f);
+}
+
+/* Append one entry to the history file (created 0600). */
+static void
+histfile_append(const char *path, const char *entry)
+{
+	FILE	*f;
+	int	 fd;
+
+	if ((fd = open(path, O_WRONLY|O_APPEND|O_CREAT|O_CLOEXEC, 0600)) < 0)
+		return;
+	if ((f = fdopen(fd, "a")) == NULL) {
+		close(fd);
+		return;
+	}
+	histfile_put(f, entry);
+	fclose(f);
+}
+
+/* Rewrite the history file with what is in memory (the newest entries). */
+static void
+histfile_rewrite(const char *path)
+{
+	HIST_ENTRY	**list = history_list();
+	char		 *tmp;
+	FILE		 *f;
+	int		  fd, ok;
+
+	if (asprintf(&tmp, "%s.%ld.tmp", path, (long)getpid()) < 0)
+		return;
+	fd = open(tmp, O_WRONLY|O_CREAT|O_TRUNC|O_CLOEXEC, 0600);
+	if (fd < 0 || (f = fdopen(fd, "w")) == NULL) {
+		if (fd >= 0)
+			close(fd);
+		free(tmp);
+		return;
+	}
+	for (; list != NULL && *list != NULL; list++)
+		histfile_put(f, (*list)->line);
+	ok = fflush(f) == 0;
+	if (fclose(f) != 0 || !ok || rename(tmp, path) != 0)
+		unlink(tmp);
+	free(tmp);
+}
+
+/* Read the history file into readline's list: a line ending in "\r"
+ * goes on in the next one; trim the file when it grew too long. */
+void
+histfile_load(const char *path)
+{
+	FILE	*f;
+	char	*line = NULL, *entry = NULL, *e;
+	size_t	 cap = 0, elen = 0;
+	ssize_t	 n;
+	int	 count = 0;
+
+	if ((f = fopen(path, "re")) == NULL)
+		return;
+	while ((n = getline(&line, &cap, f)) > 0) {
+		if (line[n - 1] == '\n')
+			line[--n] = '\0';
+		if ((e = realloc(entry, elen + n + 2)) == NULL)
+			break;
+		entry = e;
+		memcpy(entry + elen, line, n + 1);
+		elen += n;
+		if (n > 0 && entry[elen - 1] == '\r') {
+			entry[elen - 1] = '\n';
+			continue;
+		}
+		add_history(entry);
+		count++;
+		elen = 0;
+	}
+	free(line);
+	free(entry);
+	fclose(f);
+	if (count > HISTFILE_SIZE)
+		histfile_rewrite(path);
+}
+
+/* The previous entry, or "". */
+static const char *
+histfile_last(void)
+{
+	HIST_ENTRY	*h;
+
+	if (history_length == 0)
+		return "";
+	h = history_get(history_base + history_length - 1);
+	return h != NULL ? h->line : "";
+}
+
+/* Add entry (a statement) to the list, and to the file if path is not
+ * NULL, unless it repeats the previous one. */
+void
+histfile_add(const char *path, const char *entry)
+{
+	if (*entry == '\0' || strcmp(entry, histfile_last()) == 0)
+		return;
+	add_history(entry);
+	if (path != NULL)
+		histfile_append(path, entry);
+}
