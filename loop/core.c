@@ -39,6 +39,22 @@ static PyObject *base_events;		/* asyncio.base_events */
 static PyObject *set_running_loop;	/* asyncio.events._set_running_loop */
 static PyObject *get_agen_hooks, *set_agen_hooks;
 
+/* The debug flag of a loop (ours: set_debug's; others: get_debug()). */
+int
+loop_debug(PyObject *loop)
+{
+	PyObject	*r;
+	int		 on;
+
+	if (PyObject_TypeCheck(loop, &loop_type))
+		return ((struct loop *)loop)->debug;
+	if ((r = PyObject_CallMethod(loop, "get_debug", NULL)) == NULL)
+		return -1;
+	on = PyObject_IsTrue(r);
+	Py_DECREF(r);
+	return on;
+}
+
 /* Let the console follow loops. */
 void
 loop_set_hooks(const struct loop_hooks *h)

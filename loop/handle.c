@@ -1,6 +1,7 @@
 /* asyncio's own Handle and TimerHandle, made and run from C: the slots
- * are filled and read directly instead of through their Python methods
- * (the objects stay asyncio's, so isinstance() and their methods work). */
+ * are filled and read directly instead of through their Python methods.
+ * The loop makes subclasses of them that only add a C cancel(), so the
+ * objects stay asyncio's: isinstance(), repr and other methods work. */
 #include <stddef.h>
 
 #include "loop/loop.h"
@@ -10,6 +11,8 @@
 
 static PyTypeObject *handle_type;	/* asyncio.events.Handle */
 static PyTypeObject *timer_type;	/* asyncio.events.TimerHandle */
+static PyTypeObject *our_handle;	/* subclasses with a C cancel() */
+static PyTypeObject *our_timer;
 static PyObject *format_source;		/* format_helpers._format_callback_source */
 static Py_ssize_t off_callback, off_args, off_cancelled, off_loop;
 static Py_ssize_t off_source_tb, off_repr, off_context, off_when;
@@ -29,6 +32,62 @@ handle_slot(PyTypeObject *type, const char *name)
 		return -1;
 	}
 	return ((PyMemberDescrObject *)d)->d_member->offset;
+}
+
+/* cancel(): Handle.cancel() (and TimerHandle's), without Python frames. */
+static PyObject *
+handle_cancel(PyObject *h, PyObject *unused)
+{
+	PyObject	*loop = SLOT(h, off_loop), *r;
+	int		 debug = 0;
+
+	(void)unused;
+	if (SLOT(h, off_cancelled) == Py_True)
+		Py_RETURN_NONE;
+	if (loop != NULL && PyObject_TypeCheck(h, timer_type)) {
+		r = PyObject_CallMethod(loop, "_timer_handle_cancelled", "O", h);
+		if (r == NULL)
+			return NULL;
+		Py_DECREF(r);
+	}
+	if (loop != NULL && (debug = loop_debug(loop)) < 0)
+		return NULL;
+	Py_XSETREF(SLOT(h, off_cancelled), Py_NewRef(Py_True));
+	if (debug) {
+		/* As asyncio: keep what it was, for slow callback warnings. */
+		if ((r = PyObject_Repr(h)) == NULL)
+			return NULL;
+		Py_XSETREF(SLOT(h, off_repr), r);
+	}
+	Py_XSETREF(SLOT(h, off_callback), Py_NewRef(Py_None));
+	Py_XSETREF(SLOT(h, off_args), Py_NewRef(Py_None));
+	Py_RETURN_NONE;
+}
+
+static PyMethodDef cancel_def = {
+	"cancel", handle_cancel, METH_NOARGS, "Cancel the callback."
+};
+
+/* A subclass of base named like it, with no slots of its own and a C
+ * cancel(); NULL with exception. */
+static PyTypeObject *
+handle_subclass(PyTypeObject *base)
+{
+	PyObject	*cls, *ns, *meth;
+
+	ns = Py_BuildValue("{s()ss}", "__slots__", "__module__", "apython");
+	if (ns == NULL)
+		return NULL;
+	cls = PyObject_CallFunction((PyObject *)&PyType_Type, "s(O)O",
+	    base->tp_name, (PyObject *)base, ns);
+	Py_DECREF(ns);
+	if (cls == NULL)
+		return NULL;
+	meth = PyDescr_NewMethod((PyTypeObject *)cls, &cancel_def);
+	if (meth == NULL || PyObject_SetAttrString(cls, "cancel", meth) != 0)
+		Py_CLEAR(cls);
+	Py_XDECREF(meth);
+	return (PyTypeObject *)cls;
 }
 
 /* Find asyncio's handle classes and their slots; -1 with exception. */
@@ -60,6 +119,9 @@ handle_ready(void)
 	    (off_context = handle_slot(handle_type, "_context")) < 0 ||
 	    (off_when = handle_slot(timer_type, "_when")) < 0 ||
 	    (off_scheduled = handle_slot(timer_type, "_scheduled")) < 0)
+		return -1;
+	if ((our_handle = handle_subclass(handle_type)) == NULL ||
+	    (our_timer = handle_subclass(timer_type)) == NULL)
 		return -1;
 	return 0;
 }
@@ -99,9 +161,9 @@ handle_new(PyObject *loop, PyObject *cb, PyObject *args, PyObject *ctx,
     int debug)
 {
 	if (debug)
-		return PyObject_CallFunctionObjArgs((PyObject *)handle_type, cb,
+		return PyObject_CallFunctionObjArgs((PyObject *)our_handle, cb,
 		    args, loop, ctx, NULL);
-	return handle_alloc(handle_type, loop, cb, args, ctx);
+	return handle_alloc(our_handle, loop, cb, args, ctx);
 }
 
 /* TimerHandle(when, callback, args, loop, context). */
@@ -112,9 +174,9 @@ timer_new(PyObject *loop, PyObject *when, PyObject *cb, PyObject *args,
 	PyObject	*h;
 
 	if (debug)
-		return PyObject_CallFunctionObjArgs((PyObject *)timer_type, when,
+		return PyObject_CallFunctionObjArgs((PyObject *)our_timer, when,
 		    cb, args, loop, ctx, NULL);
-	if ((h = handle_alloc(timer_type, loop, cb, args, ctx)) == NULL)
+	if ((h = handle_alloc(our_timer, loop, cb, args, ctx)) == NULL)
 		return NULL;
 	SLOT(h, off_when) = Py_NewRef(when);
 	SLOT(h, off_scheduled) = Py_NewRef(Py_False);

@@ -22,6 +22,7 @@ int	 loop_install_policy(PyObject *module);
 PyTypeObject	*loop_core_type(void);
 int		 loop_core_ready(void);
 void		 loop_set_eligible(PyObject *);
+int		 loop_debug(PyObject *);
 
 /* Internal to loop/: asyncio's Handle and TimerHandle, from C. */
 int		 handle_ready(void);
