@@ -235,8 +235,11 @@ session_ainput(PyObject *self, PyObject *prompt)
 	if ((f = PyObject_CallMethod(s->loop, "create_future", NULL)) == NULL)
 		return NULL;
 	if (PyList_GET_SIZE(s->lines) > 0) {
+		/* Typed ahead: the prompt is still written, as input() does. */
 		line = Py_NewRef(PyList_GET_ITEM(s->lines, 0));
-		r = PySequence_DelItem(s->lines, 0);
+		r = PyUnicode_GET_LENGTH(prompt) ? session_write(self, prompt) : 0;
+		if (r == 0)
+			r = PySequence_DelItem(s->lines, 0);
 		if (r == 0)
 			r = future_resolve(f, "set_result", line);
 		Py_DECREF(line);
