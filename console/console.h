@@ -35,7 +35,8 @@ void		 console_remote_leave(PyObject *);
 int		 console_remote_line(PyObject *, const char *, size_t);
 int		 console_remote_eof(PyObject *);
 int		 console_remote_interrupt(PyObject *);
-PyObject	*console_remote_complete(PyObject *, const char *, size_t);
+PyObject	*console_remote_complete(PyObject *, const char *, size_t,
+		     const char *, size_t);
 void		 console_remote_close(PyObject *);
 
 /* Internal to console/: a session is one console's state and I/O. */

@@ -378,79 +378,20 @@ console_remote_interrupt(PyObject *session)
 	return session_write_str(session, "\nKeyboardInterrupt\n");
 }
 
-/* rlcompleter, imported without Python's readline module, which would
- * take GNU readline over from the terminal console. */
-static PyObject *
-remote_rlcompleter(void)
-{
-	PyObject	*modules = PyImport_GetModuleDict(), *m;
-	PyObject	*type, *value, *tb;
-	int		 block;
-
-	if ((m = PyDict_GetItemString(modules, "rlcompleter")) != NULL)
-		return Py_NewRef(m);
-	block = PyDict_GetItemString(modules, "readline") == NULL;
-	if (block && PyDict_SetItemString(modules, "readline", Py_None) != 0)
-		return NULL;
-	m = PyImport_ImportModule("rlcompleter");
-	if (block) {
-		PyErr_Fetch(&type, &value, &tb);
-		if (PyDict_DelItemString(modules, "readline") != 0)
-			PyErr_Clear();
-		PyErr_Restore(type, value, tb);
-	}
-	return m;
-}
-
-/* The completions of text in the session's namespace (a list). */
-static PyObject *
-remote_matches(PyObject *session, void *arg)
-{
-	PyObject	*text = arg, *rl, *c, *list, *m;
-	int		 state, err = 0;
-
-	if ((list = PyList_New(0)) == NULL)
-		return NULL;
-	if (PyUnicode_GET_LENGTH(text) == 0)
-		return list;
-	if ((rl = remote_rlcompleter()) == NULL)
-		goto fail;
-	c = PyObject_CallMethod(rl, "Completer", "O", session_namespace(
-	    session));
-	Py_DECREF(rl);
-	if (c == NULL)
-		goto fail;
-	for (state = 0; state < 1000 && err == 0; state++) {
-		m = PyObject_CallMethod(c, "complete", "Oi", text, state);
-		if (m == NULL || m == Py_None) {
-			err = m == NULL;
-			Py_XDECREF(m);
-			break;
-		}
-		err = PyList_Append(list, m);
-		Py_DECREF(m);
-	}
-	Py_DECREF(c);
-	if (err != 0)
-		goto fail;
-	return list;
-fail:
-	Py_DECREF(list);
-	return NULL;
-}
-
-/* Tab from the peer: the completions of text (a list of str), computed
- * as the session's own code would run. */
+/* Tab from the peer: the completions (a list of str) of the word text,
+ * which comes after before on the line; both UTF-8. */
 PyObject *
-console_remote_complete(PyObject *session, const char *p, size_t n)
+console_remote_complete(PyObject *session, const char *before, size_t blen,
+    const char *text, size_t tlen)
 {
-	PyObject	*text, *list;
+	PyObject	*b, *t, *list = NULL;
 
-	if ((text = PyUnicode_DecodeUTF8(p, n, "replace")) == NULL)
-		return NULL;
-	if (session_run_in(session, remote_matches, text, &list) != 0)
-		list = NULL;
-	Py_DECREF(text);
+	b = PyUnicode_DecodeUTF8(before, blen, "replace");
+	t = PyUnicode_DecodeUTF8(text, tlen, "replace");
+	if (b != NULL && t != NULL)
+		list = complete_matches(session, b, t);
+	Py_XDECREF(b);
+	Py_XDECREF(t);
 	return list;
 }
 

@@ -374,14 +374,16 @@ conn_complete(struct conn *c, const char *p, size_t n)
 {
 	PyObject	*list, *sep, *all = NULL, *b = NULL;
 	const char	*word;
+	size_t		 before = 0;
 
 	if (c->session == NULL)
 		return 0;
-	if ((word = memchr(p, '\0', n)) != NULL) {
-		n -= word + 1 - p;
-		p = word + 1;
-	}
-	if ((list = console_remote_complete(c->session, p, n)) == NULL)
+	if ((word = memchr(p, '\0', n)) != NULL)
+		before = word - p;
+	word = word != NULL ? word + 1 : p;
+	list = console_remote_complete(c->session, p, before, word,
+	    n - (word - p));
+	if (list == NULL)
 		PyErr_Clear();	/* nothing to offer */
 	else if ((sep = PyUnicode_FromString("\n")) != NULL) {
 		all = PyUnicode_Join(sep, list);
