@@ -57,8 +57,14 @@ check-conformance: apython
 check-full: check-unit check-man check-blackbox
 	./apython tests/conformance/run.py --full </dev/null
 
-bench: apython
-	$(TEST_PYTHON) bench/run.py --apython $(CURDIR)/apython
+# Side by side with asyncio and uvloop (bench/RESULTS.md); not part of check.
+# BENCH_ARGS: more options of bench/run.py, e.g. BENCH_ARGS=--quick.
+bench: apython bench/client
+	$(TEST_PYTHON) bench/run.py --apython $(CURDIR)/apython \
+		--client $(CURDIR)/bench/client $(BENCH_ARGS)
+
+bench/client: bench/client.c
+	$(CC) -std=gnu11 $(WARN) $(CFLAGS) $(CPPFLAGS) -o $@ bench/client.c $(LDFLAGS)
 
 install: apython
 	install -d $(DESTDIR)$(bindir) $(DESTDIR)$(mandir)/man1
