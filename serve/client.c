@@ -629,6 +629,7 @@ client_show_banner(const char *p, size_t n)
 static int
 client_handshake(void)
 {
+	struct sbuf	 first;
 	char		*secret, *cause = NULL, *hello;
 	size_t		 len, pre;
 	int		 r = 0, ms = CLIENT_HANDSHAKE;
@@ -638,11 +639,16 @@ client_handshake(void)
 		free(cause);
 		return -1;
 	}
-	if (secret != NULL) {
-		r = client_write(secret, len) != 0 || client_write("\n", 1);
-		free(secret);
-	}
-	if (r != 0 || client_write(SERVE_HELLO, SERVE_HELLO_LEN) != 0)
+	memset(&first, 0, sizeof first);
+	if (secret != NULL)
+		r = sbuf_add(&first, secret, len) || sbuf_add(&first, "\n", 1);
+	free(secret);
+	if (r == 0 && sbuf_add(&first, SERVE_HELLO, SERVE_HELLO_LEN) == 0)
+		r = client_write(sbuf_ptr(&first), sbuf_len(&first));
+	else
+		client_fail("out of memory");
+	sbuf_free(&first);
+	if (r != 0)
 		return -1;
 	for (;;) {
 		hello = memmem(sbuf_ptr(&cl.in), sbuf_len(&cl.in), SERVE_HELLO,

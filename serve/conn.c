@@ -517,8 +517,12 @@ conn_first_lines(struct conn *c)
 		hello = (size_t)(nl + 1 - p) == SERVE_HELLO_LEN &&
 		    memcmp(p, SERVE_HELLO, SERVE_HELLO_LEN) == 0;
 		if (c->state == CONN_HELLO) {
-			if (!hello)
+			/* A secret this server does not need may come first. */
+			if (!hello && (len - (nl + 1 - p) < SERVE_HELLO_LEN ||
+			    memcmp(nl + 1, SERVE_HELLO, SERVE_HELLO_LEN) != 0))
 				return conn_go_plain(c);
+			if (!hello)
+				sbuf_drop(&c->raw, nl + 1 - p);
 			sbuf_drop(&c->raw, SERVE_HELLO_LEN);
 			return conn_go_framed(c);
 		}

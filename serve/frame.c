@@ -7,6 +7,9 @@
 #include <string.h>
 
 
+/* Where an empty buffer points: never NULL, for mem*() calls. */
+char	sbuf_empty[1];
+
 /* Append n bytes; -1 with errno ENOMEM. */
 int
 sbuf_add(struct sbuf *b, const void *p, size_t n)

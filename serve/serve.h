@@ -59,7 +59,8 @@ struct sbuf {
 int	 sbuf_add(struct sbuf *, const void *, size_t);
 void	 sbuf_drop(struct sbuf *, size_t);
 void	 sbuf_free(struct sbuf *);
-#define sbuf_ptr(b)	((b)->data + (b)->start)
+extern char	 sbuf_empty[1];
+#define sbuf_ptr(b)	((b)->data != NULL ? (b)->data + (b)->start : sbuf_empty)
 #define sbuf_len(b)	((b)->end - (b)->start)
 int	 frame_add(struct sbuf *, int, const void *, size_t);
 int	 frame_next(struct sbuf *, int *, const char **, size_t *);

@@ -240,3 +240,23 @@ def test_plain_clients_never_see_the_protocol(start, connect):
     plain.send(b"'apython-connect 1'\n1+1\n")
     plain.half_close()
     assert plain.rest() == b"test\n>>> 'apython-connect 1'\n>>> 2\n>>> \n"
+
+
+def test_a_secret_the_server_does_not_need_is_ignored(start, run):
+    proc, address = serve(start, ":0")
+    cp = run(["--connect", address], input=b"'in'\n",
+             env={"APYTHON_SECRET": "unneeded"})
+    assert cp.stdout == b"test\n>>> 'in'\n>>> \n"
+    assert cp.returncode == 0
+
+
+def test_tab_completes_module_names_after_import(start, connect):
+    proc, address = serve(start, ":0")
+    child = connect(address)
+    child.expect_exact(">>> ")
+    child.send("import asyncio.even\t")
+    child.expect_exact("asyncio.events")
+    child.send("\r")
+    child.expect_exact(">>> ")
+    child.sendline("asyncio.events.__name__")
+    child.expect_exact("'asyncio.events'\r\n>>> ")

@@ -570,7 +570,7 @@ def test_1000_connections_leak_no_file_descriptor(start):
             assert c.rest() == b"test\n>>> 2\n>>> \n"
         elif i % 4 == 2:
             c.until(b">>> ")
-            c.send(b"await asyncio.sleep(10)\n")
+            c.send(b"await asyncio.sleep(1)\n")
             c.close()
         else:
             c.close()
