@@ -16,7 +16,7 @@ PYTEST = $(TEST_PYTHON) -m pytest
 
 # Unit tests link only the pure-C objects they test.
 UNIT_TESTS = $(patsubst %.c,%,$(wildcard tests/unit/test_*.c))
-UNIT_OBJS = loop/ring.o loop/heap.o serve/address.o
+UNIT_OBJS = loop/ring.o loop/heap.o serve/address.o serve/frame.o serve/secret.o
 
 .PHONY: all check check-unit check-man check-blackbox check-conformance \
 	check-full bench install \

@@ -15,6 +15,7 @@
 #include "console/console.h"
 
 #define CONN_LINGER	5.0	/* seconds a closing client may take */
+#define CONN_AUTH_TIME	60.0	/* seconds to send the secret */
 #define CONN_CHUNK	65536	/* bytes read at a time */
 #define CONN_READS	8	/* reads per wake-up, for fairness */
 
@@ -39,7 +40,7 @@ struct conn {
 	PyObject		*loop;
 	PyObject		*session;
 	PyObject		*feeding;	/* handle: a feed is due */
-	PyObject		*lingering;	/* handle: the close deadline */
+	PyObject		*lingering;	/* handle: a deadline to close */
 	int			 fd;
 	enum conn_state		 state;
 	enum telnet_state	 telnet;
@@ -537,6 +538,7 @@ conn_first_lines(struct conn *c)
 			return 0;
 		}
 		c->state = CONN_HELLO;
+		conn_cancel(&c->lingering);
 		if (conn_start_session(c) != 0)
 			return -1;
 	}
@@ -676,7 +678,8 @@ conn_feed_soon(PyObject *self, PyObject *unused)
 	return conn_done(c, c->closed ? 0 : conn_feed(c));
 }
 
-/* _linger(): the client took too long to take its last output. */
+/* _linger(): the client took too long to send the secret, or to take
+ * its last output. */
 static PyObject *
 conn_linger(PyObject *self, PyObject *unused)
 {
@@ -801,8 +804,9 @@ conn_attach(PyObject *self, PyObject *loop)
 			return -1;
 	} else if (c->state == CONN_HELLO && conn_start_session(c) != 0)
 		return -1;
-	if (c->ended && !c->closed && conn_later(c, &c->lingering,
-	    CONN_LINGER, "_linger") != 0)
+	if (!c->closed && (c->ended || c->state == CONN_AUTH) &&
+	    conn_later(c, &c->lingering, c->ended ? CONN_LINGER :
+	    CONN_AUTH_TIME, "_linger") != 0)
 		return -1;
 	if (c->wanted > 0 && !c->closed)
 		return conn_later(c, &c->feeding, -1, "_feed");
