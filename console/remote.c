@@ -10,7 +10,15 @@ struct stream {
 	PyObject			*conn;	/* NULL once gone */
 };
 
-static PyTypeObject stream_type;
+/* exit and quit in a remote console: as site's, but they leave the
+ * program's sys.stdin open (site's close it). */
+struct quitter {
+	PyObject_HEAD
+	const char	*name;
+};
+
+static PyTypeObject stream_type, quitter_type;
+static PyObject *quitters[2];		/* exit, quit */
 
 static const char remote_default_banner[] =
     "Python %s on %s\n"
@@ -169,6 +177,58 @@ static PyTypeObject stream_type = {
 	.tp_getset = stream_getset,
 };
 
+/* exit(code=None): end the session, with SystemExit(code). */
+static PyObject *
+quitter_call(PyObject *self, PyObject *args, PyObject *kwargs)
+{
+	PyObject	*code = Py_None, *exc;
+
+	(void)self;
+	if (!PyArg_ParseTuple(args, "|O", &code) || (kwargs != NULL &&
+	    !PyArg_ValidateKeywordArguments(kwargs)))
+		return NULL;
+	if ((exc = PyObject_CallOneArg(PyExc_SystemExit, code)) == NULL)
+		return NULL;
+	PyErr_SetObject(PyExc_SystemExit, exc);
+	Py_DECREF(exc);
+	return NULL;
+}
+
+/* repr(exit): how to leave, as python3 says it. */
+static PyObject *
+quitter_repr(PyObject *self)
+{
+	return PyUnicode_FromFormat("Use %s() or Ctrl-D (i.e. EOF) to exit",
+	    ((struct quitter *)self)->name);
+}
+
+static PyTypeObject quitter_type = {
+	PyVarObject_HEAD_INIT(NULL, 0)
+	.tp_name = "apython.Quitter",
+	.tp_doc = "exit() and quit() of a served console.",
+	.tp_basicsize = sizeof(struct quitter),
+	.tp_flags = Py_TPFLAGS_DEFAULT,
+	.tp_call = quitter_call,
+	.tp_repr = quitter_repr,
+};
+
+/* exit and quit, made once. */
+static int
+remote_quitters(void)
+{
+	static const char	*names[2] = { "exit", "quit" };
+	struct quitter		*q;
+	int			 i;
+
+	for (i = 0; i < 2 && quitters[i] == NULL; i++) {
+		if ((q = PyObject_New(struct quitter, &quitter_type)) == NULL)
+			return -1;
+		q->name = names[i];
+		quitters[i] = (PyObject *)q;
+	}
+	return 0;
+}
+
 /* The peer reads lines itself: nothing to start. */
 static int
 remote_attach(PyObject *session, PyObject *loop)
@@ -252,7 +312,7 @@ remote_namespace(PyObject *locals)
 {
 	PyObject	*ns, *apython, *ainput = NULL, *asyncio;
 
-	if ((ns = PyDict_New()) == NULL)
+	if (remote_quitters() != 0 || (ns = PyDict_New()) == NULL)
 		return NULL;
 	asyncio = PyImport_ImportModule("asyncio");
 	if ((apython = PyImport_ImportModule("apython")) != NULL)
@@ -264,6 +324,8 @@ remote_namespace(PyObject *locals)
 	    PyDict_SetItemString(ns, "__builtins__", PyEval_GetBuiltins()) ||
 	    PyDict_SetItemString(ns, "asyncio", asyncio) != 0 ||
 	    PyDict_SetItemString(ns, "ainput", ainput) != 0 ||
+	    PyDict_SetItemString(ns, "exit", quitters[0]) != 0 ||
+	    PyDict_SetItemString(ns, "quit", quitters[1]) != 0 ||
 	    (locals != NULL && PyDict_Update(ns, locals) != 0))
 		Py_CLEAR(ns);
 	Py_XDECREF(asyncio);
@@ -290,13 +352,22 @@ remote_banner(PyObject *banner)
 	    version), PyUnicode_AsUTF8(platform));
 }
 
+/* Ready the types; -1 with exception. */
+static int
+remote_ready(void)
+{
+	if (PyType_Ready(&stream_type) != 0)
+		return -1;
+	return PyType_Ready(&quitter_type);
+}
+
 /* Ready what remote consoles need when there is no local console. */
 int
 console_prepare(void)
 {
 	if (session_ready() != 0 || output_setup() != 0)
 		return -1;
-	return PyType_Ready(&stream_type);
+	return remote_ready();
 }
 
 /* A console for conn, talking through peer: its own namespace (asyncio,
@@ -308,7 +379,7 @@ console_remote_new(const struct console_peer *peer, PyObject *conn,
 	struct stream	*st;
 	PyObject	*ns, *text, *session = NULL;
 
-	if (PyType_Ready(&stream_type) != 0)
+	if (remote_ready() != 0)
 		return NULL;
 	if ((st = PyObject_GC_New(struct stream, &stream_type)) == NULL)
 		return NULL;

@@ -222,6 +222,25 @@ def test_exit_ends_only_that_session(start):
     assert proc.popen.poll() is None
 
 
+def test_exit_leaves_the_programs_stdin_open(start, tmp_path):
+    prog = tmp_path / "prog.py"
+    flag = tmp_path / "go"
+    prog.write_text("import asyncio, os, sys\n"
+                    "async def main():\n"
+                    "    while not os.path.exists(%r):\n"
+                    "        await asyncio.sleep(0.05)\n"
+                    "    print('stdin closed:', sys.stdin.closed)\n"
+                    "asyncio.run(main())\n" % str(flag))
+    proc, address = serve(start, ":0", prog)
+    c = Client(address)
+    c.send(b"exit\nquit()\n")
+    assert c.rest() == b"test\n>>> Use exit() or Ctrl-D (i.e. EOF) to " \
+        b"exit\n>>> "
+    flag.write_text("")
+    proc.expect_stdout(b"stdin closed: False\n")
+    assert proc.wait() == 0
+
+
 def test_exit_with_a_message_shows_it(start):
     proc, address = serve(start, ":0")
     c = Client(address)
