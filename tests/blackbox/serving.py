@@ -18,6 +18,19 @@ def serve(start, *args, env=None, cwd=None, banner="test"):
     return proc, proc.expect_stdout(SERVED).group(1).decode()
 
 
+def program_until(tmp_path, then=""):
+    """A program that runs its asyncio loop until a file appears, then
+    runs `then` (Python); return (program path, that file's path)."""
+    prog, flag = tmp_path / "prog.py", tmp_path / "go"
+    prog.write_text("import asyncio, os, sys\n"
+                    "async def main():\n"
+                    "    while not os.path.exists(%r):\n"
+                    "        await asyncio.sleep(0.05)\n"
+                    "    %s\n"
+                    "asyncio.run(main())\n" % (str(flag), then or "pass"))
+    return prog, flag
+
+
 def port_of(address):
     return int(address.rsplit(":", 1)[1])
 

@@ -8,7 +8,7 @@ import time
 import pexpect
 import pytest
 
-from serving import Client, serve
+from serving import Client, program_until, serve
 
 TIMEOUT = 10
 
@@ -169,13 +169,7 @@ def test_history_is_kept_locally(start, connect, tmp_path):
 
 
 def test_server_ending_ends_the_client_with_0(start, connect, tmp_path):
-    prog = tmp_path / "prog.py"
-    stop = tmp_path / "stop"
-    prog.write_text("import asyncio, os\n"
-                    "async def main():\n"
-                    "    while not os.path.exists(%r):\n"
-                    "        await asyncio.sleep(0.05)\n"
-                    "asyncio.run(main())\n" % str(stop))
+    prog, stop = program_until(tmp_path)
     proc, address = serve(start, ":0", prog)
     child = connect(address)
     child.expect_exact(">>> ")

@@ -13,7 +13,8 @@ import time
 
 import pytest
 
-from serving import Client, open_fds, port_of, rss_kib, serve
+from serving import (Client, open_fds, port_of, program_until, rss_kib,
+                     serve)
 
 PROGRAMS = os.path.join(os.path.dirname(os.path.abspath(__file__)),
                         "programs")
@@ -223,14 +224,8 @@ def test_exit_ends_only_that_session(start):
 
 
 def test_exit_leaves_the_programs_stdin_open(start, tmp_path):
-    prog = tmp_path / "prog.py"
-    flag = tmp_path / "go"
-    prog.write_text("import asyncio, os, sys\n"
-                    "async def main():\n"
-                    "    while not os.path.exists(%r):\n"
-                    "        await asyncio.sleep(0.05)\n"
-                    "    print('stdin closed:', sys.stdin.closed)\n"
-                    "asyncio.run(main())\n" % str(flag))
+    prog, flag = program_until(tmp_path,
+                               "print('stdin closed:', sys.stdin.closed)")
     proc, address = serve(start, ":0", prog)
     c = Client(address)
     c.send(b"exit\nquit()\n")
