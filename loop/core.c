@@ -23,6 +23,7 @@ struct loop {
 	size_t			 cancelled;	/* cancelled timers in the heap */
 	struct watchers		*io;
 	atomic_int		 sleeping;
+	atomic_int		 woken;		/* eventfd written, not yet read */
 	int			 closed;
 	int			 debug;		/* set_debug(): asyncio's checks */
 	int			 eligible;	/* the console may attach */
@@ -302,7 +303,8 @@ loop_wake(struct loop *self)
 	uint64_t	one = 1;
 	ssize_t		n;
 
-	if (atomic_load(&self->sleeping))
+	/* One write wakes it: later callers see woken and need not. */
+	if (atomic_load(&self->sleeping) && !atomic_exchange(&self->woken, 1))
 		n = write(self->wake_fd, &one, sizeof one);
 	(void)n;
 }
@@ -459,6 +461,7 @@ loop_wait(struct loop *self, double timeout)
 		Py_END_ALLOW_THREADS
 	}
 	atomic_store(&self->sleeping, 0);
+	atomic_store(&self->woken, 0);
 	evtimer_del(self->timeout_ev);
 	if (r < 0) {
 		PyErr_SetString(PyExc_RuntimeError, "libevent: dispatch failed");
