@@ -285,15 +285,13 @@ client_prompt(const char *p, size_t n)
 
 	if ((prompt = strndup(p, n)) == NULL)
 		return;
-	if (prompt != cl.prompt) {
-		free(cl.prompt);
-		cl.prompt = prompt;
-	}
+	free(cl.prompt);	/* p may be in it: not used below */
+	cl.prompt = prompt;
 	client_unprompt();
 	if (cl.editing)
 		rl_callback_handler_install(cl.prompt, client_line);
 	else
-		client_print(p, n);
+		client_print(cl.prompt, strlen(cl.prompt));
 	cl.prompting = 1;
 }
 
