@@ -90,7 +90,7 @@ int		 stmt_ready(void);
 int		 output_setup(void);
 PyObject	*output_current(void);
 PyObject	*output_var(void);
-int		 output_pydoc(void);
+int		 output_pydoc_soon(PyObject *loop);
 
 /* Internal to console/: a line editor showing a prompt on the terminal;
  * output for a terminal then goes above its input line, whole lines at

@@ -196,8 +196,6 @@ input_fd_prompt(PyObject *session, PyObject *prompt)
 {
 	struct input_fd	*in = session_io_arg(session);
 
-	if (output_pydoc() != 0)
-		PyErr_WriteUnraisable(session);
 	in->prompted = 1;
 	return session_write(session, prompt);
 }

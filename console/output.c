@@ -334,22 +334,47 @@ static PyMethodDef pager_def = {
 	"Show text: plainly in the console, through a pager otherwise."
 };
 
-/* Put our pager in pydoc, once, before the console's first statement. */
-int
-output_pydoc(void)
+/* Put our pager in pydoc (importing it), once. */
+static PyObject *
+output_pydoc(PyObject *module, PyObject *unused)
 {
 	PyObject	*fn;
 	int		 r;
 
+	(void)module;
+	(void)unused;
 	if (pydoc_mod != NULL)
-		return 0;
+		Py_RETURN_NONE;
 	if ((pydoc_mod = PyImport_ImportModule("pydoc")) == NULL)
-		return -1;
+		return NULL;
 	if ((fn = PyCFunction_New(&pager_def, NULL)) == NULL)
-		return -1;
+		return NULL;
 	r = PyObject_SetAttrString(pydoc_mod, "pager", fn);
 	Py_DECREF(fn);
-	return r;
+	if (r != 0)
+		return NULL;
+	Py_RETURN_NONE;
+}
+
+static PyMethodDef pydoc_def = {
+	"console_pydoc_pager", output_pydoc, METH_NOARGS, NULL
+};
+
+/* Have loop put our pager in pydoc soon (once), before the console's
+ * first statement: help(obj) in the console prints there, no pager. */
+int
+output_pydoc_soon(PyObject *loop)
+{
+	PyObject	*fn, *h;
+
+	if (pydoc_mod != NULL)
+		return 0;
+	if ((fn = PyCFunction_New(&pydoc_def, NULL)) == NULL)
+		return -1;
+	h = PyObject_CallMethod(loop, "call_soon", "O", fn);
+	Py_DECREF(fn);
+	Py_XDECREF(h);
+	return h == NULL ? -1 : 0;
 }
 
 /* Install the proxies and the display hook. */

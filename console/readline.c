@@ -546,8 +546,6 @@ readline_prompt(PyObject *session, PyObject *prompt)
 	struct term	*in = session_io_arg(session);
 	PyObject	*h;
 
-	if (output_pydoc() != 0)
-		PyErr_WriteUnraisable(session);
 	if (PyList_GET_SIZE(in->queued) > 0) {
 		h = PyObject_CallMethod(in->loop, "call_soon", "O", in->feed);
 		Py_XDECREF(h);

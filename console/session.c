@@ -740,6 +740,8 @@ session_attach(PyObject *self, PyObject *loop)
 			return -1;
 		if (!s->eof && s->io->attach(self, loop) != 0)
 			return -1;
+		if (output_pydoc_soon(loop) != 0)
+			return -1;
 	}
 	coro = PyObject_GC_New(struct console_coro, &coro_type);
 	if (coro == NULL)
