@@ -4,6 +4,8 @@
 #include "serve/serve.h"
 
 #include <sys/socket.h>
+#include <netinet/in.h>
+#include <netinet/tcp.h>
 
 #include <errno.h>
 #include <poll.h>
@@ -16,6 +18,7 @@
 
 #define CONN_LINGER	5.0	/* seconds a closing client may take */
 #define CONN_AUTH_TIME	60.0	/* seconds to send the secret */
+#define CONN_PROBE	5.0	/* seconds between looks at a quiet client */
 #define CONN_CHUNK	65536	/* bytes read at a time */
 #define CONN_READS	8	/* reads per wake-up, for fairness */
 
@@ -41,6 +44,7 @@ struct conn {
 	PyObject		*session;
 	PyObject		*feeding;	/* handle: a feed is due */
 	PyObject		*lingering;	/* handle: a deadline to close */
+	PyObject		*probing;	/* handle: the next look */
 	int			 fd;
 	enum conn_state		 state;
 	enum telnet_state	 telnet;
@@ -560,14 +564,32 @@ conn_input(struct conn *c, const char *p, size_t n)
 	return conn_first_lines(c);
 }
 
-/* True when the client closed its socket entirely (a unix socket tells
- * that apart from a half-close; TCP does not). */
+/* True when the client is gone: a unix socket closed entirely (not just
+ * half-closed), or a TCP peer that reset (keepalive finds those). */
 static int
 conn_hung_up(struct conn *c)
 {
 	struct pollfd	pfd = { .fd = c->fd, .events = POLLIN };
 
-	return poll(&pfd, 1, 0) == 1 && (pfd.revents & POLLHUP);
+	return poll(&pfd, 1, 0) == 1 && (pfd.revents & (POLLHUP | POLLERR));
+}
+
+/* A plain client's input ended while its console goes on: TCP probes
+ * the peer, and a look now and then drops the client once it is gone. */
+static int
+conn_probe_start(struct conn *c)
+{
+	int	one = 1, idle = 10, interval = 5, count = 3;
+
+	if (setsockopt(c->fd, SOL_SOCKET, SO_KEEPALIVE, &one, sizeof one) ==
+	    0) {
+		setsockopt(c->fd, IPPROTO_TCP, TCP_KEEPIDLE, &idle, sizeof idle);
+		setsockopt(c->fd, IPPROTO_TCP, TCP_KEEPINTVL, &interval,
+		    sizeof interval);
+		setsockopt(c->fd, IPPROTO_TCP, TCP_KEEPCNT, &count,
+		    sizeof count);
+	}
+	return conn_later(c, &c->probing, CONN_PROBE, "_probe");
 }
 
 /* The client's input ended. A --connect client that closes is gone (its
@@ -595,7 +617,7 @@ conn_input_end(struct conn *c)
 			return (PyErr_NoMemory(), -1);
 		c->partial = 0;
 	}
-	return 0;
+	return conn_probe_start(c);
 }
 
 /* The loop says the socket is readable: read a few chunks. */
@@ -678,6 +700,24 @@ conn_feed_soon(PyObject *self, PyObject *unused)
 	return conn_done(c, c->closed ? 0 : conn_feed(c));
 }
 
+/* _probe(): drop the client if it is gone, else look again later. */
+static PyObject *
+conn_probe(PyObject *self, PyObject *unused)
+{
+	struct conn	*c = C(Py_NewRef(self));
+	int		 r = 0;
+
+	(void)unused;
+	Py_CLEAR(c->probing);
+	if (c->closed || c->ended)
+		return conn_done(c, 0);
+	if (conn_hung_up(c))
+		conn_drop(c);
+	else
+		r = conn_later(c, &c->probing, CONN_PROBE, "_probe");
+	return conn_done(c, r);
+}
+
 /* _linger(): the client took too long to send the secret, or to take
  * its last output. */
 static PyObject *
@@ -758,6 +798,7 @@ conn_drop(struct conn *c)
 	conn_watch(c, 1, 0);
 	conn_cancel(&c->feeding);
 	conn_cancel(&c->lingering);
+	conn_cancel(&c->probing);
 	close(c->fd);
 	c->fd = -1;
 	sbuf_free(&c->in);
@@ -808,6 +849,9 @@ conn_attach(PyObject *self, PyObject *loop)
 	    conn_later(c, &c->lingering, c->ended ? CONN_LINGER :
 	    CONN_AUTH_TIME, "_linger") != 0)
 		return -1;
+	if (c->rdeof && !c->ended && !c->closed && conn_later(c, &c->probing,
+	    CONN_PROBE, "_probe") != 0)
+		return -1;
 	if (c->wanted > 0 && !c->closed)
 		return conn_later(c, &c->feeding, -1, "_feed");
 	return 0;
@@ -825,6 +869,7 @@ conn_detach(PyObject *self)
 	conn_watch(c, 1, 0);
 	conn_cancel(&c->feeding);
 	conn_cancel(&c->lingering);
+	conn_cancel(&c->probing);
 	if (c->session != NULL)
 		console_remote_leave(c->session);
 	Py_CLEAR(c->loop);
@@ -856,6 +901,7 @@ conn_traverse(struct conn *c, visitproc visit, void *arg)
 	Py_VISIT(c->session);
 	Py_VISIT(c->feeding);
 	Py_VISIT(c->lingering);
+	Py_VISIT(c->probing);
 	return 0;
 }
 
@@ -865,6 +911,7 @@ conn_clear(struct conn *c)
 	Py_CLEAR(c->session);
 	Py_CLEAR(c->feeding);
 	Py_CLEAR(c->lingering);
+	Py_CLEAR(c->probing);
 	Py_CLEAR(c->loop);
 	return 0;
 }
@@ -888,6 +935,7 @@ static PyMethodDef conn_methods[] = {
 	{ "_writable", conn_writable, METH_NOARGS, NULL },
 	{ "_feed", conn_feed_soon, METH_NOARGS, NULL },
 	{ "_linger", conn_linger, METH_NOARGS, NULL },
+	{ "_probe", conn_probe, METH_NOARGS, NULL },
 	{ NULL, NULL, 0, NULL }
 };
 

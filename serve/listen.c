@@ -17,7 +17,6 @@
 #include <string.h>
 #include <unistd.h>
 
-
 #define LISTEN_ADDRS	16	/* addresses of one host we listen on */
 #define LISTEN_TRIES	16	/* port 0: tries for a port free on all */
 
@@ -191,7 +190,7 @@ listen_sun(struct sockaddr_un *sun, const char *path)
 
 /* Remove a stale unix socket at path; fail when it is live or is not a
  * socket. 0 when path is free now. */
-int
+static int
 listen_stale_unix(const char *path, char **cause)
 {
 	struct sockaddr_un	 sun;

@@ -43,7 +43,7 @@ int	 serve_connect(const struct serve_address *, int no_readline);
 #define FRAME_LINE		'L'	/* client: a line typed */
 #define FRAME_EOF		'E'	/* client: Ctrl-D */
 #define FRAME_INTERRUPT		'I'	/* client: Ctrl-C */
-#define FRAME_COMPLETE		'C'	/* client: complete this text */
+#define FRAME_COMPLETE		'C'	/* client: line before, NUL, word */
 #define FRAME_OUTPUT		'O'	/* server: text to show */
 #define FRAME_PROMPT		'P'	/* server: read a line after this */
 #define FRAME_MATCHES		'M'	/* server: completions, '\n' apart */
@@ -79,7 +79,6 @@ int	 listen_open(const struct serve_address *, struct listener **,
 	     int *, char **cause);
 int	 listen_name(int, char *, size_t);
 int	 listen_is_loopback(const void *sockaddr);
-int	 listen_stale_unix(const char *, char **cause);
 
 /* Internal to serve/: the console server and its connections. */
 PyObject	*server_new(const struct serve_address *, PyObject *banner,

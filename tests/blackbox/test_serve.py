@@ -260,38 +260,47 @@ def test_half_close_lets_the_running_statement_finish(start):
     assert c.rest() == b"5\n>>> \n"
 
 
-def cancelled_statement(box):
-    return (b"try:\n    await asyncio.sleep(30)\nfinally:\n"
-            b"    %s.append('cancelled')\n\n" % box)
-
-
-def test_reset_cancels_the_running_statement(start):
-    proc, address = serve(start, ":0", "--locals", "{'box': []}")
+def statement_and_watcher(start, where):
+    """Serve on where; client a runs a statement that notes its own
+    cancellation in a list it shares with client b; return (a, b)."""
+    proc, address = serve(start, where, "--locals", "{'box': []}")
     a, b = Client(address), Client(address)
     a.until(b">>> ")
     b.until(b">>> ")
-    a.send(cancelled_statement(b"box"))
+    a.send(b"try:\n    await asyncio.sleep(30)\nfinally:\n"
+           b"    box.append('cancelled')\n\n")
+    a.until(b"... ... ... ... ")
     time.sleep(0.3)
-    a.reset()
-    deadline = time.monotonic() + 5
+    return a, b
+
+
+def assert_cancelled_soon(b, timeout):
+    deadline = time.monotonic() + timeout
     while b.run(b"box") != b"['cancelled']\n>>> ":
         assert time.monotonic() < deadline
-        time.sleep(0.05)
+        time.sleep(0.1)
+
+
+def test_reset_cancels_the_running_statement(start):
+    a, b = statement_and_watcher(start, ":0")
+    a.reset()
+    assert_cancelled_soon(b, 5)
 
 
 def test_unix_client_that_closes_cancels_its_statement(start, tmp_path):
-    path = str(tmp_path / "s.sock")
-    proc, address = serve(start, path, "--locals", "{'box': []}")
-    a, b = Client(path), Client(path)
-    a.until(b">>> ")
-    b.until(b">>> ")
-    a.send(cancelled_statement(b"box"))
-    time.sleep(0.3)
+    a, b = statement_and_watcher(start, str(tmp_path / "s.sock"))
     a.close()
-    deadline = time.monotonic() + 5
-    while b.run(b"box") != b"['cancelled']\n>>> ":
-        assert time.monotonic() < deadline
-        time.sleep(0.05)
+    assert_cancelled_soon(b, 5)
+
+
+def test_client_gone_after_half_close_is_found_and_cancelled(start,
+                                                            tmp_path):
+    a, b = statement_and_watcher(start, str(tmp_path / "s.sock"))
+    a.half_close()
+    time.sleep(0.5)
+    assert b.run(b"box") == b"[]\n>>> "
+    a.close()
+    assert_cancelled_soon(b, 10)
 
 
 def test_program_exit_closes_sessions_and_removes_the_socket(start,
