@@ -1,6 +1,7 @@
 /* Plain line input from a file descriptor (a pipe, a file, a terminal
  * without readline), read only when the loop says it is readable. */
 #include <errno.h>
+#include <fcntl.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
@@ -16,6 +17,7 @@ struct input_fd {
 	PyObject	*soon;		/* handle: polling a file epoll refuses */
 	PyObject	*callback;
 	int		 prompted;	/* a prompt waits for its line */
+	int		 flags;		/* fd's flags when first attached */
 };
 
 /* Plain input state for fd. */
@@ -27,6 +29,7 @@ input_fd_new(int fd)
 	if ((in = calloc(1, sizeof *in)) == NULL)
 		return NULL;
 	in->fd = fd;
+	in->flags = -1;
 	return in;
 }
 
@@ -107,6 +110,9 @@ input_fd_detach(PyObject *session)
 	struct input_fd	*in = session_io_arg(session);
 	PyObject	*r;
 
+	/* Blocking again if the program left it non-blocking. */
+	if (in->flags != -1 && fcntl(in->fd, F_GETFL) != in->flags)
+		fcntl(in->fd, F_SETFL, in->flags);
 	if (in->loop == NULL)
 		return;
 	if (in->soon != NULL)
@@ -178,6 +184,8 @@ input_fd_attach(PyObject *session, PyObject *loop)
 	if (in->callback == NULL &&
 	    (in->callback = PyCFunction_New(&readable_def, session)) == NULL)
 		return -1;
+	if (in->flags == -1)
+		in->flags = fcntl(in->fd, F_GETFL);
 	in->loop = Py_NewRef(loop);
 	r = PyObject_CallMethod(loop, "add_reader", "iO", in->fd, in->callback);
 	if (r != NULL) {

@@ -182,17 +182,52 @@ local_sigint_take(void)
 	return sigint_before == NULL ? -1 : 0;
 }
 
-/* The console leaves: Ctrl-C goes back, unless the program took it. */
-static void
-local_sigint_give(void)
+/* The handler to give back when leaving loop: the one ours replaced,
+ * or python3's default if that one was asyncio.run's for loop's main task
+ * (asyncio.run would have put the default back itself). */
+static PyObject *
+local_sigint_back(PyObject *loop)
 {
-	PyObject	*cur, *r = NULL;
+	PyObject	*kw, *task, *tl = NULL, *signal, *r;
+	int		 same;
+
+	if (loop == NULL ||
+	    (kw = PyObject_GetAttrString(sigint_before, "keywords")) == NULL) {
+		PyErr_Clear();
+		return Py_NewRef(sigint_before);
+	}
+	task = PyDict_Check(kw) ? PyDict_GetItemString(kw, "main_task") : NULL;
+	if (task != NULL)
+		tl = PyObject_CallMethod(task, "get_loop", NULL);
+	Py_DECREF(kw);
+	PyErr_Clear();
+	same = tl != NULL && tl == loop;
+	Py_XDECREF(tl);
+	if (!same)
+		return Py_NewRef(sigint_before);
+	if ((signal = PyImport_ImportModule("signal")) == NULL)
+		return NULL;
+	r = PyObject_GetAttrString(signal, "default_int_handler");
+	Py_DECREF(signal);
+	return r;
+}
+
+/* The console leaves loop (NULL: the program is over): Ctrl-C goes back,
+ * unless the program took it. */
+static void
+local_sigint_give(PyObject *loop)
+{
+	PyObject	*cur, *back, *r = NULL;
 
 	if (sigint_before == NULL)
 		return;
 	if ((cur = local_signal("getsignal", NULL)) != NULL) {
-		r = cur == sigint_handler ?
-		    local_signal("signal", sigint_before) : Py_NewRef(Py_None);
+		if (cur != sigint_handler)
+			r = Py_NewRef(Py_None);
+		else if ((back = local_sigint_back(loop)) != NULL) {
+			r = local_signal("signal", back);
+			Py_DECREF(back);
+		}
 		Py_DECREF(cur);
 	}
 	if (r == NULL)
@@ -224,7 +259,7 @@ local_on_close(PyObject *loop)
 {
 	if (session_loop(local) == loop) {
 		session_detach(local);
-		local_sigint_give();
+		local_sigint_give(loop);
 	}
 }
 
@@ -315,7 +350,7 @@ console_shutdown(void)
 {
 	if (local != NULL)
 		session_detach(local);
-	local_sigint_give();
+	local_sigint_give(NULL);
 }
 
 /* apython.ainput(prompt=''): await a line from this console. */

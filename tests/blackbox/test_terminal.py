@@ -282,9 +282,9 @@ asyncio.run(main())
     t.send("x = 'typed'")
     t.expect("log: beat 2\r\n")
     t.wait_for_line(">>> x = 'typed'")
-    t.send("\rx\r")
-    t.expect("'typed'\r\n")
+    t.send("\r")
     t.wait_for_line(">>>")
+    run_line(t, "x", "'typed'")
     assert t.screen()[1:] == ["beat 0", "log: beat 0", "beat 1", "log: beat 1",
                               "beat 2", "log: beat 2", ">>> x = 'typed'",
                               ">>> x", "'typed'", ">>>"]
@@ -414,6 +414,23 @@ def test_ctrl_c_with_no_statement_never_ends_the_program(terminal):
     with socket.create_connection(("127.0.0.1", port), timeout=TIMEOUT) as c:
         assert echo(port, c, "alive") == "alive\n"
     assert t.screen().count("KeyboardInterrupt") == 3
+
+
+def test_ctrl_c_after_the_console_left_is_python3s_again(terminal, write):
+    prog = write("after.py", """\
+import asyncio, signal, time
+
+asyncio.run(asyncio.sleep(0.3))
+print("handler is python3's:",
+      signal.getsignal(signal.SIGINT) is signal.default_int_handler,
+      flush=True)
+time.sleep(100)
+""")
+    t = terminal(["--banner=test", prog])
+    t.expect("handler is python3's: True\r\n")
+    t.interrupt()
+    t.expect("KeyboardInterrupt\r\n")
+    assert t.wait() == (None, signal.SIGINT)
 
 
 def test_ctrl_d_ends_the_echo_server_with_status_0(terminal):
@@ -619,6 +636,7 @@ def test_history_file_defaults_to_the_home_directory(terminal, tmp_path):
 PROGRAM_ENDS = {
     "eof": ("", "\x04", 0),
     "exit": ("", "exit(5)\r", 5),
+    "nonblocking": ("", "import os; os.set_blocking(0, False); exit(4)\r", 4),
     "uncaught": ("async def main():\n"
                  "    await asyncio.sleep(0.5)\n"
                  "    raise RuntimeError('boom')\n", "partial", 1),
@@ -648,6 +666,16 @@ def test_terminal_and_stdin_are_restored_on_every_way_out(shell, write, way):
     after = t.expect_re(rb"status=(\d+)\r\n([0-9a-f:]+)\r\n")
     assert int(after.group(1)) == status
     assert after.group(2) == before
+    t.expect("nonblock=0")
+
+
+def test_stdin_left_non_blocking_is_made_blocking_again_without_readline(
+        shell):
+    t = shell('"$APYTHON" --banner=test --no-readline; /usr/bin/python3 -c '
+              '"import fcntl, os; print(\'nonblock=%d\' % bool(fcntl.fcntl('
+              '0, fcntl.F_GETFL) & os.O_NONBLOCK))"')
+    t.expect(">>> ")
+    t.send("import os; os.set_blocking(0, False); exit(4)\r")
     t.expect("nonblock=0")
 
 
