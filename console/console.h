@@ -56,6 +56,8 @@ struct session_io {
 	/* Optional: Ctrl-C: drop the line being edited and leave the cursor
 	 * at the start of a fresh line; 1: not now, -1 with exception. */
 	int	(*interrupt)(PyObject *session);
+	/* Optional: free the backend's state when the session goes. */
+	void	(*release)(void *arg);
 };
 
 PyObject	*session_new(PyObject *ns, PyObject *out,

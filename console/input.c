@@ -233,5 +233,5 @@ input_fd_end(PyObject *session, PyObject *exit_exc)
 
 const struct session_io input_fd_io = {
 	input_fd_attach, input_fd_detach, input_fd_prompt, input_fd_end,
-	NULL, input_fd_interrupt
+	NULL, input_fd_interrupt, input_fd_free
 };

@@ -296,13 +296,8 @@ console_setup(const struct console_options *o)
 		local = session_new(ns, out, local_io, arg);
 	Py_DECREF(ns);
 	Py_DECREF(out);
-	if (local == NULL) {
-		if (local_io == &readline_io)
-			readline_free(arg);
-		else
-			input_fd_free(arg);
+	if (local == NULL)
 		return PyErr_Occurred() ? -1 : (PyErr_NoMemory(), -1);
-	}
 	if ((banner = local_banner(o->banner)) == NULL)
 		return -1;
 	if (!o->has_target)

@@ -593,7 +593,7 @@ readline_end(PyObject *session, PyObject *exit_exc)
 
 const struct session_io readline_io = {
 	readline_attach, readline_detach, readline_prompt, readline_end,
-	readline_statement, readline_interrupt
+	readline_statement, readline_interrupt, readline_free
 };
 
 /* Readline input state for the terminal. */

@@ -762,7 +762,8 @@ session_set_intro(PyObject *self, PyObject *banner, PyObject *startup)
 	Py_XSETREF(S(self)->startup, Py_XNewRef(startup));
 }
 
-/* A new session on namespace ns writing to out, reading through io. */
+/* A new session on namespace ns writing to out, reading through io; it
+ * owns io_arg (io->release frees it), even when it cannot be made. */
 PyObject *
 session_new(PyObject *ns, PyObject *out, const struct session_io *io,
     void *io_arg)
@@ -770,8 +771,12 @@ session_new(PyObject *ns, PyObject *out, const struct session_io *io,
 	struct session	*s;
 	PyObject	*codeop, *inner = NULL, *flags = NULL, *nflags = NULL;
 
-	if ((s = PyObject_GC_New(struct session, &session_type)) == NULL)
+	/* The session owns io_arg from here on, made or not. */
+	if ((s = PyObject_GC_New(struct session, &session_type)) == NULL) {
+		if (io->release != NULL)
+			io->release(io_arg);
 		return NULL;
+	}
 	s->ns = Py_NewRef(ns);
 	s->out = Py_NewRef(out);
 	s->buffer = PyList_New(0);
@@ -846,6 +851,8 @@ session_dealloc(struct session *s)
 {
 	PyObject_GC_UnTrack(s);
 	session_clear(s);
+	if (s->io != NULL && s->io->release != NULL)
+		s->io->release(s->io_arg);
 	PyObject_GC_Del(s);
 }
 

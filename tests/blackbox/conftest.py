@@ -32,9 +32,11 @@ def apython_path():
 
 def clean_env(extra=None):
     """os.environ without PYTHON* and VIRTUAL_ENV, plus PYTHONDONTWRITEBYTECODE=1,
-    then `extra` on top (a value of None removes the variable)."""
+    then `extra` on top (a value of None removes the variable).
+    PYTHONMALLOC stays: the sanitizer run sets it for the allocator."""
     env = {k: v for k, v in os.environ.items()
-           if not k.startswith("PYTHON") and k != "VIRTUAL_ENV"}
+           if (not k.startswith("PYTHON") or k == "PYTHONMALLOC")
+           and k != "VIRTUAL_ENV"}
     env["PYTHONDONTWRITEBYTECODE"] = "1"
     for key, value in (extra or {}).items():
         if value is None:
