@@ -490,9 +490,11 @@ readline_attach(PyObject *session, PyObject *loop)
 	struct term	*in = session_io_arg(session);
 
 	in->session = session;
-	if (in->readable == NULL &&
-	    ((in->readable = PyCFunction_New(&readable_def, session)) == NULL ||
-	    (in->feed = PyCFunction_New(&feed_def, session)) == NULL ||
+	if ((in->readable == NULL &&
+	    (in->readable = PyCFunction_New(&readable_def, session)) == NULL) ||
+	    (in->feed == NULL &&
+	    (in->feed = PyCFunction_New(&feed_def, session)) == NULL) ||
+	    (in->resized == NULL &&
 	    (in->resized = PyCFunction_New(&resized_def, session)) == NULL))
 		return -1;
 	if (!initialized) {
