@@ -744,6 +744,7 @@ static int
 conn_peer_prompt(PyObject *self, const char *p, size_t n)
 {
 	struct conn	*c = C(self);
+	int		 r = 0;
 
 	if (c->closed)
 		return 0;
@@ -752,9 +753,15 @@ conn_peer_prompt(PyObject *self, const char *p, size_t n)
 		return (PyErr_NoMemory(), -1);
 	memcpy(c->prompt, p, n);
 	c->promptlen = n;
+	/* Sending may drop the connection, and with it its last reference. */
+	Py_INCREF(self);
 	conn_send(c, FRAME_PROMPT, p, n);
-	c->wanted++;
-	return conn_later(c, &c->feeding, -1, "_feed");
+	if (!c->closed) {
+		c->wanted++;
+		r = conn_later(c, &c->feeding, -1, "_feed");
+	}
+	Py_DECREF(self);
+	return r;
 }
 
 /* Peer callback: the console is over: close once the output is sent. */
@@ -768,15 +775,16 @@ conn_peer_end(PyObject *self)
 	c->ended = 1;
 	sbuf_free(&c->in);
 	c->partial = 0;
+	/* Shutting down may drop the connection and its last reference. */
+	Py_INCREF(self);
 	if (sbuf_len(&c->out) == 0)
 		conn_shutdown(c);
-	if (c->closed)
-		return;
 	/* Read (and drop) what comes until the client closes. */
 	c->paused = 0;
-	if (conn_later(c, &c->lingering, CONN_LINGER, "_linger") != 0 ||
-	    (!c->rdeof && conn_watch(c, 0, 1) != 0))
+	if (!c->closed && (conn_later(c, &c->lingering, CONN_LINGER,
+	    "_linger") != 0 || (!c->rdeof && conn_watch(c, 0, 1) != 0)))
 		PyErr_WriteUnraisable(self);
+	Py_DECREF(self);
 }
 
 static const struct console_peer conn_peer = {
