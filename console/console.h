@@ -60,6 +60,8 @@ struct session_io {
 	void	(*release)(void *arg);
 };
 
+PyObject	*session_banner(PyObject *);
+PyObject	*session_namespace_new(PyObject *);
 PyObject	*session_new(PyObject *ns, PyObject *out,
 		     const struct session_io *, void *);
 void		*session_io_arg(PyObject *);

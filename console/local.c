@@ -15,32 +15,19 @@ static int interactive;		/* stdin is a terminal */
 static PyObject *sigint_handler;	/* ours, while the console is up */
 static PyObject *sigint_before;	/* the one ours replaced */
 
-static const char default_banner[] =
-    "Python %s on %s\n"
-    "Type \"help\", \"copyright\", \"credits\" or \"license\" for more "
-    "information.\n"
-    "---\n"
-    "This console is running in an asyncio event loop.\n"
-    "It allows you to wait for coroutines using the 'await' syntax.\n"
-    "Try: await asyncio.sleep(1, result=3)\n"
-    "---\n";
-
 /* The banner: --banner's text and a newline, or the default. */
 static PyObject *
 local_banner(const char *banner)
 {
-	PyObject	*version, *platform;
+	PyObject	*text, *r;
 
-	if (banner != NULL)
-		return PyUnicode_FromFormat("%s\n", banner);
-	version = PySys_GetObject("version");
-	platform = PySys_GetObject("platform");
-	if (version == NULL || platform == NULL) {
-		PyErr_SetString(PyExc_RuntimeError, "lost sys.version");
+	if (banner == NULL)
+		return session_banner(NULL);
+	if ((text = PyUnicode_DecodeFSDefault(banner)) == NULL)
 		return NULL;
-	}
-	return PyUnicode_FromFormat(default_banner, PyUnicode_AsUTF8(version),
-	    PyUnicode_AsUTF8(platform));
+	r = session_banner(text);
+	Py_DECREF(text);
+	return r;
 }
 
 /* PYTHONSTARTUP as a path, NULL when unset or missing (said so). */
@@ -57,33 +44,6 @@ local_startup(void)
 		return NULL;
 	}
 	return PyUnicode_DecodeFSDefault(path);
-}
-
-/* The console namespace: asyncio, ainput and --locals. */
-static PyObject *
-local_namespace(PyObject *locals)
-{
-	PyObject	*ns, *asyncio = NULL, *apython = NULL, *ainput = NULL;
-
-	if ((ns = PyDict_New()) == NULL)
-		return NULL;
-	asyncio = PyImport_ImportModule("asyncio");
-	apython = PyImport_ImportModule("apython");
-	if (apython != NULL)
-		ainput = PyObject_GetAttrString(apython, "ainput");
-	if (ainput == NULL ||
-	    PyDict_SetItemString(ns, "__name__", PyUnicode_InternFromString(
-	    "__console__")) != 0 ||
-	    PyDict_SetItemString(ns, "__doc__", Py_None) != 0 ||
-	    PyDict_SetItemString(ns, "__builtins__", PyEval_GetBuiltins()) ||
-	    PyDict_SetItemString(ns, "asyncio", asyncio) != 0 ||
-	    PyDict_SetItemString(ns, "ainput", ainput) != 0 ||
-	    (locals != NULL && PyDict_Update(ns, locals) != 0))
-		Py_CLEAR(ns);
-	Py_XDECREF(asyncio);
-	Py_XDECREF(apython);
-	Py_XDECREF(ainput);
-	return ns;
 }
 
 /* True (1) when loop is closed, -1 on error. */
@@ -280,7 +240,7 @@ console_setup(const struct console_options *o)
 		PyErr_SetString(PyExc_RuntimeError, "no sys.stderr for the console");
 		return -1;
 	}
-	if (output_setup() != 0 || (ns = local_namespace(o->locals)) == NULL) {
+	if (output_setup() != 0 || (ns = session_namespace_new(o->locals)) == NULL) {
 		Py_DECREF(out);
 		return -1;
 	}

@@ -20,16 +20,6 @@ struct quitter {
 static PyTypeObject stream_type, quitter_type;
 static PyObject *quitters[2];		/* exit, quit */
 
-static const char remote_default_banner[] =
-    "Python %s on %s\n"
-    "Type \"help\", \"copyright\", \"credits\" or \"license\" for more "
-    "information.\n"
-    "---\n"
-    "This console is running in an asyncio event loop.\n"
-    "It allows you to wait for coroutines using the 'await' syntax.\n"
-    "Try: await asyncio.sleep(1, result=3)\n"
-    "---\n";
-
 #define STREAM(session)	((struct stream *)session_out(session))
 
 /* Text as UTF-8 bytes; what UTF-8 cannot hold is backslash-escaped. */
@@ -306,50 +296,20 @@ static const struct session_io remote_io = {
 	.end = remote_end,
 };
 
-/* The namespace of a new remote console: asyncio, ainput, locals. */
+/* The namespace of a new remote console: the local console's, with its
+ * own exit and quit (site's would close the program's stdin). */
 static PyObject *
 remote_namespace(PyObject *locals)
 {
-	PyObject	*ns, *apython, *ainput = NULL, *asyncio;
+	PyObject	*ns;
 
-	if (remote_quitters() != 0 || (ns = PyDict_New()) == NULL)
+	if (remote_quitters() != 0 || (ns = session_namespace_new(NULL)) == NULL)
 		return NULL;
-	asyncio = PyImport_ImportModule("asyncio");
-	if ((apython = PyImport_ImportModule("apython")) != NULL)
-		ainput = PyObject_GetAttrString(apython, "ainput");
-	if (asyncio == NULL || ainput == NULL ||
-	    PyDict_SetItemString(ns, "__name__", PyUnicode_InternFromString(
-	    "__console__")) != 0 ||
-	    PyDict_SetItemString(ns, "__doc__", Py_None) != 0 ||
-	    PyDict_SetItemString(ns, "__builtins__", PyEval_GetBuiltins()) ||
-	    PyDict_SetItemString(ns, "asyncio", asyncio) != 0 ||
-	    PyDict_SetItemString(ns, "ainput", ainput) != 0 ||
-	    PyDict_SetItemString(ns, "exit", quitters[0]) != 0 ||
+	if (PyDict_SetItemString(ns, "exit", quitters[0]) != 0 ||
 	    PyDict_SetItemString(ns, "quit", quitters[1]) != 0 ||
 	    (locals != NULL && PyDict_Update(ns, locals) != 0))
 		Py_CLEAR(ns);
-	Py_XDECREF(asyncio);
-	Py_XDECREF(apython);
-	Py_XDECREF(ainput);
 	return ns;
-}
-
-/* The banner: the given text and a newline, or the default. */
-static PyObject *
-remote_banner(PyObject *banner)
-{
-	PyObject	*version, *platform;
-
-	if (banner != NULL)
-		return PyUnicode_FromFormat("%U\n", banner);
-	version = PySys_GetObject("version");
-	platform = PySys_GetObject("platform");
-	if (version == NULL || platform == NULL) {
-		PyErr_SetString(PyExc_RuntimeError, "lost sys.version");
-		return NULL;
-	}
-	return PyUnicode_FromFormat(remote_default_banner, PyUnicode_AsUTF8(
-	    version), PyUnicode_AsUTF8(platform));
 }
 
 /* Ready the types; -1 with exception. */
@@ -393,7 +353,7 @@ console_remote_new(const struct console_peer *peer, PyObject *conn,
 	Py_DECREF(st);
 	if (session == NULL)
 		return NULL;
-	if ((text = remote_banner(banner)) == NULL) {
+	if ((text = session_banner(banner)) == NULL) {
 		Py_DECREF(session);
 		return NULL;
 	}

@@ -762,6 +762,61 @@ session_set_intro(PyObject *self, PyObject *banner, PyObject *startup)
 	Py_XSETREF(S(self)->startup, Py_XNewRef(startup));
 }
 
+static const char default_banner[] =
+    "Python %s on %s\n"
+    "Type \"help\", \"copyright\", \"credits\" or \"license\" for more "
+    "information.\n"
+    "---\n"
+    "This console is running in an asyncio event loop.\n"
+    "It allows you to wait for coroutines using the 'await' syntax.\n"
+    "Try: await asyncio.sleep(1, result=3)\n"
+    "---\n";
+
+/* A console's banner: the given text (str) and a newline, or the default. */
+PyObject *
+session_banner(PyObject *banner)
+{
+	PyObject	*version, *platform;
+
+	if (banner != NULL)
+		return PyUnicode_FromFormat("%U\n", banner);
+	version = PySys_GetObject("version");
+	platform = PySys_GetObject("platform");
+	if (version == NULL || platform == NULL) {
+		PyErr_SetString(PyExc_RuntimeError, "lost sys.version");
+		return NULL;
+	}
+	return PyUnicode_FromFormat(default_banner, PyUnicode_AsUTF8(version),
+	    PyUnicode_AsUTF8(platform));
+}
+
+/* A console namespace: asyncio, ainput, then the locals dict (or NULL). */
+PyObject *
+session_namespace_new(PyObject *locals)
+{
+	PyObject	*ns, *name, *asyncio, *apython, *ainput = NULL;
+
+	if ((ns = PyDict_New()) == NULL)
+		return NULL;
+	name = PyUnicode_InternFromString("__console__");
+	asyncio = PyImport_ImportModule("asyncio");
+	if ((apython = PyImport_ImportModule("apython")) != NULL)
+		ainput = PyObject_GetAttrString(apython, "ainput");
+	if (name == NULL || asyncio == NULL || ainput == NULL ||
+	    PyDict_SetItemString(ns, "__name__", name) != 0 ||
+	    PyDict_SetItemString(ns, "__doc__", Py_None) != 0 ||
+	    PyDict_SetItemString(ns, "__builtins__", PyEval_GetBuiltins()) ||
+	    PyDict_SetItemString(ns, "asyncio", asyncio) != 0 ||
+	    PyDict_SetItemString(ns, "ainput", ainput) != 0 ||
+	    (locals != NULL && PyDict_Update(ns, locals) != 0))
+		Py_CLEAR(ns);
+	Py_XDECREF(name);
+	Py_XDECREF(asyncio);
+	Py_XDECREF(apython);
+	Py_XDECREF(ainput);
+	return ns;
+}
+
 /* A new session on namespace ns writing to out, reading through io; it
  * owns io_arg (io->release frees it), even when it cannot be made. */
 PyObject *
