@@ -223,13 +223,15 @@ def start_python():
 
 @pytest.fixture(scope="session")
 def embedded(apython, tmp_path_factory):
-    """sys.version and sys.version_info[:2] of the interpreter inside apython,
-    asked by a program run under it."""
+    """sys.version, sys.version_info[:2] and sys.executable (the python3
+    it stands in for) of the interpreter inside apython, asked by a program
+    run under it."""
     prog = tmp_path_factory.mktemp("embedded") / "version.py"
     prog.write_text("import sys\nprint(repr(sys.version))\n"
-                    "print(tuple(sys.version_info[:2]))\n")
+                    "print(tuple(sys.version_info[:2]))\n"
+                    "print(repr(sys.executable))\n")
     cp = run([prog])
-    m = re.match(rb"(.*)\n(.*)\n\Z", cp.stdout)
+    m = re.match(rb"(.*)\n(.*)\n(.*)\n\Z", cp.stdout)
     if cp.returncode != 0 or not m:
         pytest.fail("cannot ask apython for its Python version: status %r, "
                     "stdout %r, stderr %r"
@@ -238,6 +240,7 @@ def embedded(apython, tmp_path_factory):
     class Embedded:
         version = ast.literal_eval(m.group(1).decode())
         version_info = ast.literal_eval(m.group(2).decode())
+        executable = ast.literal_eval(m.group(3).decode())
     return Embedded
 
 
