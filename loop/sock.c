@@ -9,7 +9,8 @@
 
 static PyObject *partial;		/* functools.partial */
 static PyObject *s_create_future, *s_set_result, *s_set_exception;
-static PyObject *s_done;
+static PyObject *s_done, *s_ssl;
+static PyObject *ssl_socket;		/* ssl.SSLSocket, once ssl is loaded */
 
 static PyObject *awaiting_new(PyObject *);
 
@@ -17,24 +18,26 @@ static PyObject *awaiting_new(PyObject *);
 static int
 sock_check(PyObject *loop, PyObject *sock, int debug)
 {
-	PyObject	*ssl, *cls, *t;
+	PyObject	*ssl, *t;
 	int		 bad = 0;
 
-	if ((ssl = PyImport_GetModule(PyUnicode_FromString("ssl"))) != NULL) {
-		cls = PyObject_GetAttrString(ssl, "SSLSocket");
-		bad = cls ? PyObject_IsInstance(sock, cls) : -1;
-		Py_XDECREF(cls);
-		Py_DECREF(ssl);
-		if (bad < 0)
+	(void)loop;
+	/* An SSLSocket exists only once ssl is imported: look it up once. */
+	if (ssl_socket == NULL) {
+		if ((ssl = PyImport_GetModule(s_ssl)) != NULL) {
+			ssl_socket = PyObject_GetAttrString(ssl, "SSLSocket");
+			Py_DECREF(ssl);
+		}
+		if (PyErr_Occurred())
 			return -1;
-		if (bad) {
+	}
+	if (ssl_socket != NULL &&
+	    (bad = PyObject_IsInstance(sock, ssl_socket)) != 0) {
+		if (bad > 0)
 			PyErr_SetString(PyExc_TypeError,
 			    "Socket cannot be of type SSLSocket");
-			return -1;
-		}
-	} else if (PyErr_Occurred())
 		return -1;
-	(void)loop;
+	}
 	if (!debug)
 		return 0;
 	if ((t = PyObject_CallMethod(sock, "gettimeout", NULL)) == NULL)
@@ -518,9 +521,10 @@ sock_ready(void)
 	s_set_result = PyUnicode_InternFromString("set_result");
 	s_set_exception = PyUnicode_InternFromString("set_exception");
 	s_done = PyUnicode_InternFromString("done");
+	s_ssl = PyUnicode_InternFromString("ssl");
 	if (partial == NULL || readable_fn == NULL || read_done_fn == NULL ||
 	    s_create_future == NULL || s_set_result == NULL ||
-	    s_set_exception == NULL || s_done == NULL)
+	    s_set_exception == NULL || s_done == NULL || s_ssl == NULL)
 		return -1;
 	return 0;
 }

@@ -63,7 +63,7 @@ transport_super(PyObject *self, const char *name, PyObject *arg)
 static PyObject *
 transport_fatal(PyObject *self, const char *message)
 {
-	PyObject	*type, *exc, *tb, *r;
+	PyObject	*type, *exc, *tb, *msg, *r = NULL;
 
 	if (PyErr_ExceptionMatches(PyExc_SystemExit) ||
 	    PyErr_ExceptionMatches(PyExc_KeyboardInterrupt))
@@ -72,8 +72,11 @@ transport_fatal(PyObject *self, const char *message)
 	PyErr_NormalizeException(&type, &exc, &tb);
 	if (tb != NULL)
 		PyException_SetTraceback(exc, tb);
-	r = PyObject_CallMethodObjArgs(self, s_fatal_error, exc,
-	    PyUnicode_FromString(message), NULL);
+	if ((msg = PyUnicode_FromString(message)) != NULL) {
+		r = PyObject_CallMethodObjArgs(self, s_fatal_error, exc, msg,
+		    NULL);
+		Py_DECREF(msg);
+	}
 	Py_XDECREF(type);
 	Py_XDECREF(exc);
 	Py_XDECREF(tb);

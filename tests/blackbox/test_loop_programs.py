@@ -69,3 +69,29 @@ asyncio.run(main())
     p = start(["--banner=test", prog])
     assert p.wait() == 0
     assert p.stdout == b"True 200\n"
+
+
+def test_sock_methods_refuse_an_ssl_socket_as_asyncio_does(run, write,
+                                                           run_python):
+    prog = write("prog.py", """\
+import asyncio, socket, ssl
+try:
+    import apython
+    loop = apython.Loop()
+except ImportError:
+    loop = asyncio.SelectorEventLoop()
+s = ssl.create_default_context().wrap_socket(
+    socket.socket(), server_hostname="x", do_handshake_on_connect=False)
+for call in (lambda: loop.sock_recv(s, 1), lambda: loop.sock_sendall(s, b"x")):
+    try:
+        loop.run_until_complete(call())
+    except TypeError as e:
+        print(type(loop).__name__, e)
+s.close()
+loop.close()
+""")
+    cp = run([prog])
+    assert cp.returncode == 0
+    assert cp.stdout == (b"Loop Socket cannot be of type SSLSocket\n" * 2)
+    assert run_python([prog]).stdout == (
+        b"_UnixSelectorEventLoop Socket cannot be of type SSLSocket\n" * 2)
