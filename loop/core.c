@@ -39,6 +39,8 @@ static struct loop *all_loops;
 static PyObject *base_events;		/* asyncio.base_events */
 static PyObject *set_running_loop;	/* asyncio.events._set_running_loop */
 static PyObject *get_agen_hooks, *set_agen_hooks;
+static PyObject *futures;		/* asyncio.futures */
+static PyObject *s_future, *kw_loop;
 
 /* The debug flag of a loop (ours: set_debug's; others: get_debug()). */
 int
@@ -974,6 +976,28 @@ loop_set_debug(struct loop *self, PyObject *enabled)
 	return r;
 }
 
+/* get_debug(): as asyncio's, without a Python frame per future made. */
+static PyObject *
+loop_get_debug(struct loop *self, PyObject *unused)
+{
+	(void)unused;
+	return PyBool_FromLong(self->debug);
+}
+
+/* create_future(): futures.Future(loop=self), looked up as asyncio does. */
+static PyObject *
+loop_create_future(PyObject *self, PyObject *unused)
+{
+	PyObject	*cls, *fut;
+
+	(void)unused;
+	if ((cls = PyObject_GetAttr(futures, s_future)) == NULL)
+		return NULL;
+	fut = PyObject_Vectorcall(cls, &self, 0, kw_loop);
+	Py_DECREF(cls);
+	return fut;
+}
+
 /* remove_signal_handler(sig): asyncio's; it drops the signal wakeup fd
  * with the last handler, so while we run, point it back at us. */
 static PyObject *
@@ -1240,6 +1264,8 @@ static PyMethodDef loop_methods[] = {
 	{ "run_forever", (PyCFunction)loop_run_forever, METH_NOARGS, NULL },
 	{ "close", (PyCFunction)loop_close, METH_NOARGS, NULL },
 	{ "set_debug", (PyCFunction)loop_set_debug, METH_O, NULL },
+	{ "get_debug", (PyCFunction)loop_get_debug, METH_NOARGS, NULL },
+	{ "create_future", loop_create_future, METH_NOARGS, NULL },
 	{ "remove_signal_handler", (PyCFunction)loop_remove_signal_handler,
 	  METH_O, NULL },
 	{ "_add_reader", (PyCFunction)(void (*)(void))loop_add_reader,
@@ -1340,7 +1366,10 @@ loop_core_ready(void)
 	    handle_ready() != 0 || transport_ready() != 0 || sock_ready() != 0 ||
 	    loop_register_fork() != 0)
 		return -1;
-	if ((s_stopping = PyUnicode_InternFromString("_stopping")) == NULL)
+	if ((s_stopping = PyUnicode_InternFromString("_stopping")) == NULL ||
+	    (s_future = PyUnicode_InternFromString("Future")) == NULL ||
+	    (kw_loop = Py_BuildValue("(s)", "loop")) == NULL ||
+	    (futures = PyImport_ImportModule("asyncio.futures")) == NULL)
 		return -1;
 	if ((set_running_loop = loop_import("asyncio.events",
 	    "_set_running_loop")) == NULL ||
