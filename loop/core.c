@@ -22,6 +22,7 @@ struct loop {
 	struct heap		*timers;
 	size_t			 cancelled;	/* cancelled timers in the heap */
 	struct watchers		*io;
+	struct sockpoll		*sp;		/* where sock_* wait, once used */
 	atomic_int		 sleeping;
 	atomic_int		 woken;		/* eventfd written, not yet read */
 	int			 closed;
@@ -41,6 +42,14 @@ static PyObject *set_running_loop;	/* asyncio.events._set_running_loop */
 static PyObject *get_agen_hooks, *set_agen_hooks;
 static PyObject *futures;		/* asyncio.futures */
 static PyObject *s_future, *kw_loop;
+
+/* super(LoopCore, self): asyncio's methods behind ours. */
+static PyObject *
+loop_super(struct loop *self)
+{
+	return PyObject_CallFunctionObjArgs((PyObject *)&PySuper_Type,
+	    (PyObject *)&loop_type, (PyObject *)self, NULL);
+}
 
 /* The debug flag of a loop (ours: set_debug's; others: get_debug()). */
 int
@@ -201,6 +210,34 @@ loop_soon(struct loop *self, PyObject *cb, PyObject *cbargs, PyObject *ctx)
 		return NULL;
 	}
 	return h;
+}
+
+/* call_soon(cb, arg, context=ctx) from C, for sock operations' futures. */
+int
+loop_soon_call(PyObject *loop, PyObject *cb, PyObject *arg, PyObject *ctx)
+{
+	PyObject	*args, *h;
+
+	if ((args = PyTuple_Pack(1, arg)) == NULL)
+		return -1;
+	h = loop_soon((struct loop *)loop, cb, args, ctx);
+	Py_DECREF(args);
+	Py_XDECREF(h);
+	return h == NULL ? -1 : 0;
+}
+
+/* The loop's sock_* epoll set, made on first need when create is set;
+ * NULL (with an exception only if create was set) when there is none. */
+struct sockpoll *
+loop_sockpoll(PyObject *loop, int create)
+{
+	struct loop	*self = (struct loop *)loop;
+
+	if (self->sp == NULL && create && !self->closed)
+		self->sp = sockpoll_new(self->base);
+	else if (self->sp == NULL && create)
+		PyErr_SetString(PyExc_RuntimeError, "Event loop is closed");
+	return self->sp;
 }
 
 /* call_soon(callback, *args, context=None) */
@@ -492,6 +529,14 @@ loop_io_ready(void *arg, int fd, int write, PyObject *h)
 	return loop_push_ready(self, h);
 }
 
+/* sockpoll_dispatch callback: queue a sock operation whose socket is
+ * ready, as asyncio queues a reader's handle. */
+static int
+loop_queue_op(void *arg, PyObject *op)
+{
+	return loop_push_ready(arg, op);
+}
+
 /* Move expired timers to the ready queue. */
 static int
 loop_expire_timers(struct loop *self)
@@ -542,6 +587,8 @@ loop_run_handle(struct loop *self, PyObject *h)
 	double		 t0 = self->debug ? loop_now() : 0;
 	int		 c;
 
+	if (sock_op_check(h))
+		return sock_op_run(h);
 	if ((c = handle_cancelled(h)) != 0)
 		return c < 0 ? -1 : 0;
 	if (handle_run(h) != 0)
@@ -603,7 +650,8 @@ loop_run_once(struct loop *self, PyObject *unused)
 		return NULL;
 	if (loop_timeout(self, &timeout) != 0 || loop_wait(self, timeout) != 0)
 		return NULL;
-	if (watchers_dispatch(self->io, loop_io_ready, self) != 0)
+	if (watchers_dispatch(self->io, loop_io_ready, self) != 0 ||
+	    sockpoll_dispatch(self->sp, loop_queue_op, self) != 0)
 		return NULL;
 	if (PyErr_CheckSignals() != 0)
 		return NULL;
@@ -714,61 +762,50 @@ loop_make_socket_transport(struct loop *self, PyObject *const *args,
 	return transport_make((PyObject *)self, args, nargs, kwnames);
 }
 
-/* sock_recv(sock, n) */
+/* sock_recv/sock_recv_into/sock_sendall(sock, arg): our operation for a
+ * socket.socket, asyncio's coroutine for anything else. */
 static PyObject *
-loop_sock_recv(struct loop *self, PyObject *const *args, Py_ssize_t nargs)
+loop_sock_op(struct loop *self, PyObject *const *args, Py_ssize_t nargs,
+    int kind, const char *name)
 {
+	PyObject	*op, *sup;
+
 	if (nargs != 2) {
-		PyErr_SetString(PyExc_TypeError, "sock_recv(sock, n)");
+		PyErr_Format(PyExc_TypeError, "%s() takes 2 arguments (%zd given)",
+		    name, nargs);
 		return NULL;
 	}
 	if (loop_check_open(self) != 0)
 		return NULL;
-	return sock_receive((PyObject *)self, args[0], args[1], self->debug);
+	if ((op = sock_op_new((PyObject *)self, kind, args[0], args[1])) != NULL
+	    || PyErr_Occurred())
+		return op;
+	if ((sup = loop_super(self)) == NULL)
+		return NULL;
+	op = PyObject_CallMethod(sup, name, "OO", args[0], args[1]);
+	Py_DECREF(sup);
+	return op;
 }
 
-/* sock_recv_into(sock, buf) */
+static PyObject *
+loop_sock_recv(struct loop *self, PyObject *const *args, Py_ssize_t nargs)
+{
+	return loop_sock_op(self, args, nargs, SOCK_RECV, "sock_recv");
+}
+
 static PyObject *
 loop_sock_recv_into(struct loop *self, PyObject *const *args,
     Py_ssize_t nargs)
 {
-	if (nargs != 2 || PyLong_Check(args[1])) {
-		PyErr_SetString(PyExc_TypeError, "sock_recv_into(sock, buf)");
-		return NULL;
-	}
-	if (loop_check_open(self) != 0)
-		return NULL;
-	return sock_receive((PyObject *)self, args[0], args[1], self->debug);
+	return loop_sock_op(self, args, nargs, SOCK_RECV_INTO,
+	    "sock_recv_into");
 }
 
-/* asyncio's sock_sendall coroutine, for data that could not go at once. */
-static PyObject *
-loop_sendall_slow(PyObject *self, PyObject *sock, PyObject *data)
-{
-	PyObject	*sup, *r;
-
-	sup = PyObject_CallFunctionObjArgs((PyObject *)&PySuper_Type,
-	    (PyObject *)&loop_type, self, NULL);
-	if (sup == NULL)
-		return NULL;
-	r = PyObject_CallMethod(sup, "sock_sendall", "OO", sock, data);
-	Py_DECREF(sup);
-	return r;
-}
-
-/* sock_sendall(sock, data) */
 static PyObject *
 loop_sock_sendall(struct loop *self, PyObject *const *args,
     Py_ssize_t nargs)
 {
-	if (nargs != 2) {
-		PyErr_SetString(PyExc_TypeError, "sock_sendall(sock, data)");
-		return NULL;
-	}
-	if (loop_check_open(self) != 0)
-		return NULL;
-	return sock_send_all((PyObject *)self, args[0], args[1], self->debug,
-	    loop_sendall_slow);
+	return loop_sock_op(self, args, nargs, SOCK_SENDALL, "sock_sendall");
 }
 
 /* Call super(LoopCore, self).name(). */
@@ -777,8 +814,7 @@ loop_super_call(struct loop *self, const char *name)
 {
 	PyObject	*sup, *r;
 
-	sup = PyObject_CallFunctionObjArgs((PyObject *)&PySuper_Type,
-	    (PyObject *)&loop_type, (PyObject *)self, NULL);
+	sup = loop_super(self);
 	if (sup == NULL)
 		return NULL;
 	r = PyObject_CallMethod(sup, name, NULL);
@@ -967,8 +1003,7 @@ loop_set_debug(struct loop *self, PyObject *enabled)
 
 	if ((on = PyObject_IsTrue(enabled)) < 0)
 		return NULL;
-	sup = PyObject_CallFunctionObjArgs((PyObject *)&PySuper_Type,
-	    (PyObject *)&loop_type, (PyObject *)self, NULL);
+	sup = loop_super(self);
 	r = sup ? PyObject_CallMethod(sup, "set_debug", "O", enabled) : NULL;
 	Py_XDECREF(sup);
 	if (r != NULL)
@@ -1006,8 +1041,7 @@ loop_remove_signal_handler(struct loop *self, PyObject *sig)
 	PyObject	*sup, *r, *running;
 	int		 fd;
 
-	sup = PyObject_CallFunctionObjArgs((PyObject *)&PySuper_Type,
-	    (PyObject *)&loop_type, (PyObject *)self, NULL);
+	sup = loop_super(self);
 	r = sup ? PyObject_CallMethod(sup, "remove_signal_handler", "O", sig) :
 	    NULL;
 	Py_XDECREF(sup);
@@ -1059,6 +1093,8 @@ loop_after_fork(PyObject *module, PyObject *unused)
 			    "libevent: cannot re-initialise after fork");
 			return NULL;
 		}
+		if (l->sp != NULL && sockpoll_after_fork(l->sp) != 0)
+			return NULL;
 	}
 	Py_RETURN_NONE;
 }
@@ -1079,6 +1115,8 @@ loop_drop_all(struct loop *self)
 		Py_DECREF(h);
 	self->cancelled = 0;
 	watchers_clear(self->io);
+	sockpoll_free(self->sp);
+	self->sp = NULL;
 }
 
 /* close(): tell the console, let asyncio close its parts, then ours. */
@@ -1115,8 +1153,7 @@ loop_init(struct loop *self, PyObject *args, PyObject *kwargs)
 	}
 	if ((view = selector_view_new((PyObject *)self, self->io)) == NULL)
 		return -1;
-	sup = PyObject_CallFunctionObjArgs((PyObject *)&PySuper_Type,
-	    (PyObject *)&loop_type, (PyObject *)self, NULL);
+	sup = loop_super(self);
 	r = sup == NULL ? NULL : PyObject_CallMethod(sup, "__init__", "O", view);
 	Py_XDECREF(sup);
 	Py_DECREF(view);
@@ -1224,6 +1261,8 @@ loop_traverse(struct loop *self, visitproc visit, void *arg)
 		Py_VISIT((PyObject *)ring_at(self->ready, i));
 	for (i = 0; self->timers != NULL && i < heap_len(self->timers); i++)
 		Py_VISIT((PyObject *)heap_at(self->timers, i));
+	if (sockpoll_traverse(self->sp, visit, arg) != 0)
+		return -1;
 	return watchers_traverse(self->io, visit, arg);
 }
 

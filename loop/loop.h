@@ -6,6 +6,8 @@
 
 #include "compat.h"
 
+struct event_base;
+
 /* What the console learns from the loop. */
 struct loop_hooks {
 	/* A loop made by the policy in the main thread starts running. */
@@ -39,11 +41,27 @@ int		 transport_ready(void);
 PyObject	*transport_make(PyObject *, PyObject *const *, Py_ssize_t,
 		     PyObject *);
 
-/* Internal to loop/: sock_* methods that try the syscall first. */
+/* Internal to loop/: sock_recv, sock_recv_into and sock_sendall as C
+ * operations (sock.c), and the epoll set where they wait (poll.c). */
+enum { SOCK_RECV, SOCK_RECV_INTO, SOCK_SENDALL };
 int		 sock_ready(void);
-PyObject	*sock_receive(PyObject *, PyObject *, PyObject *, int);
-PyObject	*sock_send_all(PyObject *, PyObject *, PyObject *, int,
-		     PyObject *(*)(PyObject *, PyObject *, PyObject *));
+PyObject	*sock_op_new(PyObject *, int, PyObject *, PyObject *);
+int		 sock_op_check(PyObject *);
+int		 sock_op_run(PyObject *);
+struct sockpoll;
+struct sockpoll	*loop_sockpoll(PyObject *, int);
+int		 loop_soon_call(PyObject *, PyObject *, PyObject *, PyObject *);
+struct sockpoll	*sockpoll_new(struct event_base *);
+void		 sockpoll_free(struct sockpoll *);
+int		 sockpoll_traverse(struct sockpoll *, visitproc, void *);
+int		 sockpoll_may(struct sockpoll *, PyObject *, int, int);
+void		 sockpoll_drained(struct sockpoll *, PyObject *, int, int);
+int		 sockpoll_wait(struct sockpoll *, PyObject *, int, int,
+		     PyObject *);
+void		 sockpoll_forget(struct sockpoll *, int, int, PyObject *);
+int		 sockpoll_dispatch(struct sockpoll *,
+		     int (*)(void *, PyObject *), void *);
+int		 sockpoll_after_fork(struct sockpoll *);
 
 /* Internal to loop/: the ready queue and thread inbox. */
 struct ring;
@@ -69,7 +87,6 @@ void		 heap_filter(struct heap *, int (*)(void *, void *),
 
 /* Internal to loop/: fd watchers on libevent, and the view asyncio's
  * transports read as loop._selector. */
-struct event_base;
 struct watchers;
 typedef int (*watcher_fn)(void *, int, int, PyObject *);
 struct watchers	*watchers_new(struct event_base *);

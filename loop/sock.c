@@ -1,343 +1,380 @@
-/* sock_recv, sock_recv_into and sock_sendall in C: the syscall is tried
- * first; a read that would block waits on the loop with a C callback.
- * They return coroutines, as asyncio's, that are done at once when the
- * syscall was. */
+/* sock_recv, sock_recv_into and sock_sendall in C, for socket.socket
+ * itself (other objects get asyncio's coroutines). Each call returns an
+ * operation that is its own coroutine and, once it waits, the future its
+ * task blocks on: no asyncio.Future, no Handle, no done callback of our
+ * own. As asyncio, it tries the syscall first and waits only on EAGAIN;
+ * a wait is queued with the I/O callbacks when its socket is ready. */
 #include <errno.h>
 #include <sys/socket.h>
 
 #include "loop/loop.h"
 
-static PyObject *partial;		/* functools.partial */
-static PyObject *s_create_future, *s_set_result, *s_set_exception;
-static PyObject *s_done, *s_ssl;
-static PyObject *ssl_socket;		/* ssl.SSLSocket, once ssl is loaded */
+enum { OP_RECV = SOCK_RECV, OP_RECV_INTO = SOCK_RECV_INTO,
+    OP_SENDALL = SOCK_SENDALL };
+enum { ST_NEW, ST_WAITING, ST_DONE, ST_CANCELLED };
 
-static PyObject *awaiting_new(PyObject *);
+struct sockop {
+	PyObject_HEAD
+	PyObject	*loop;
+	PyObject	*sock;
+	PyObject	*arg;		/* recv_into's buffer, sendall's data */
+	PyObject	*value;		/* result, exception or cancel message */
+	PyObject	*cb, *ctx;	/* the first done callback */
+	PyObject	*more;		/* the others: a list of (fn, ctx) */
+	Py_buffer	 view;		/* sendall's data while it is sent */
+	Py_ssize_t	 n;		/* recv's size, sendall's bytes sent */
+	int		 fd;
+	unsigned char	 kind, state, failed, blocking, yielded, consumed;
+	unsigned char	 has_view;
+};
 
-/* Raise as asyncio does for what cannot be used with sock_* methods. */
+static PyTypeObject op_type;
+static PyObject *socket_type;		/* socket.socket */
+static PyObject *cancelled_error, *invalid_state;
+static PyObject *s_fileno, *s_transports, *s_data, *s_ensure;
+static PyObject *s_gettimeout;
+
+/* The fd of the socket now: closed sockets say -1. */
 static int
-sock_check(PyObject *loop, PyObject *sock, int debug)
+op_fd(struct sockop *op)
 {
-	PyObject	*ssl, *t;
-	int		 bad = 0;
+	PyObject	*v;
+	long		 fd;
 
-	(void)loop;
-	/* An SSLSocket exists only once ssl is imported: look it up once. */
-	if (ssl_socket == NULL) {
-		if ((ssl = PyImport_GetModule(s_ssl)) != NULL) {
-			ssl_socket = PyObject_GetAttrString(ssl, "SSLSocket");
-			Py_DECREF(ssl);
-		}
-		if (PyErr_Occurred())
-			return -1;
-	}
-	if (ssl_socket != NULL &&
-	    (bad = PyObject_IsInstance(sock, ssl_socket)) != 0) {
-		if (bad > 0)
-			PyErr_SetString(PyExc_TypeError,
-			    "Socket cannot be of type SSLSocket");
+	if ((v = PyObject_CallMethodNoArgs(op->sock, s_fileno)) == NULL)
 		return -1;
+	fd = PyLong_AsLong(v);
+	Py_DECREF(v);
+	if (fd < 0 && !PyErr_Occurred()) {
+		errno = EBADF;	/* closed: as sock.recv() would say */
+		PyErr_SetFromErrno(PyExc_OSError);
 	}
-	if (!debug)
-		return 0;
-	if ((t = PyObject_CallMethod(sock, "gettimeout", NULL)) == NULL)
-		return -1;
-	bad = PyFloat_Check(t) ? PyFloat_AS_DOUBLE(t) != 0 : t != Py_None ?
-	    PyObject_IsTrue(t) : 1;
-	Py_DECREF(t);
-	if (bad) {
-		PyErr_SetString(PyExc_ValueError,
-		    "the socket must be non-blocking");
-		return -1;
-	}
-	return 0;
+	return fd < 0 || fd > INT_MAX ? -1 : (int)fd;
 }
 
-/* A future of loop resolved with v (set_result) or the exception set. */
-static PyObject *
-sock_future(PyObject *loop, PyObject *v)
-{
-	PyObject	*fut, *type, *exc, *tb, *r;
-
-	if (v == NULL)
-		PyErr_Fetch(&type, &exc, &tb);
-	fut = PyObject_CallMethodNoArgs(loop, s_create_future);
-	if (v == NULL) {
-		if (fut == NULL) {
-			Py_XDECREF(type);
-			Py_XDECREF(exc);
-			Py_XDECREF(tb);
-			return NULL;
-		}
-		PyErr_NormalizeException(&type, &exc, &tb);
-		if (tb != NULL)
-			PyException_SetTraceback(exc, tb);
-		r = PyObject_CallMethodOneArg(fut, s_set_exception, exc);
-		Py_XDECREF(type);
-		Py_XDECREF(exc);
-		Py_XDECREF(tb);
-	} else
-		r = fut ? PyObject_CallMethodOneArg(fut, s_set_result, v) : NULL;
-	Py_XDECREF(r);
-	if (r == NULL)
-		Py_CLEAR(fut);
-	return fut;
-}
-
-/* recv(n) on fd: bytes, NULL with errno EAGAIN (no exception), or NULL
- * with an exception. */
-static PyObject *
-sock_recv_bytes(int fd, Py_ssize_t n)
+/* recv(n): 1 with the bytes in value, 0 on EAGAIN, -1 with exception. */
+static int
+op_recv(struct sockop *op, int fd)
 {
 	PyObject	*data;
 	ssize_t		 got;
 
-	if (n < 0) {
-		PyErr_SetString(PyExc_ValueError,
-		    "negative buffersize in recv");
-		return NULL;
-	}
-	if ((data = PyBytes_FromStringAndSize(NULL, n)) == NULL)
-		return NULL;
+	if ((data = PyBytes_FromStringAndSize(NULL, op->n)) == NULL)
+		return -1;
 	do
-		got = recv(fd, PyBytes_AS_STRING(data), n, 0);
+		got = recv(fd, PyBytes_AS_STRING(data), op->n, 0);
 	while (got < 0 && errno == EINTR);
 	if (got < 0) {
 		Py_DECREF(data);
-		if (errno != EAGAIN && errno != EWOULDBLOCK)
-			PyErr_SetFromErrno(PyExc_OSError);
-		else
-			errno = EAGAIN;
-		return NULL;
+		if (errno == EAGAIN || errno == EWOULDBLOCK)
+			return 0;
+		PyErr_SetFromErrno(PyExc_OSError);
+		return -1;
 	}
-	if (got != n && _PyBytes_Resize(&data, got) != 0)
-		return NULL;
-	return data;
+	if (got != op->n && _PyBytes_Resize(&data, got) != 0)
+		return -1;
+	op->value = data;
+	return 1;
 }
 
-/* recv_into(buf) on fd: the byte count, NULL as sock_recv_bytes. */
-static PyObject *
-sock_recv_buffer(int fd, PyObject *buf)
+/* recv_into(buf): as op_recv, with the byte count. */
+static int
+op_recv_into(struct sockop *op, int fd)
 {
 	Py_buffer	view;
 	ssize_t		got;
 
-	if (PyObject_GetBuffer(buf, &view, PyBUF_WRITABLE) != 0)
-		return NULL;
+	if (PyObject_GetBuffer(op->arg, &view, PyBUF_WRITABLE) != 0)
+		return -1;
 	do
 		got = recv(fd, view.buf, view.len, 0);
 	while (got < 0 && errno == EINTR);
 	PyBuffer_Release(&view);
 	if (got >= 0)
-		return PyLong_FromSsize_t(got);
-	if (errno != EAGAIN && errno != EWOULDBLOCK)
-		PyErr_SetFromErrno(PyExc_OSError);
-	else
-		errno = EAGAIN;
-	return NULL;
+		return (op->value = PyLong_FromSsize_t(got)) ? 1 : -1;
+	if (errno == EAGAIN || errno == EWOULDBLOCK)
+		return 0;
+	PyErr_SetFromErrno(PyExc_OSError);
+	return -1;
 }
 
-/* One attempt: recv (want is an int) or recv_into (want is a buffer). */
-static PyObject *
-sock_try(int fd, PyObject *want)
+/* sendall(data): send what is left; 1 once all went, as op_recv. */
+static int
+op_send(struct sockop *op, int fd)
 {
-	Py_ssize_t	n;
+	ssize_t	n;
 
-	if (!PyLong_Check(want))
-		return sock_recv_buffer(fd, want);
-	if ((n = PyLong_AsSsize_t(want)) == -1 && PyErr_Occurred())
-		return NULL;
-	return sock_recv_bytes(fd, n);
-}
-
-/* Reader callback (fut, sock, want): asyncio's _sock_recv(_into). */
-static PyObject *
-sock_readable(PyObject *unused, PyObject *const *args, Py_ssize_t nargs)
-{
-	PyObject	*done, *v, *r;
-	int		 fd;
-
-	(void)unused;
-	if (nargs != 3)
-		return NULL;
-	if ((done = PyObject_CallMethodNoArgs(args[0], s_done)) == NULL)
-		return NULL;
-	r = done == Py_True ? Py_None : NULL;
-	Py_DECREF(done);
-	if (r != NULL)
-		Py_RETURN_NONE;
-	if ((fd = PyObject_AsFileDescriptor(args[1])) < 0)
-		return NULL;
-	if ((v = sock_try(fd, args[2])) == NULL && !PyErr_Occurred())
-		Py_RETURN_NONE;	/* would block: try again next time */
-	if (v == NULL) {
-		if (PyErr_ExceptionMatches(PyExc_SystemExit) ||
-		    PyErr_ExceptionMatches(PyExc_KeyboardInterrupt))
-			return NULL;
-		PyObject *type, *exc, *tb;
-		PyErr_Fetch(&type, &exc, &tb);
-		PyErr_NormalizeException(&type, &exc, &tb);
-		if (tb != NULL)
-			PyException_SetTraceback(exc, tb);
-		r = PyObject_CallMethodOneArg(args[0], s_set_exception, exc);
-		Py_XDECREF(type);
-		Py_XDECREF(exc);
-		Py_XDECREF(tb);
-	} else {
-		r = PyObject_CallMethodOneArg(args[0], s_set_result, v);
-		Py_DECREF(v);
+	if (!op->has_view) {
+		if (PyObject_GetBuffer(op->arg, &op->view, PyBUF_SIMPLE) != 0)
+			return -1;
+		op->has_view = 1;
 	}
-	Py_XDECREF(r);
-	return r == NULL ? NULL : Py_NewRef(Py_None);
+	while (op->n < op->view.len) {
+		n = send(fd, (char *)op->view.buf + op->n,
+		    op->view.len - op->n, 0);
+		if (n >= 0)
+			op->n += n;
+		else if (errno == EAGAIN || errno == EWOULDBLOCK)
+			return 0;
+		else if (errno != EINTR) {
+			PyErr_SetFromErrno(PyExc_OSError);
+			return -1;
+		}
+	}
+	PyBuffer_Release(&op->view);
+	op->has_view = 0;
+	op->value = Py_NewRef(Py_None);
+	return 1;
 }
 
-/* Done callback (loop, fd, handle, fut): stop watching unless the
- * reader was replaced (its handle cancelled), as asyncio. */
-static PyObject *
-sock_read_done(PyObject *unused, PyObject *const *args, Py_ssize_t nargs)
+/* One attempt of the syscall on fd: 1 done, 0 would block, -1 error. */
+static int
+op_attempt(struct sockop *op, int fd)
 {
-	PyObject	*c, *r;
-
-	(void)unused;
-	if (nargs != 4)
-		return NULL;
-	if ((c = PyObject_CallMethod(args[2], "cancelled", NULL)) == NULL)
-		return NULL;
-	r = c == Py_True ? Py_NewRef(Py_None) :
-	    PyObject_CallMethod(args[0], "remove_reader", "O", args[1]);
-	Py_DECREF(c);
-	if (r == NULL)
-		return NULL;
-	Py_DECREF(r);
-	Py_RETURN_NONE;
+	switch (op->kind) {
+	case OP_RECV:
+		return op_recv(op, fd);
+	case OP_RECV_INTO:
+		return op_recv_into(op, fd);
+	default:
+		return op_send(op, fd);
+	}
 }
 
-static PyMethodDef readable_def = {
-	"_sock_readable", (PyCFunction)(void (*)(void))sock_readable,
-	METH_FASTCALL, NULL
-};
-
-static PyMethodDef read_done_def = {
-	"_sock_read_done", (PyCFunction)(void (*)(void))sock_read_done,
-	METH_FASTCALL, NULL
-};
-
-static PyObject *readable_fn, *read_done_fn;
-
-/* Wait on loop for fd to be readable, then receive into a new future. */
-static PyObject *
-sock_wait(PyObject *loop, PyObject *sock, int fd, PyObject *want)
+/* Raise what asyncio raises when fd belongs to a transport. */
+static int
+op_no_transport(struct sockop *op)
 {
-	PyObject	*fut, *fdo = NULL, *h = NULL, *cb = NULL, *r = NULL;
+	PyObject	*t, *d, *fdo, *r;
+	int		 found;
 
-	if ((fut = PyObject_CallMethodNoArgs(loop, s_create_future)) == NULL)
-		return NULL;
-	if ((fdo = PyLong_FromLong(fd)) == NULL)
-		goto fail;
-	r = PyObject_CallMethod(loop, "_ensure_fd_no_transport", "O", fdo);
-	if (r == NULL)
-		goto fail;
-	Py_CLEAR(r);
-	h = PyObject_CallMethod(loop, "_add_reader", "OOOOO", fdo, readable_fn,
-	    fut, sock, want);
-	if (h == NULL)
-		goto fail;
-	cb = PyObject_CallFunctionObjArgs(partial, read_done_fn, loop, fdo, h,
-	    NULL);
-	if (cb == NULL ||
-	    (r = PyObject_CallMethod(fut, "add_done_callback", "O", cb)) == NULL)
-		goto fail;
-	Py_DECREF(r);
-	Py_DECREF(cb);
-	Py_DECREF(h);
+	if ((t = PyObject_GetAttr(op->loop, s_transports)) == NULL)
+		return -1;
+	d = PyObject_GetAttr(t, s_data);
+	Py_DECREF(t);
+	if (d == NULL || (fdo = PyLong_FromLong(op->fd)) == NULL) {
+		Py_XDECREF(d);
+		return -1;
+	}
+	found = PyDict_Check(d) ? PyDict_Contains(d, fdo) : 1;
+	Py_DECREF(d);
+	r = found > 0 ? PyObject_CallMethodOneArg(op->loop, s_ensure, fdo) :
+	    Py_NewRef(Py_None);
 	Py_DECREF(fdo);
-	return fut;
-fail:
+	Py_XDECREF(r);
+	return found < 0 || r == NULL ? -1 : 0;
+}
+
+/* asyncio's check in debug mode: the socket must not block. */
+static int
+op_check_blocking(struct sockop *op)
+{
+	PyObject	*t;
+	int		 bad;
+
+	if (!loop_debug(op->loop))
+		return 0;
+	if ((t = PyObject_CallMethodNoArgs(op->sock, s_gettimeout)) == NULL)
+		return -1;
+	bad = PyFloat_Check(t) ? PyFloat_AS_DOUBLE(t) != 0 :
+	    t != Py_None ? PyObject_IsTrue(t) : 1;
+	Py_DECREF(t);
+	if (bad > 0)
+		PyErr_SetString(PyExc_ValueError,
+		    "the socket must be non-blocking");
+	return bad ? -1 : 0;
+}
+
+/* The coroutine's body up to its first wait: 0 done or waiting. */
+static int
+op_start(struct sockop *op)
+{
+	struct sockpoll	*sp;
+	int		 dir = op->kind == OP_SENDALL, r;
+
+	if (op_check_blocking(op) != 0 || (op->fd = op_fd(op)) < 0)
+		return -1;
+	sp = loop_sockpoll(op->loop, 0);
+	if (sockpoll_may(sp, op->sock, op->fd, dir)) {
+		if ((r = op_attempt(op, op->fd)) != 0) {
+			op->state = ST_DONE;
+			return r < 0 ? -1 : 0;
+		}
+		sockpoll_drained(sp, op->sock, op->fd, dir);
+	}
+	if (op_no_transport(op) != 0 ||
+	    (sp = loop_sockpoll(op->loop, 1)) == NULL ||
+	    sockpoll_wait(sp, op->sock, op->fd, dir, (PyObject *)op) != 0)
+		return -1;
+	op->state = ST_WAITING;
+	return 0;
+}
+
+/* Schedule fn(op) in ctx as asyncio's futures do, with call_soon. */
+static int
+op_schedule(struct sockop *op, PyObject *fn, PyObject *ctx)
+{
+	return loop_soon_call(op->loop, fn, (PyObject *)op, ctx);
+}
+
+/* The operation is over: stop waiting, call back. */
+static int
+op_finish(struct sockop *op, int state)
+{
+	PyObject	*cb, *ctx, *more;
+	Py_ssize_t	 i;
+	int		 r = 0;
+
+	if (op->state == ST_WAITING)
+		sockpoll_forget(loop_sockpoll(op->loop, 0), op->fd,
+		    op->kind == OP_SENDALL, (PyObject *)op);
+	op->state = state;
+	if (op->has_view) {
+		PyBuffer_Release(&op->view);
+		op->has_view = 0;
+	}
+	cb = op->cb, ctx = op->ctx, more = op->more;
+	op->cb = op->ctx = op->more = NULL;
+	if (cb != NULL)
+		r = op_schedule(op, cb, ctx);
+	for (i = 0; more != NULL && r == 0 && i < PyList_GET_SIZE(more); i++)
+		r = op_schedule(op, PyTuple_GET_ITEM(PyList_GET_ITEM(more, i),
+		    0), PyTuple_GET_ITEM(PyList_GET_ITEM(more, i), 1));
 	Py_XDECREF(cb);
-	Py_XDECREF(h);
-	Py_XDECREF(fdo);
-	Py_DECREF(fut);
-	return NULL;
-}
-
-/* sock_recv(sock, n) / sock_recv_into(sock, buf). */
-PyObject *
-sock_receive(PyObject *loop, PyObject *sock, PyObject *want, int debug)
-{
-	PyObject	*v;
-	int		 fd;
-
-	if (sock_check(loop, sock, debug) != 0)
-		return NULL;
-	if ((fd = PyObject_AsFileDescriptor(sock)) < 0)
-		return NULL;
-	if ((v = sock_try(fd, want)) != NULL) {
-		Py_SETREF(v, awaiting_new(sock_future(loop, v)));
-		return v;
-	}
-	if (PyErr_Occurred())
-		return awaiting_new(sock_future(loop, NULL));
-	return awaiting_new(sock_wait(loop, sock, fd, want));
-}
-
-/* sock_sendall(sock, data): sent at once, or asyncio's coroutine for
- * what is left. */
-PyObject *
-sock_send_all(PyObject *loop, PyObject *sock, PyObject *data, int debug,
-    PyObject *(*slow)(PyObject *, PyObject *, PyObject *))
-{
-	Py_buffer	 view;
-	PyObject	*rest, *r;
-	ssize_t		 n;
-	int		 fd;
-
-	if (sock_check(loop, sock, debug) != 0)
-		return NULL;
-	if ((fd = PyObject_AsFileDescriptor(sock)) < 0)
-		return NULL;
-	if (PyObject_GetBuffer(data, &view, PyBUF_SIMPLE) != 0)
-		return NULL;
-	do
-		n = view.len ? send(fd, view.buf, view.len, 0) : 0;
-	while (n < 0 && errno == EINTR);
-	if (n == view.len) {
-		PyBuffer_Release(&view);
-		return awaiting_new(sock_future(loop, Py_None));
-	}
-	if (n < 0 && errno != EAGAIN && errno != EWOULDBLOCK) {
-		PyBuffer_Release(&view);
-		PyErr_SetFromErrno(PyExc_OSError);
-		return awaiting_new(sock_future(loop, NULL));
-	}
-	rest = n > 0 ? PyBytes_FromStringAndSize((char *)view.buf + n,
-	    view.len - n) : Py_NewRef(data);
-	PyBuffer_Release(&view);
-	if (rest == NULL)
-		return NULL;
-	r = slow(loop, sock, rest);
-	Py_DECREF(rest);
+	Py_XDECREF(ctx);
+	Py_XDECREF(more);
 	return r;
 }
 
-/* A coroutine awaiting one future: `async def f(): return await fut`. */
-struct awaiting {
-	PyObject_HEAD
-	PyObject	*fut;
-	int		 yielded;
-};
-
-static PyTypeObject awaiting_type;
-
-/* The future's result as StopIteration, or its exception. */
-static PyObject *
-awaiting_finish(struct awaiting *self)
+/* The pending exception, with its traceback, kept as the outcome. */
+static void
+op_keep_error(struct sockop *op)
 {
-	PyObject	*v, *stop;
+	PyObject	*type, *exc, *tb;
 
-	if ((v = PyObject_CallMethod(self->fut, "result", NULL)) == NULL)
-		return NULL;
-	stop = PyObject_CallOneArg(PyExc_StopIteration, v);
-	Py_DECREF(v);
+	PyErr_Fetch(&type, &exc, &tb);
+	PyErr_NormalizeException(&type, &exc, &tb);
+	if (tb != NULL)
+		PyException_SetTraceback(exc, tb);
+	Py_XDECREF(type);
+	Py_XDECREF(tb);
+	op->value = exc;
+	op->failed = 1;
+}
+
+/* Run from the ready queue when the socket became ready, as asyncio's
+ * reader or writer callback. Only SystemExit and KeyboardInterrupt
+ * come out; other errors become the outcome. */
+int
+sock_op_run(PyObject *self)
+{
+	struct sockop	*op = (struct sockop *)self;
+	int		 dir = op->kind == OP_SENDALL, fd, r = 0;
+
+	if (op->state != ST_WAITING)
+		return 0;
+	if ((fd = op_fd(op)) >= 0 && (r = op_attempt(op, fd)) == 0) {
+		sockpoll_drained(loop_sockpoll(op->loop, 0), op->sock, fd, dir);
+		return 0;
+	}
+	if (fd < 0 || r < 0) {
+		if (PyErr_ExceptionMatches(PyExc_SystemExit) ||
+		    PyErr_ExceptionMatches(PyExc_KeyboardInterrupt))
+			return -1;
+		op_keep_error(op);
+	}
+	return op_finish(op, ST_DONE);
+}
+
+int
+sock_op_check(PyObject *o)
+{
+	return Py_TYPE(o) == &op_type;
+}
+
+/* A new CancelledError, with the message cancel() was given. */
+static PyObject *
+op_cancelled_error(struct sockop *op)
+{
+	if (op->value == NULL || op->value == Py_None)
+		return PyObject_CallNoArgs(cancelled_error);
+	return PyObject_CallOneArg(cancelled_error, op->value);
+}
+
+/* Raise exc (a new reference) with the traceback it carries. */
+static void
+op_raise(PyObject *exc)
+{
+	PyObject	*tb;
+
+	if (exc == NULL)
+		return;
+	tb = PyException_GetTraceback(exc);
+	PyErr_Restore(Py_NewRef((PyObject *)Py_TYPE(exc)), exc, tb);
+}
+
+/* The outcome as the coroutine's return value (1, in *out) or its
+ * exception (-1). */
+static int
+op_outcome(struct sockop *op, PyObject **out)
+{
+	op->consumed = 1;
+	if (op->state == ST_CANCELLED) {
+		op_raise(op_cancelled_error(op));
+		return -1;
+	}
+	if (op->failed) {
+		op_raise(Py_NewRef(op->value));
+		return -1;
+	}
+	*out = Py_NewRef(op->value);
+	return 1;
+}
+
+/* Advance the coroutine: 0 with the future to block on in *out (itself),
+ * 1 with its return value, -1 with an exception. */
+static int
+op_step(struct sockop *op, PyObject **out)
+{
+	if (op->consumed) {
+		PyErr_SetString(PyExc_RuntimeError,
+		    "cannot reuse already awaited coroutine");
+		return -1;
+	}
+	if (op->state == ST_NEW && op_start(op) != 0) {
+		op->consumed = 1;
+		op->state = ST_DONE;
+		return -1;
+	}
+	if (op->state != ST_WAITING)
+		return op_outcome(op, out);
+	if (op->yielded) {
+		/* As asyncio's Future.__await__ resumed too early. */
+		op->consumed = 1;
+		op_finish(op, ST_CANCELLED);
+		PyErr_SetString(PyExc_RuntimeError,
+		    "await wasn't used with future");
+		return -1;
+	}
+	op->yielded = op->blocking = 1;
+	*out = Py_NewRef((PyObject *)op);
+	return 0;
+}
+
+static PyObject *
+op_iternext(struct sockop *op)
+{
+	PyObject	*out = NULL, *stop;
+	int		 r;
+
+	if ((r = op_step(op, &out)) <= 0)
+		return r == 0 ? out : NULL;
+	if (out == Py_None) {
+		Py_DECREF(out);
+		return NULL;	/* StopIteration(None), implied */
+	}
+	stop = PyObject_CallOneArg(PyExc_StopIteration, out);
+	Py_DECREF(out);
 	if (stop != NULL) {
 		PyErr_SetObject(PyExc_StopIteration, stop);
 		Py_DECREF(stop);
@@ -346,185 +383,413 @@ awaiting_finish(struct awaiting *self)
 }
 
 static PyObject *
-awaiting_send(struct awaiting *self, PyObject *arg)
+op_send_method(struct sockop *op, PyObject *arg)
 {
-	PyObject	*done;
-	int		 d;
+	PyObject	*r = op_iternext(op);
 
 	(void)arg;
-	if (self->fut == NULL) {
-		PyErr_SetString(PyExc_RuntimeError,
-		    "cannot reuse already awaited coroutine");
-		return NULL;
-	}
-	if ((done = PyObject_CallMethodNoArgs(self->fut, s_done)) == NULL)
-		return NULL;
-	d = done == Py_True;
-	Py_DECREF(done);
-	if (d || self->yielded) {
-		PyObject *r = awaiting_finish(self);
-		Py_CLEAR(self->fut);
-		return r;
-	}
-	if (PyObject_SetAttrString(self->fut, "_asyncio_future_blocking",
-	    Py_True) != 0)
-		return NULL;
-	self->yielded = 1;
-	return Py_NewRef(self->fut);
-}
-
-static PyObject *
-awaiting_iternext(struct awaiting *self)
-{
-	PyObject	*r = awaiting_send(self, Py_None);
-	PyObject	*type, *value, *tb;
-
-	/* A result must reach the awaiting frame: keep StopIteration
-	 * unless its value is None. */
-	if (r == NULL && PyErr_ExceptionMatches(PyExc_StopIteration)) {
-		PyErr_Fetch(&type, &value, &tb);
-		PyErr_NormalizeException(&type, &value, &tb);
-		if (((PyStopIterationObject *)value)->value != Py_None) {
-			PyErr_Restore(type, value, tb);
-			return NULL;
-		}
-		Py_XDECREF(type);
-		Py_XDECREF(value);
-		Py_XDECREF(tb);
-	}
+	if (r == NULL && !PyErr_Occurred())
+		PyErr_SetNone(PyExc_StopIteration);
 	return r;
 }
 
-/* throw(exc): the wait is over (cancelled): cancel the future too. */
-static PyObject *
-awaiting_throw(struct awaiting *self, PyObject *args)
+#if PY_VERSION_HEX >= 0x030A0000
+static PySendResult
+op_am_send(PyObject *self, PyObject *arg, PyObject **out)
 {
-	PyObject	*type, *value = NULL, *tb = NULL, *r;
+	int	r;
+
+	(void)arg;
+	*out = NULL;
+	r = op_step((struct sockop *)self, out);
+	return r == 0 ? PYGEN_NEXT : r > 0 ? PYGEN_RETURN : PYGEN_ERROR;
+}
+#endif
+
+/* Stop waiting for good, quietly: the coroutine was thrown into or
+ * closed. */
+static int
+op_abandon(struct sockop *op)
+{
+	op->consumed = 1;
+	if (op->state != ST_NEW && op->state != ST_WAITING)
+		return 0;
+	Py_XSETREF(op->value, NULL);
+	return op_finish(op, ST_CANCELLED);
+}
+
+/* throw(exc): raise it where the coroutine waits. */
+static PyObject *
+op_throw(struct sockop *op, PyObject *args)
+{
+	PyObject	*type, *value = NULL, *tb = NULL;
 
 	if (!PyArg_UnpackTuple(args, "throw", 1, 3, &type, &value, &tb))
 		return NULL;
-	if (self->fut != NULL) {
-		r = PyObject_CallMethod(self->fut, "cancel", NULL);
-		Py_XDECREF(r);
-		Py_CLEAR(self->fut);
-		if (r == NULL)
-			return NULL;
-	}
+	if (op_abandon(op) != 0)
+		return NULL;
 	if (PyExceptionInstance_Check(type))
 		PyErr_SetObject((PyObject *)Py_TYPE(type), type);
+	else if (PyExceptionClass_Check(type))
+		PyErr_SetObject(type, value == Py_None ? NULL : value);
 	else
-		PyErr_SetObject(type, value);
+		PyErr_SetString(PyExc_TypeError,
+		    "exceptions must derive from BaseException");
 	return NULL;
 }
 
 static PyObject *
-awaiting_close(struct awaiting *self, PyObject *unused)
+op_close(struct sockop *op, PyObject *unused)
 {
-	PyObject	*r;
-
 	(void)unused;
-	if (self->fut != NULL) {
-		r = PyObject_CallMethod(self->fut, "cancel", NULL);
-		Py_CLEAR(self->fut);
-		if (r == NULL)
-			return NULL;
-		Py_DECREF(r);
-	}
+	if (op_abandon(op) != 0)
+		return NULL;
 	Py_RETURN_NONE;
 }
 
 static PyObject *
-awaiting_await(PyObject *self)
+op_await(PyObject *self)
 {
 	return Py_NewRef(self);
 }
 
-static int
-awaiting_traverse(struct awaiting *self, visitproc visit, void *arg)
+/* The future's side, which tasks use while the operation waits. */
+
+static PyObject *
+op_get_blocking(struct sockop *op, void *unused)
 {
-	Py_VISIT(self->fut);
+	(void)unused;
+	if (!op->yielded)
+		Py_RETURN_NONE;	/* not a future before it waits */
+	return PyBool_FromLong(op->blocking);
+}
+
+static int
+op_set_blocking(struct sockop *op, PyObject *v, void *unused)
+{
+	int	on;
+
+	(void)unused;
+	if (v == NULL || (on = PyObject_IsTrue(v)) < 0) {
+		if (v == NULL)
+			PyErr_SetString(PyExc_AttributeError, "cannot delete");
+		return -1;
+	}
+	op->blocking = on;
+	return 0;
+}
+
+static PyObject *
+op_get_loop(struct sockop *op, PyObject *unused)
+{
+	(void)unused;
+	return Py_NewRef(op->loop);
+}
+
+static int
+op_pending(struct sockop *op)
+{
+	return op->state == ST_NEW || op->state == ST_WAITING;
+}
+
+/* add_done_callback(fn, *, context=None) */
+static PyObject *
+op_add_done_callback(struct sockop *op, PyObject *const *args,
+    Py_ssize_t nargs, PyObject *kwnames)
+{
+	PyObject	*ctx = NULL, *t;
+	int		 r;
+
+	if (nargs != 1 || (kwnames != NULL && (PyTuple_GET_SIZE(kwnames) != 1
+	    || PyUnicode_CompareWithASCIIString(PyTuple_GET_ITEM(kwnames, 0),
+	    "context") != 0))) {
+		PyErr_SetString(PyExc_TypeError,
+		    "add_done_callback(fn, *, context=None)");
+		return NULL;
+	}
+	if (kwnames != NULL && args[1] != Py_None)
+		ctx = Py_NewRef(args[1]);
+	else if ((ctx = PyContext_CopyCurrent()) == NULL)
+		return NULL;
+	if (!op_pending(op)) {
+		r = op_schedule(op, args[0], ctx);
+		Py_DECREF(ctx);
+		return r == 0 ? Py_NewRef(Py_None) : NULL;
+	}
+	if (op->cb == NULL) {
+		op->cb = Py_NewRef(args[0]);
+		op->ctx = ctx;
+		Py_RETURN_NONE;
+	}
+	if (op->more == NULL && (op->more = PyList_New(0)) == NULL) {
+		Py_DECREF(ctx);
+		return NULL;
+	}
+	t = PyTuple_Pack(2, args[0], ctx);
+	Py_DECREF(ctx);
+	r = t ? PyList_Append(op->more, t) : -1;
+	Py_XDECREF(t);
+	return r == 0 ? Py_NewRef(Py_None) : NULL;
+}
+
+/* remove_done_callback(fn): how many were removed. */
+static PyObject *
+op_remove_done_callback(struct sockop *op, PyObject *fn)
+{
+	Py_ssize_t	 i, removed = 0;
+	int		 eq;
+
+	if (op->cb != NULL) {
+		if ((eq = PyObject_RichCompareBool(op->cb, fn, Py_EQ)) < 0)
+			return NULL;
+		if (eq) {
+			Py_CLEAR(op->cb);
+			Py_CLEAR(op->ctx);
+			removed++;
+		}
+	}
+	for (i = op->more ? PyList_GET_SIZE(op->more) - 1 : -1; i >= 0; i--) {
+		eq = PyObject_RichCompareBool(PyTuple_GET_ITEM(
+		    PyList_GET_ITEM(op->more, i), 0), fn, Py_EQ);
+		if (eq < 0 || (eq && PySequence_DelItem(op->more, i) != 0))
+			return NULL;
+		removed += eq;
+	}
+	return PyLong_FromSsize_t(removed);
+}
+
+static PyObject *
+op_done(struct sockop *op, PyObject *unused)
+{
+	(void)unused;
+	return PyBool_FromLong(!op_pending(op));
+}
+
+static PyObject *
+op_cancelled(struct sockop *op, PyObject *unused)
+{
+	(void)unused;
+	return PyBool_FromLong(op->state == ST_CANCELLED);
+}
+
+static PyObject *
+op_result(struct sockop *op, PyObject *unused)
+{
+	(void)unused;
+	if (op_pending(op)) {
+		PyErr_SetString(invalid_state, "Result is not ready.");
+		return NULL;
+	}
+	if (op->state == ST_CANCELLED) {
+		op_raise(op_cancelled_error(op));
+		return NULL;
+	}
+	if (op->failed) {
+		op_raise(Py_NewRef(op->value));
+		return NULL;
+	}
+	return Py_NewRef(op->value);
+}
+
+static PyObject *
+op_exception(struct sockop *op, PyObject *unused)
+{
+	(void)unused;
+	if (op_pending(op)) {
+		PyErr_SetString(invalid_state, "Exception is not set.");
+		return NULL;
+	}
+	if (op->state == ST_CANCELLED) {
+		op_raise(op_cancelled_error(op));
+		return NULL;
+	}
+	return Py_NewRef(op->failed ? op->value : Py_None);
+}
+
+/* cancel(msg=None): stop waiting; the awaiting task gets CancelledError. */
+static PyObject *
+op_cancel(struct sockop *op, PyObject *const *args, Py_ssize_t nargs,
+    PyObject *kwnames)
+{
+	PyObject	*msg = Py_None;
+	Py_ssize_t	 nkw = kwnames ? PyTuple_GET_SIZE(kwnames) : 0;
+
+	if (nargs + nkw > 1 || (nkw == 1 && PyUnicode_CompareWithASCIIString(
+	    PyTuple_GET_ITEM(kwnames, 0), "msg") != 0)) {
+		PyErr_SetString(PyExc_TypeError, "cancel(msg=None)");
+		return NULL;
+	}
+	if (nargs + nkw == 1)
+		msg = args[0];
+	if (!op_pending(op))
+		Py_RETURN_FALSE;
+	Py_XSETREF(op->value, Py_NewRef(msg));
+	if (op_finish(op, ST_CANCELLED) != 0)
+		return NULL;
+	Py_RETURN_TRUE;
+}
+
+static PyObject *
+op_repr(struct sockop *op)
+{
+	static const char *const kinds[] = {
+		"sock_recv", "sock_recv_into", "sock_sendall"
+	};
+	static const char *const states[] = {
+		"created", "pending", "finished", "cancelled"
+	};
+
+	return PyUnicode_FromFormat("<apython.sock_operation %s %s fd=%d>",
+	    kinds[op->kind], states[op->state], op->fd);
+}
+
+static int
+op_traverse(struct sockop *op, visitproc visit, void *arg)
+{
+	Py_VISIT(op->loop);
+	Py_VISIT(op->sock);
+	Py_VISIT(op->arg);
+	Py_VISIT(op->value);
+	Py_VISIT(op->cb);
+	Py_VISIT(op->ctx);
+	Py_VISIT(op->more);
 	return 0;
 }
 
 static int
-awaiting_clear(struct awaiting *self)
+op_clear(struct sockop *op)
 {
-	Py_CLEAR(self->fut);
+	if (op->has_view) {
+		PyBuffer_Release(&op->view);
+		op->has_view = 0;
+	}
+	Py_CLEAR(op->loop);
+	Py_CLEAR(op->sock);
+	Py_CLEAR(op->arg);
+	Py_CLEAR(op->value);
+	Py_CLEAR(op->cb);
+	Py_CLEAR(op->ctx);
+	Py_CLEAR(op->more);
 	return 0;
 }
 
 static void
-awaiting_dealloc(struct awaiting *self)
+op_dealloc(struct sockop *op)
 {
-	PyObject_GC_UnTrack(self);
-	awaiting_clear(self);
-	PyObject_GC_Del(self);
+	PyObject_GC_UnTrack(op);
+	op_clear(op);
+	PyObject_GC_Del(op);
 }
 
-static PyMethodDef awaiting_methods[] = {
-	{ "send", (PyCFunction)awaiting_send, METH_O, NULL },
-	{ "throw", (PyCFunction)awaiting_throw, METH_VARARGS, NULL },
-	{ "close", (PyCFunction)awaiting_close, METH_NOARGS, NULL },
+#define FASTKW	(METH_FASTCALL | METH_KEYWORDS)
+
+static PyMethodDef op_methods[] = {
+	{ "send", (PyCFunction)op_send_method, METH_O, NULL },
+	{ "throw", (PyCFunction)op_throw, METH_VARARGS, NULL },
+	{ "close", (PyCFunction)op_close, METH_NOARGS, NULL },
+	{ "get_loop", (PyCFunction)op_get_loop, METH_NOARGS, NULL },
+	{ "add_done_callback",
+	    (PyCFunction)(void (*)(void))op_add_done_callback, FASTKW, NULL },
+	{ "remove_done_callback", (PyCFunction)op_remove_done_callback, METH_O,
+	    NULL },
+	{ "done", (PyCFunction)op_done, METH_NOARGS, NULL },
+	{ "cancelled", (PyCFunction)op_cancelled, METH_NOARGS, NULL },
+	{ "result", (PyCFunction)op_result, METH_NOARGS, NULL },
+	{ "exception", (PyCFunction)op_exception, METH_NOARGS, NULL },
+	{ "cancel", (PyCFunction)(void (*)(void))op_cancel, FASTKW, NULL },
 	{ NULL, NULL, 0, NULL }
 };
 
-static PyAsyncMethods awaiting_async = { .am_await = awaiting_await };
-
-static PyTypeObject awaiting_type = {
-	PyVarObject_HEAD_INIT(NULL, 0)
-	.tp_name = "apython.sock_operation",
-	.tp_doc = "A socket operation of apython.Loop, as a coroutine.",
-	.tp_basicsize = sizeof(struct awaiting),
-	.tp_flags = Py_TPFLAGS_DEFAULT | Py_TPFLAGS_HAVE_GC,
-	.tp_traverse = (traverseproc)awaiting_traverse,
-	.tp_clear = (inquiry)awaiting_clear,
-	.tp_dealloc = (destructor)awaiting_dealloc,
-	.tp_as_async = &awaiting_async,
-	.tp_iter = awaiting_await,
-	.tp_iternext = (iternextfunc)awaiting_iternext,
-	.tp_methods = awaiting_methods,
+static PyGetSetDef op_getset[] = {
+	{ "_asyncio_future_blocking", (getter)op_get_blocking,
+	    (setter)op_set_blocking, NULL, NULL },
+	{ NULL, NULL, NULL, NULL, NULL }
 };
 
-/* A coroutine awaiting fut (consumed). */
-static PyObject *
-awaiting_new(PyObject *fut)
-{
-	struct awaiting	*self;
+static PyAsyncMethods op_async = {
+	.am_await = op_await,
+#if PY_VERSION_HEX >= 0x030A0000
+	.am_send = op_am_send,
+#endif
+};
 
-	if (fut == NULL)
+static PyTypeObject op_type = {
+	PyVarObject_HEAD_INIT(NULL, 0)
+	.tp_name = "apython.sock_operation",
+	.tp_doc = "A sock_* call of apython.Loop: a coroutine, and the "
+	    "future its task waits on.",
+	.tp_basicsize = sizeof(struct sockop),
+	.tp_flags = Py_TPFLAGS_DEFAULT | Py_TPFLAGS_HAVE_GC,
+	.tp_traverse = (traverseproc)op_traverse,
+	.tp_clear = (inquiry)op_clear,
+	.tp_dealloc = (destructor)op_dealloc,
+	.tp_repr = (reprfunc)op_repr,
+	.tp_as_async = &op_async,
+	.tp_iter = op_await,
+	.tp_iternext = (iternextfunc)op_iternext,
+	.tp_methods = op_methods,
+	.tp_getset = op_getset,
+};
+
+/* A new operation; NULL when sock is not a socket.socket itself, for
+ * asyncio's coroutine to handle (no exception set then). */
+PyObject *
+sock_op_new(PyObject *loop, int kind, PyObject *sock, PyObject *arg)
+{
+	struct sockop	*op;
+	Py_ssize_t	 n = 0;
+
+	if ((PyObject *)Py_TYPE(sock) != socket_type)
 		return NULL;
-	if ((self = PyObject_GC_New(struct awaiting, &awaiting_type)) == NULL) {
-		Py_DECREF(fut);
-		return NULL;
+	if (kind == OP_RECV) {
+		if ((n = PyNumber_AsSsize_t(arg, PyExc_OverflowError)) == -1 &&
+		    PyErr_Occurred())
+			return NULL;
+		if (n < 0) {
+			PyErr_SetString(PyExc_ValueError,
+			    "negative buffersize in recv");
+			return NULL;
+		}
 	}
-	self->fut = fut;
-	self->yielded = 0;
-	PyObject_GC_Track(self);
-	return (PyObject *)self;
+	if ((op = PyObject_GC_New(struct sockop, &op_type)) == NULL)
+		return NULL;
+	memset((char *)op + sizeof(PyObject), 0,
+	    sizeof *op - sizeof(PyObject));
+	op->loop = Py_NewRef(loop);
+	op->sock = Py_NewRef(sock);
+	op->arg = kind == OP_RECV ? NULL : Py_NewRef(arg);
+	op->kind = kind;
+	op->n = n;
+	op->fd = -1;
+	PyObject_GC_Track(op);
+	return (PyObject *)op;
 }
 
 /* Get ready; -1 with exception. */
 int
 sock_ready(void)
 {
-	PyObject	*ft;
+	PyObject	*m;
 
-	if (PyType_Ready(&awaiting_type) != 0)
+	if (PyType_Ready(&op_type) != 0)
 		return -1;
-	if ((ft = PyImport_ImportModule("functools")) == NULL)
+	if ((m = PyImport_ImportModule("socket")) == NULL)
 		return -1;
-	partial = PyObject_GetAttrString(ft, "partial");
-	Py_DECREF(ft);
-	readable_fn = PyCFunction_New(&readable_def, NULL);
-	read_done_fn = PyCFunction_New(&read_done_def, NULL);
-	s_create_future = PyUnicode_InternFromString("create_future");
-	s_set_result = PyUnicode_InternFromString("set_result");
-	s_set_exception = PyUnicode_InternFromString("set_exception");
-	s_done = PyUnicode_InternFromString("done");
-	s_ssl = PyUnicode_InternFromString("ssl");
-	if (partial == NULL || readable_fn == NULL || read_done_fn == NULL ||
-	    s_create_future == NULL || s_set_result == NULL ||
-	    s_set_exception == NULL || s_done == NULL || s_ssl == NULL)
+	socket_type = PyObject_GetAttrString(m, "socket");
+	Py_DECREF(m);
+	if ((m = PyImport_ImportModule("asyncio.exceptions")) == NULL)
+		return -1;
+	cancelled_error = PyObject_GetAttrString(m, "CancelledError");
+	invalid_state = PyObject_GetAttrString(m, "InvalidStateError");
+	Py_DECREF(m);
+	s_fileno = PyUnicode_InternFromString("fileno");
+	s_transports = PyUnicode_InternFromString("_transports");
+	s_data = PyUnicode_InternFromString("data");
+	s_ensure = PyUnicode_InternFromString("_ensure_fd_no_transport");
+	s_gettimeout = PyUnicode_InternFromString("gettimeout");
+	if (socket_type == NULL || cancelled_error == NULL ||
+	    invalid_state == NULL || s_fileno == NULL || s_transports == NULL ||
+	    s_data == NULL || s_ensure == NULL || s_gettimeout == NULL)
 		return -1;
 	return 0;
 }
