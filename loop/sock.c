@@ -17,7 +17,7 @@ struct sockop {
 	PyObject_HEAD
 	PyObject	*loop;
 	PyObject	*sock;
-	PyObject	*arg;		/* recv_into's buffer, sendall's data */
+	PyObject	*arg;		/* recv's size, recv_into's buffer, data */
 	PyObject	*value;		/* result, exception or cancel message */
 	PyObject	*cb, *ctx;	/* the first done callback */
 	PyObject	*more;		/* the others: a list of (fn, ctx) */
@@ -84,8 +84,13 @@ op_recv_into(struct sockop *op, int fd)
 	Py_buffer	view;
 	ssize_t		got;
 
-	if (PyObject_GetBuffer(op->arg, &view, PyBUF_WRITABLE) != 0)
+	if (PyObject_GetBuffer(op->arg, &view, PyBUF_WRITABLE) != 0) {
+		PyErr_Clear();	/* sock.recv_into()'s words, not the buffer's */
+		PyErr_Format(PyExc_TypeError, "recv_into() argument 1 must be "
+		    "read-write bytes-like object, not %.200s",
+		    Py_TYPE(op->arg)->tp_name);
 		return -1;
+	}
 	do
 		got = recv(fd, view.buf, view.len, 0);
 	while (got < 0 && errno == EINTR);
@@ -185,6 +190,20 @@ op_check_blocking(struct sockop *op)
 	return bad ? -1 : 0;
 }
 
+/* recv's size, checked as sock.recv() checks it. */
+static int
+op_size(struct sockop *op)
+{
+	if ((op->n = PyNumber_AsSsize_t(op->arg, PyExc_OverflowError)) == -1 &&
+	    PyErr_Occurred())
+		return -1;
+	if (op->n < 0) {
+		PyErr_SetString(PyExc_ValueError, "negative buffersize in recv");
+		return -1;
+	}
+	return 0;
+}
+
 /* The coroutine's body up to its first wait: 0 done or waiting. */
 static int
 op_start(struct sockop *op)
@@ -192,7 +211,9 @@ op_start(struct sockop *op)
 	struct sockpoll	*sp;
 	int		 dir = op->kind == OP_SENDALL, r;
 
-	if (op_check_blocking(op) != 0 || (op->fd = op_fd(op)) < 0)
+	if (op_check_blocking(op) != 0 ||
+	    (op->kind == OP_RECV && op_size(op) != 0) ||
+	    (op->fd = op_fd(op)) < 0)
 		return -1;
 	sp = loop_sockpoll(op->loop, 0);
 	if (sockpoll_may(sp, op->sock, op->fd, dir)) {
@@ -737,29 +758,17 @@ PyObject *
 sock_op_new(PyObject *loop, int kind, PyObject *sock, PyObject *arg)
 {
 	struct sockop	*op;
-	Py_ssize_t	 n = 0;
 
 	if ((PyObject *)Py_TYPE(sock) != socket_type)
 		return NULL;
-	if (kind == OP_RECV) {
-		if ((n = PyNumber_AsSsize_t(arg, PyExc_OverflowError)) == -1 &&
-		    PyErr_Occurred())
-			return NULL;
-		if (n < 0) {
-			PyErr_SetString(PyExc_ValueError,
-			    "negative buffersize in recv");
-			return NULL;
-		}
-	}
 	if ((op = PyObject_GC_New(struct sockop, &op_type)) == NULL)
 		return NULL;
 	memset((char *)op + sizeof(PyObject), 0,
 	    sizeof *op - sizeof(PyObject));
 	op->loop = Py_NewRef(loop);
 	op->sock = Py_NewRef(sock);
-	op->arg = kind == OP_RECV ? NULL : Py_NewRef(arg);
+	op->arg = Py_NewRef(arg);
 	op->kind = kind;
-	op->n = n;
 	op->fd = -1;
 	PyObject_GC_Track(op);
 	return (PyObject *)op;

@@ -95,3 +95,16 @@ loop.close()
     assert cp.stdout == (b"Loop Socket cannot be of type SSLSocket\n" * 2)
     assert run_python([prog]).stdout == (
         b"_UnixSelectorEventLoop Socket cannot be of type SSLSocket\n" * 2)
+
+
+def test_sock_operations_behave_as_asyncios(run, run_python):
+    # recv, recv_into and sendall: at once or after waiting, cancelled,
+    # timed out, failing, on reused fds, owned by a transport, on a
+    # socket subclass, in debug mode and across fork.
+    prog = PROGRAMS / "sock_ops.py"
+    cp = run([prog])
+    assert cp.stderr == b""
+    assert cp.returncode == 0
+    assert cp.stdout == run_python([prog]).stdout
+    assert b"stale data ignored: True\nnew: b'new'\n" in cp.stdout
+    assert cp.stdout.endswith(b"child exit: 0\ndone\n")

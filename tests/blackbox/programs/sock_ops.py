@@ -1,0 +1,202 @@
+"""sock_recv, sock_recv_into and sock_sendall as a program sees them.
+
+Runs on apython.Loop when apython is importable, else on asyncio's
+selector loop, and prints the same lines on both (bar the loop's name).
+"""
+
+import asyncio
+import os
+import socket
+
+try:
+    import apython
+    loop = apython.Loop()
+except ImportError:
+    loop = asyncio.SelectorEventLoop()
+
+
+def pair():
+    a, b = socket.socketpair()
+    a.setblocking(False)
+    b.setblocking(False)
+    return a, b
+
+
+async def basics():
+    a, b = pair()
+    op = loop.sock_recv(a, 10)
+    print("coroutine:", asyncio.iscoroutine(op), "future:", asyncio.isfuture(op))
+    task = asyncio.ensure_future(op)
+    await asyncio.sleep(0)
+    b.send(b"hello")
+    print("waited for:", await task)
+    b.send(b"x")
+    await asyncio.sleep(0.01)
+    print("ready at once:", await loop.sock_recv(a, 10))
+    buf = bytearray(4)
+    b.send(b"abcdef")
+    print("recv_into:", await loop.sock_recv_into(a, buf), buf)
+    print("rest:", await loop.sock_recv(a, 100))
+    print("empty sendall:", await loop.sock_sendall(a, b""))
+    b.close()
+    print("at EOF:", await loop.sock_recv(a, 10))
+    a.close()
+
+
+async def big_sendall():
+    a, b = pair()
+    size = 8 * 1024 * 1024
+
+    async def reader():
+        got = 0
+        view = bytearray(65536)
+        while got < size:
+            got += await loop.sock_recv_into(b, view)
+        return got
+
+    task = loop.create_task(reader())
+    print("sendall:", await loop.sock_sendall(a, memoryview(b"z" * size)),
+          "received:", await task)
+    a.close()
+    b.close()
+
+
+async def cancelling():
+    a, b = pair()
+    task = loop.create_task(loop.sock_recv(a, 10))
+    await asyncio.sleep(0)
+    task.cancel()
+    try:
+        await task
+    except asyncio.CancelledError:
+        print("cancelled:", task.cancelled())
+    b.send(b"kept")
+    print("not lost:", await loop.sock_recv(a, 10))
+    try:
+        await asyncio.wait_for(loop.sock_recv(a, 10), 0.05)
+    except asyncio.TimeoutError:
+        print("timed out")
+    b.send(b"again")
+    print("after timeout:", await loop.sock_recv(a, 10))
+    results = await asyncio.gather(loop.sock_recv(a, 10),
+                                   loop.sock_sendall(b, b"both"))
+    print("gather:", results)
+    a.close()
+    b.close()
+
+
+async def errors():
+    a, b = pair()
+    for call in (lambda: loop.sock_recv(a, -1), lambda: loop.sock_recv(a, "x"),
+                 lambda: loop.sock_recv_into(a, b"ro")):
+        coro = call()
+        try:
+            await coro
+        except (ValueError, TypeError) as e:
+            print("refused:", type(e).__name__, e)
+    b.close()
+    try:
+        while True:
+            await loop.sock_sendall(a, b"x" * 65536)
+    except OSError as e:
+        print("peer gone:", type(e).__name__)
+    a.close()
+    try:
+        await loop.sock_recv(a, 1)
+    except OSError as e:
+        print("closed:", e)
+    coro = loop.sock_recv(a, 1)
+    coro.close()
+    print("closed unawaited: ok")
+
+
+async def reused_fds():
+    # A socket that waited is closed while a dup keeps its file open;
+    # a new socket gets its fd number: only the new socket's data counts.
+    a, b = pair()
+    t = loop.create_task(loop.sock_recv(a, 10))
+    await asyncio.sleep(0)
+    b.send(b"first")
+    print("old:", await t)
+    keep = os.dup(a.fileno())
+    old_fd = a.fileno()
+    a.close()
+    c, d = pair()
+    e, f = (c, d) if c.fileno() == old_fd else (d, c)
+    print("fd reused:", e.fileno() == old_fd)
+    t = loop.create_task(loop.sock_recv(e, 10))
+    await asyncio.sleep(0.01)
+    b.send(b"stale")
+    await asyncio.sleep(0.01)
+    print("stale data ignored:", not t.done())
+    f.send(b"new")
+    print("new:", await t)
+    for s in (b, c, d):
+        s.close()
+    os.close(keep)
+
+
+async def transports():
+    a, b = pair()
+    tr, _ = await loop.connect_accepted_socket(asyncio.Protocol, a)
+    try:
+        await loop.sock_recv(a, 1)
+    except RuntimeError as e:
+        print("owned by a transport:", str(e).split(" is used")[0][:15])
+    tr.close()
+    await asyncio.sleep(0)
+    b.close()
+
+
+class Sock(socket.socket):
+    def recv(self, n):
+        print("subclass recv called")
+        return super().recv(n)
+
+
+async def subclass():
+    a0, b = socket.socketpair()
+    a = Sock(fileno=a0.detach())
+    a.setblocking(False)
+    b.send(b"s")
+    print("subclass:", await loop.sock_recv(a, 5))
+    a.close()
+    b.close()
+
+
+async def debug_mode():
+    loop.set_debug(True)
+    a, b = socket.socketpair()
+    try:
+        await loop.sock_recv(a, 1)
+    except ValueError as e:
+        print("debug:", e)
+    loop.set_debug(False)
+    a.close()
+    b.close()
+
+
+def forked():
+    # The child waits on its own copy of the loop, the parent on its own.
+    a, b = pair()
+    c, d = pair()
+    pid = os.fork()
+    if pid == 0:
+        b.send(b"from child")
+        print("child got:", loop.run_until_complete(loop.sock_recv(c, 20)),
+              flush=True)
+        os._exit(0)
+    print("parent got:", loop.run_until_complete(loop.sock_recv(a, 20)),
+          flush=True)
+    d.send(b"from parent")
+    print("child exit:", os.waitpid(pid, 0)[1])
+    for s in (a, b, c, d):
+        s.close()
+
+
+for step in (basics, big_sendall, cancelling, errors, reused_fds,
+             transports, subclass, debug_mode):
+    loop.run_until_complete(step())
+forked()
+loop.close()
+print("done")
