@@ -33,6 +33,30 @@ PyObject_CallMethodOneArg(PyObject *o, PyObject *name, PyObject *a)
 }
 #endif
 
+#if PY_VERSION_HEX < 0x03090000
+#define PyObject_Vectorcall	_PyObject_Vectorcall
+#endif
+
+/* Does weak reference ref point to o? */
+static inline int
+compat_weakref_is(PyObject *ref, PyObject *o)
+{
+#if PY_VERSION_HEX >= 0x030D0000
+	PyObject	*t;
+	int		 r;
+
+	if ((r = PyWeakref_GetRef(ref, &t)) <= 0) {
+		PyErr_Clear();
+		return 0;
+	}
+	r = t == o;
+	Py_DECREF(t);
+	return r;
+#else
+	return PyWeakref_GET_OBJECT(ref) == o;
+#endif
+}
+
 #if PY_VERSION_HEX < 0x030A0000
 static inline PyObject *
 Py_NewRef(PyObject *o)

@@ -155,7 +155,7 @@ static int
 sockpoll_owned(struct slot *s, PyObject *sock)
 {
 	return s->serial != 0 && s->owner != NULL &&
-	    PyWeakref_GET_OBJECT(s->owner) == sock;
+	    compat_weakref_is(s->owner, sock);
 }
 
 /* Add fd to the set under a new serial; -1 with an exception. */
