@@ -762,51 +762,96 @@ loop_make_socket_transport(struct loop *self, PyObject *const *args,
 	return transport_make((PyObject *)self, args, nargs, kwnames);
 }
 
-/* sock_recv/sock_recv_into/sock_sendall(sock, arg): our operation for a
- * socket.socket, asyncio's coroutine for anything else. */
+/* Place keyword arguments among the positional ones by the names of
+ * the parameters; the count in *n; -1 with TypeError as Python's. */
+static int
+loop_sock_args(PyObject *const *args, Py_ssize_t nargs, PyObject *kwnames,
+    const char *name, const char *const *params, PyObject **out,
+    Py_ssize_t *n)
+{
+	Py_ssize_t	i, k, nkw = kwnames ? PyTuple_GET_SIZE(kwnames) : 0;
+
+	for (i = 0; params[i] != NULL; i++)
+		out[i] = i < nargs ? args[i] : NULL;
+	if (nargs > i) {
+		PyErr_Format(PyExc_TypeError, "%s() takes %zd positional "
+		    "arguments but %zd were given", name, i + 1, nargs + 1);
+		return -1;
+	}
+	for (k = 0; k < nkw; k++) {
+		for (i = 0; params[i] != NULL && PyUnicode_CompareWithASCIIString(
+		    PyTuple_GET_ITEM(kwnames, k), params[i] +
+		    (params[i][0] == '?')) != 0; i++)
+			;
+		if (params[i] == NULL || out[i] != NULL) {
+			PyErr_Format(PyExc_TypeError, params[i] ? "%s() got "
+			    "multiple values for argument '%U'" : "%s() got an "
+			    "unexpected keyword argument '%U'", name,
+			    PyTuple_GET_ITEM(kwnames, k));
+			return -1;
+		}
+		out[i] = args[nargs + k];
+	}
+	for (*n = 0; params[*n] != NULL && out[*n] != NULL; (*n)++)
+		;
+	return 0;
+}
+
+/* A sock_* method: our operation for a socket.socket, asyncio's
+ * coroutine for anything else. Parameters named with a leading '?' are
+ * optional. */
 static PyObject *
 loop_sock_op(struct loop *self, PyObject *const *args, Py_ssize_t nargs,
-    int kind, const char *name)
+    PyObject *kwnames, int kind, const char *name, const char *const *params)
 {
-	PyObject	*op, *sup;
+	PyObject	*op, *sup, *meth, *all[4];
+	Py_ssize_t	 n, need;
 
-	if (nargs != 2) {
-		PyErr_Format(PyExc_TypeError, "%s() takes 2 arguments (%zd given)",
-		    name, nargs);
+	if (loop_sock_args(args, nargs, kwnames, name, params, all, &n) != 0)
+		return NULL;
+	for (need = 0; params[need] != NULL && params[need][0] != '?'; need++)
+		;
+	if (n < need) {
+		PyErr_Format(PyExc_TypeError, "%s() missing required argument "
+		    "'%s'", name, params[n]);
 		return NULL;
 	}
 	if (loop_check_open(self) != 0)
 		return NULL;
-	if ((op = sock_op_new((PyObject *)self, kind, args[0], args[1])) != NULL
-	    || PyErr_Occurred())
+	if ((op = sock_op_new((PyObject *)self, kind, all, n)) != NULL ||
+	    PyErr_Occurred())
 		return op;
 	if ((sup = loop_super(self)) == NULL)
 		return NULL;
-	op = PyObject_CallMethod(sup, name, "OO", args[0], args[1]);
+	meth = PyObject_GetAttrString(sup, name);
 	Py_DECREF(sup);
+	if (meth == NULL)
+		return NULL;
+	op = PyObject_Vectorcall(meth, all, n, NULL);
+	Py_DECREF(meth);
 	return op;
 }
 
-static PyObject *
-loop_sock_recv(struct loop *self, PyObject *const *args, Py_ssize_t nargs)
-{
-	return loop_sock_op(self, args, nargs, SOCK_RECV, "sock_recv");
+#define LOOP_SOCK_METHOD(m, kind, ...)					\
+static PyObject *							\
+loop_##m(struct loop *self, PyObject *const *args, Py_ssize_t nargs,	\
+    PyObject *kwnames)							\
+{									\
+	static const char *const params[] = { __VA_ARGS__, NULL };	\
+									\
+	return loop_sock_op(self, args, nargs, kwnames, kind, #m, params); \
 }
 
-static PyObject *
-loop_sock_recv_into(struct loop *self, PyObject *const *args,
-    Py_ssize_t nargs)
-{
-	return loop_sock_op(self, args, nargs, SOCK_RECV_INTO,
-	    "sock_recv_into");
-}
-
-static PyObject *
-loop_sock_sendall(struct loop *self, PyObject *const *args,
-    Py_ssize_t nargs)
-{
-	return loop_sock_op(self, args, nargs, SOCK_SENDALL, "sock_sendall");
-}
+LOOP_SOCK_METHOD(sock_recv, SOCK_RECV, "sock", "n")
+LOOP_SOCK_METHOD(sock_recv_into, SOCK_RECV_INTO, "sock", "buf")
+LOOP_SOCK_METHOD(sock_sendall, SOCK_SENDALL, "sock", "data")
+LOOP_SOCK_METHOD(sock_accept, SOCK_ACCEPT, "sock")
+#if PY_VERSION_HEX >= 0x030B0000
+LOOP_SOCK_METHOD(sock_recvfrom, SOCK_RECVFROM, "sock", "bufsize")
+LOOP_SOCK_METHOD(sock_recvfrom_into, SOCK_RECVFROM_INTO, "sock", "buf",
+    "?nbytes")
+LOOP_SOCK_METHOD(sock_sendto, SOCK_SENDTO, "sock", "data", "address")
+#endif
 
 /* Call super(LoopCore, self).name(). */
 static PyObject *
@@ -1315,11 +1360,22 @@ static PyMethodDef loop_methods[] = {
 	{ "_remove_writer", (PyCFunction)loop_remove_writer, METH_O, NULL },
 	{ "_process_events", loop_process_events, METH_O, NULL },
 	{ "sock_recv", (PyCFunction)(void (*)(void))loop_sock_recv,
-	  METH_FASTCALL, NULL },
+	    FASTKW, NULL },
 	{ "sock_recv_into", (PyCFunction)(void (*)(void))loop_sock_recv_into,
-	  METH_FASTCALL, NULL },
+	    FASTKW, NULL },
 	{ "sock_sendall", (PyCFunction)(void (*)(void))loop_sock_sendall,
-	  METH_FASTCALL, NULL },
+	    FASTKW, NULL },
+	{ "sock_accept", (PyCFunction)(void (*)(void))loop_sock_accept,
+	    FASTKW, NULL },
+#if PY_VERSION_HEX >= 0x030B0000
+	{ "sock_recvfrom", (PyCFunction)(void (*)(void))loop_sock_recvfrom,
+	    FASTKW, NULL },
+	{ "sock_recvfrom_into",
+	    (PyCFunction)(void (*)(void))loop_sock_recvfrom_into,
+	    FASTKW, NULL },
+	{ "sock_sendto", (PyCFunction)(void (*)(void))loop_sock_sendto,
+	    FASTKW, NULL },
+#endif
 	{ "_make_socket_transport",
 	  (PyCFunction)(void (*)(void))loop_make_socket_transport, FASTKW, NULL },
 	{ NULL, NULL, 0, NULL }

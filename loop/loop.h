@@ -41,11 +41,12 @@ int		 transport_ready(void);
 PyObject	*transport_make(PyObject *, PyObject *const *, Py_ssize_t,
 		     PyObject *);
 
-/* Internal to loop/: sock_recv, sock_recv_into and sock_sendall as C
- * operations (sock.c), and the epoll set where they wait (poll.c). */
-enum { SOCK_RECV, SOCK_RECV_INTO, SOCK_SENDALL };
+/* Internal to loop/: the sock_* methods as C operations (sock.c), and
+ * the epoll set where they wait (poll.c). */
+enum { SOCK_RECV, SOCK_RECV_INTO, SOCK_SENDALL, SOCK_ACCEPT, SOCK_RECVFROM,
+    SOCK_RECVFROM_INTO, SOCK_SENDTO };
 int		 sock_ready(void);
-PyObject	*sock_op_new(PyObject *, int, PyObject *, PyObject *);
+PyObject	*sock_op_new(PyObject *, int, PyObject *const *, Py_ssize_t);
 int		 sock_op_check(PyObject *);
 int		 sock_op_run(PyObject *);
 struct sockpoll;

@@ -1,5 +1,7 @@
-/* sock_recv, sock_recv_into and sock_sendall in C, for socket.socket
- * itself (other objects get asyncio's coroutines). Each call returns an
+/* The sock_* methods in C, for socket.socket itself (other objects get
+ * asyncio's coroutines): recv, recv_into and sendall make their syscalls
+ * here; accept, recvfrom, recvfrom_into and sendto call the socket's own
+ * methods, as asyncio does, but wait the same way. Each call returns an
  * operation that is its own coroutine and, once it waits, the future its
  * task blocks on: no asyncio.Future, no Handle, no done callback of our
  * own. As asyncio, it tries the syscall first and waits only on EAGAIN;
@@ -10,14 +12,17 @@
 #include "loop/loop.h"
 
 enum { OP_RECV = SOCK_RECV, OP_RECV_INTO = SOCK_RECV_INTO,
-    OP_SENDALL = SOCK_SENDALL };
+    OP_SENDALL = SOCK_SENDALL, OP_ACCEPT = SOCK_ACCEPT,
+    OP_RECVFROM = SOCK_RECVFROM, OP_RECVFROM_INTO = SOCK_RECVFROM_INTO,
+    OP_SENDTO = SOCK_SENDTO };
 enum { ST_NEW, ST_WAITING, ST_DONE, ST_CANCELLED };
 
 struct sockop {
 	PyObject_HEAD
 	PyObject	*loop;
 	PyObject	*sock;
-	PyObject	*arg;		/* recv's size, recv_into's buffer, data */
+	PyObject	*arg;		/* size, buffer or data, as the method's */
+	PyObject	*arg2;		/* recvfrom_into's nbytes, sendto's address */
 	PyObject	*value;		/* result, exception or cancel message */
 	PyObject	*cb, *ctx;	/* the first done callback */
 	PyObject	*more;		/* the others: a list of (fn, ctx) */
@@ -32,7 +37,15 @@ static PyTypeObject op_type;
 static PyObject *socket_type;		/* socket.socket */
 static PyObject *cancelled_error, *invalid_state;
 static PyObject *s_fileno, *s_transports, *s_data, *s_ensure;
-static PyObject *s_gettimeout;
+static PyObject *s_gettimeout, *s_setblocking;
+static PyObject *s_accept, *s_recvfrom, *s_recvfrom_into, *s_sendto;
+
+/* Waits to write rather than to read. */
+static int
+op_dir(const struct sockop *op)
+{
+	return op->kind == OP_SENDALL || op->kind == OP_SENDTO;
+}
 
 /* The fd of the socket now: closed sockets say -1. */
 static int
@@ -132,6 +145,36 @@ op_send(struct sockop *op, int fd)
 	return 1;
 }
 
+/* The socket's own method; BlockingIOError and InterruptedError mean
+ * wait, as in asyncio. accept()'s connection is made non-blocking. */
+static int
+op_call(struct sockop *op, PyObject *name)
+{
+	PyObject	*v, *conn, *r;
+
+	/* Arguments end at the first NULL: accept() has none. */
+	v = PyObject_CallMethodObjArgs(op->sock, name, op->arg, op->arg2, NULL);
+	if (v == NULL) {
+		if (!PyErr_ExceptionMatches(PyExc_BlockingIOError) &&
+		    !PyErr_ExceptionMatches(PyExc_InterruptedError))
+			return -1;
+		PyErr_Clear();
+		return 0;
+	}
+	if (op->kind == OP_ACCEPT) {
+		conn = PyTuple_Check(v) && PyTuple_GET_SIZE(v) == 2 ?
+		    PyTuple_GET_ITEM(v, 0) : Py_None;
+		r = PyObject_CallMethodOneArg(conn, s_setblocking, Py_False);
+		if (r == NULL) {
+			Py_DECREF(v);
+			return -1;
+		}
+		Py_DECREF(r);
+	}
+	op->value = v;
+	return 1;
+}
+
 /* One attempt of the syscall on fd: 1 done, 0 would block, -1 error. */
 static int
 op_attempt(struct sockop *op, int fd)
@@ -141,8 +184,16 @@ op_attempt(struct sockop *op, int fd)
 		return op_recv(op, fd);
 	case OP_RECV_INTO:
 		return op_recv_into(op, fd);
-	default:
+	case OP_SENDALL:
 		return op_send(op, fd);
+	case OP_ACCEPT:
+		return op_call(op, s_accept);
+	case OP_RECVFROM:
+		return op_call(op, s_recvfrom);
+	case OP_RECVFROM_INTO:
+		return op_call(op, s_recvfrom_into);
+	default:
+		return op_call(op, s_sendto);
 	}
 }
 
@@ -204,15 +255,31 @@ op_size(struct sockop *op)
 	return 0;
 }
 
+/* recvfrom_into's nbytes: asyncio's `if not nbytes: nbytes = len(buf)`. */
+static int
+op_nbytes(struct sockop *op)
+{
+	Py_ssize_t	n;
+	int		given;
+
+	if (op->arg2 != NULL && (given = PyObject_IsTrue(op->arg2)) != 0)
+		return given < 0 ? -1 : 0;
+	if ((n = PyObject_Size(op->arg)) < 0)
+		return -1;
+	Py_XSETREF(op->arg2, PyLong_FromSsize_t(n));
+	return op->arg2 == NULL ? -1 : 0;
+}
+
 /* The coroutine's body up to its first wait: 0 done or waiting. */
 static int
 op_start(struct sockop *op)
 {
 	struct sockpoll	*sp;
-	int		 dir = op->kind == OP_SENDALL, r;
+	int		 dir = op_dir(op), r;
 
 	if (op_check_blocking(op) != 0 ||
 	    (op->kind == OP_RECV && op_size(op) != 0) ||
+	    (op->kind == OP_RECVFROM_INTO && op_nbytes(op) != 0) ||
 	    (op->fd = op_fd(op)) < 0)
 		return -1;
 	sp = loop_sockpoll(op->loop, 0);
@@ -247,8 +314,8 @@ op_finish(struct sockop *op, int state)
 	int		 r = 0;
 
 	if (op->state == ST_WAITING)
-		sockpoll_forget(loop_sockpoll(op->loop, 0), op->fd,
-		    op->kind == OP_SENDALL, (PyObject *)op);
+		sockpoll_forget(loop_sockpoll(op->loop, 0), op->fd, op_dir(op),
+		    (PyObject *)op);
 	op->state = state;
 	if (op->has_view) {
 		PyBuffer_Release(&op->view);
@@ -290,7 +357,7 @@ int
 sock_op_run(PyObject *self)
 {
 	struct sockop	*op = (struct sockop *)self;
-	int		 dir = op->kind == OP_SENDALL, fd, r = 0;
+	int		 dir = op_dir(op), fd, r = 0;
 
 	if (op->state != ST_WAITING)
 		return 0;
@@ -654,7 +721,8 @@ static PyObject *
 op_repr(struct sockop *op)
 {
 	static const char *const kinds[] = {
-		"sock_recv", "sock_recv_into", "sock_sendall"
+		"sock_recv", "sock_recv_into", "sock_sendall", "sock_accept",
+		"sock_recvfrom", "sock_recvfrom_into", "sock_sendto"
 	};
 	static const char *const states[] = {
 		"created", "pending", "finished", "cancelled"
@@ -670,6 +738,7 @@ op_traverse(struct sockop *op, visitproc visit, void *arg)
 	Py_VISIT(op->loop);
 	Py_VISIT(op->sock);
 	Py_VISIT(op->arg);
+	Py_VISIT(op->arg2);
 	Py_VISIT(op->value);
 	Py_VISIT(op->cb);
 	Py_VISIT(op->ctx);
@@ -687,6 +756,7 @@ op_clear(struct sockop *op)
 	Py_CLEAR(op->loop);
 	Py_CLEAR(op->sock);
 	Py_CLEAR(op->arg);
+	Py_CLEAR(op->arg2);
 	Py_CLEAR(op->value);
 	Py_CLEAR(op->cb);
 	Py_CLEAR(op->ctx);
@@ -752,22 +822,25 @@ static PyTypeObject op_type = {
 	.tp_getset = op_getset,
 };
 
-/* A new operation; NULL when sock is not a socket.socket itself, for
- * asyncio's coroutine to handle (no exception set then). */
+/* A new operation on args[0] with the method's arguments after it; NULL
+ * when that is not a socket.socket itself, for asyncio's coroutine to
+ * handle (no exception set then). */
 PyObject *
-sock_op_new(PyObject *loop, int kind, PyObject *sock, PyObject *arg)
+sock_op_new(PyObject *loop, int kind, PyObject *const *args,
+    Py_ssize_t nargs)
 {
 	struct sockop	*op;
 
-	if ((PyObject *)Py_TYPE(sock) != socket_type)
+	if ((PyObject *)Py_TYPE(args[0]) != socket_type)
 		return NULL;
 	if ((op = PyObject_GC_New(struct sockop, &op_type)) == NULL)
 		return NULL;
 	memset((char *)op + sizeof(PyObject), 0,
 	    sizeof *op - sizeof(PyObject));
 	op->loop = Py_NewRef(loop);
-	op->sock = Py_NewRef(sock);
-	op->arg = Py_NewRef(arg);
+	op->sock = Py_NewRef(args[0]);
+	op->arg = nargs > 1 ? Py_NewRef(args[1]) : NULL;
+	op->arg2 = nargs > 2 ? Py_NewRef(args[2]) : NULL;
 	op->kind = kind;
 	op->fd = -1;
 	PyObject_GC_Track(op);
@@ -796,9 +869,16 @@ sock_ready(void)
 	s_data = PyUnicode_InternFromString("data");
 	s_ensure = PyUnicode_InternFromString("_ensure_fd_no_transport");
 	s_gettimeout = PyUnicode_InternFromString("gettimeout");
+	s_setblocking = PyUnicode_InternFromString("setblocking");
+	s_accept = PyUnicode_InternFromString("accept");
+	s_recvfrom = PyUnicode_InternFromString("recvfrom");
+	s_recvfrom_into = PyUnicode_InternFromString("recvfrom_into");
+	s_sendto = PyUnicode_InternFromString("sendto");
 	if (socket_type == NULL || cancelled_error == NULL ||
 	    invalid_state == NULL || s_fileno == NULL || s_transports == NULL ||
-	    s_data == NULL || s_ensure == NULL || s_gettimeout == NULL)
+	    s_data == NULL || s_ensure == NULL || s_gettimeout == NULL ||
+	    s_setblocking == NULL || s_accept == NULL || s_recvfrom == NULL ||
+	    s_recvfrom_into == NULL || s_sendto == NULL)
 		return -1;
 	return 0;
 }

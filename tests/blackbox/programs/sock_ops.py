@@ -1,4 +1,4 @@
-"""sock_recv, sock_recv_into and sock_sendall as a program sees them.
+"""The loop's sock_* methods as a program sees them.
 
 Runs on apython.Loop when apython is importable, else on asyncio's
 selector loop, and prints the same lines on both (bar the loop's name).
@@ -176,6 +176,60 @@ async def debug_mode():
     b.close()
 
 
+async def accept_and_keywords():
+    lsock = socket.socket()
+    lsock.bind(("127.0.0.1", 0))
+    lsock.listen()
+    lsock.setblocking(False)
+    acc = loop.create_task(loop.sock_accept(lsock))
+    await asyncio.sleep(0.01)
+    c = socket.socket()
+    c.setblocking(False)
+    await loop.sock_connect(c, lsock.getsockname())
+    conn, addr = await acc
+    print("accepted:", conn.getblocking(), addr == c.getsockname(),
+          type(conn).__name__)
+    await loop.sock_sendall(sock=c, data=b"kw")
+    print("keywords:", await loop.sock_recv(sock=conn, n=10))
+    for call in (lambda: loop.sock_recv(conn, 1, 2),
+                 lambda: loop.sock_recv(conn, m=1),
+                 lambda: loop.sock_recv(conn)):
+        try:
+            call()
+        except TypeError:
+            print("bad call: TypeError")
+    for s in (conn, c, lsock):
+        s.close()
+
+
+async def datagrams():
+    if not hasattr(loop, "sock_recvfrom"):     # Python 3.11 and later
+        print("datagrams: skipped")
+        return
+    u1, u2 = (socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+              for _ in range(2))
+    for u in (u1, u2):
+        u.bind(("127.0.0.1", 0))
+        u.setblocking(False)
+    t = loop.create_task(loop.sock_recvfrom(u1, 100))
+    await asyncio.sleep(0.01)
+    print("sendto:", await loop.sock_sendto(u2, b"dgram", u1.getsockname()))
+    data, addr = await t
+    print("recvfrom:", data, addr == u2.getsockname())
+    buf = bytearray(3)
+    t = loop.create_task(loop.sock_recvfrom_into(u1, buf))
+    await asyncio.sleep(0.01)
+    await loop.sock_sendto(u2, b"abc", u1.getsockname())
+    print("recvfrom_into:", (await t)[0], buf)
+    buf = bytearray(4)
+    await loop.sock_sendto(u2, b"abcdef", u1.getsockname())
+    await asyncio.sleep(0.01)
+    print("nbytes:", (await loop.sock_recvfrom_into(u1, buf, nbytes=2))[0],
+          buf)
+    u1.close()
+    u2.close()
+
+
 def forked():
     # The child waits on its own copy of the loop, the parent on its own.
     a, b = pair()
@@ -195,7 +249,8 @@ def forked():
 
 
 for step in (basics, big_sendall, cancelling, errors, reused_fds,
-             transports, subclass, debug_mode):
+             transports, subclass, debug_mode, accept_and_keywords,
+             datagrams):
     loop.run_until_complete(step())
 forked()
 loop.close()
