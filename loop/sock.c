@@ -764,9 +764,31 @@ op_clear(struct sockop *op)
 	return 0;
 }
 
+/* As a coroutine that was never awaited, warn when one goes unused. */
+static void
+op_finalize(PyObject *self)
+{
+	static const char *const names[] = {
+		"sock_recv", "sock_recv_into", "sock_sendall", "sock_accept",
+		"sock_recvfrom", "sock_recvfrom_into", "sock_sendto"
+	};
+	struct sockop	*op = (struct sockop *)self;
+	PyObject	*type, *value, *tb;
+
+	if (op->state != ST_NEW || op->consumed)
+		return;
+	PyErr_Fetch(&type, &value, &tb);
+	if (PyErr_WarnFormat(PyExc_RuntimeWarning, 1, "coroutine "
+	    "'BaseSelectorEventLoop.%s' was never awaited", names[op->kind]))
+		PyErr_WriteUnraisable(self);
+	PyErr_Restore(type, value, tb);
+}
+
 static void
 op_dealloc(struct sockop *op)
 {
+	if (PyObject_CallFinalizerFromDealloc((PyObject *)op) < 0)
+		return;	/* brought back to life by a warning's handler */
 	PyObject_GC_UnTrack(op);
 	op_clear(op);
 	PyObject_GC_Del(op);
@@ -814,6 +836,7 @@ static PyTypeObject op_type = {
 	.tp_traverse = (traverseproc)op_traverse,
 	.tp_clear = (inquiry)op_clear,
 	.tp_dealloc = (destructor)op_dealloc,
+	.tp_finalize = op_finalize,
 	.tp_repr = (reprfunc)op_repr,
 	.tp_as_async = &op_async,
 	.tp_iter = op_await,

@@ -5,8 +5,10 @@ selector loop, and prints the same lines on both (bar the loop's name).
 """
 
 import asyncio
+import gc
 import os
 import socket
+import warnings
 
 try:
     import apython
@@ -107,7 +109,12 @@ async def errors():
         print("closed:", e)
     coro = loop.sock_recv(a, 1)
     coro.close()
-    print("closed unawaited: ok")
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        loop.sock_sendall(a, b"forgotten")
+        gc.collect()
+    print("closed unawaited: no warning; forgotten:",
+          [str(w.message) for w in caught])
 
 
 async def reused_fds():
