@@ -39,6 +39,10 @@ int		 transport_ready(void);
 PyObject	*transport_make(PyObject *, PyObject *const *, Py_ssize_t,
 		     PyObject *);
 
+/* Internal to loop/: asyncio.streams' reading half for its own classes. */
+int		 stream_ready(void);
+int		 stream_feed(PyObject *, const char *, Py_ssize_t);
+
 /* Internal to loop/: sock_* methods that try the syscall first. */
 int		 sock_ready(void);
 PyObject	*sock_receive(PyObject *, PyObject *, PyObject *, int);
