@@ -1,7 +1,8 @@
-/* asyncio.streams' reading half in C: what StreamReaderProtocol's
- * data_received() and StreamReader's feed_data() do, for exactly those
- * classes as asyncio defines them. Anything else (subclasses, patched
- * methods, a reader at EOF, ...) is left to the Python code. */
+/* asyncio.streams' reading half in C: a call of StreamReaderProtocol's
+ * data_received(), StreamReader's feed_data() or _wakeup_waiter() that
+ * resolves to asyncio's own function, on an object of exactly that class,
+ * runs here; anything else (subclasses, patched methods, a reader at EOF,
+ * ...) is left to the Python code. */
 #include <string.h>
 
 #include "loop/loop.h"
@@ -10,102 +11,37 @@ static PyTypeObject *proto_type;	/* asyncio.streams.StreamReaderProtocol */
 static PyTypeObject *reader_type;	/* asyncio.streams.StreamReader */
 static PyObject *fn_data_received, *fn_feed_data, *fn_wakeup;
 static PyObject *prop_stream_reader;
-static PyObject *s_data_received, *s_stream_reader, *s_feed_data;
+static PyObject *s_stream_reader, *s_feed_data;
 static PyObject *s_wakeup, *s_reader_wr, *s_eof, *s_buffer, *s_waiter;
 static PyObject *s_cancelled, *s_set_result, *s_transport, *s_paused;
 static PyObject *s_limit, *s_pause_reading;
 
-/* True (1) when type's own dict maps name to obj. */
+/* True (1) when m is fn bound to obj: the method obj.<name> resolved to
+ * is asyncio's own function. */
 static int
-stream_class_has(PyTypeObject *type, PyObject *name, PyObject *obj)
+stream_is(PyObject *m, PyObject *obj, PyObject *fn)
 {
-	PyObject	*v;
-
-	if ((v = PyDict_GetItemWithError(type->tp_dict, name)) == NULL)
-		return PyErr_Occurred() ? -1 : 0;
-	return v == obj;
-}
-
-/* True (1) when obj.name is fn bound to obj: its class's method, not
- * shadowed by an instance attribute. */
-static int
-stream_bound(PyObject *obj, PyObject *name, PyObject *fn)
-{
-	PyObject	*m;
-	int		 r;
-
-	if ((m = PyObject_GetAttr(obj, name)) == NULL)
-		return -1;
-	r = PyMethod_Check(m) && PyMethod_GET_FUNCTION(m) == fn &&
+	return PyMethod_Check(m) && PyMethod_GET_FUNCTION(m) == fn &&
 	    PyMethod_GET_SELF(m) == obj;
-	Py_DECREF(m);
-	return r;
 }
 
-/* True (1) when proto.data_received(data) is asyncio's own. */
+/* meth(bytes of data), for a method that is not asyncio's own. */
 static int
-stream_proto_plain(PyObject *proto)
+stream_call(PyObject *meth, const char *data, Py_ssize_t n)
 {
-	int	r;
+	PyObject	*b, *r;
 
-	if (proto_type == NULL || Py_TYPE(proto) != proto_type)
-		return 0;
-	if ((r = stream_class_has(proto_type, s_data_received,
-	    fn_data_received)) != 1 ||
-	    (r = stream_class_has(proto_type, s_stream_reader,
-	    prop_stream_reader)) != 1)
-		return r;
-	return stream_bound(proto, s_data_received, fn_data_received);
-}
-
-/* True (1) when reader.feed_data() and its _wakeup_waiter() are
- * asyncio's own and the reader is not at EOF. */
-static int
-stream_reader_plain(PyObject *reader)
-{
-	PyObject	*eof;
-	int		 r;
-
-	if (Py_TYPE(reader) != reader_type)
-		return 0;
-	if ((r = stream_class_has(reader_type, s_feed_data, fn_feed_data)) != 1 ||
-	    (r = stream_class_has(reader_type, s_wakeup, fn_wakeup)) != 1 ||
-	    (r = stream_bound(reader, s_feed_data, fn_feed_data)) != 1 ||
-	    (r = stream_bound(reader, s_wakeup, fn_wakeup)) != 1)
-		return r;
-	/* feed_data() asserts this; the Python code says what happens. */
-	if ((eof = PyObject_GetAttr(reader, s_eof)) == NULL)
+	if ((b = PyBytes_FromStringAndSize(data, n)) == NULL)
 		return -1;
-	r = eof == Py_False;
-	Py_DECREF(eof);
-	return r;
+	r = PyObject_CallOneArg(meth, b);
+	Py_DECREF(b);
+	Py_XDECREF(r);
+	return r == NULL ? -1 : 0;
 }
 
-/* The reader proto.data_received() would feed (a new reference), when
- * the C path applies; NULL otherwise, with an exception on error. */
-static PyObject *
-stream_reader(PyObject *proto)
-{
-	PyObject	*wr, *reader;
-	int		 r;
-
-	if (stream_proto_plain(proto) != 1)
-		return NULL;
-	if ((wr = PyObject_GetAttr(proto, s_reader_wr)) == NULL)
-		return NULL;
-	/* The _stream_reader property: self._stream_reader_wr(). */
-	reader = PyWeakref_CheckRefExact(wr) ? PyObject_CallNoArgs(wr) : NULL;
-	Py_DECREF(wr);
-	if (reader == NULL)
-		return NULL;
-	if ((r = stream_reader_plain(reader)) != 1)
-		Py_CLEAR(reader);
-	return reader;
-}
-
-/* _wakeup_waiter(): wake read*() waiting for data. */
+/* StreamReader._wakeup_waiter(): wake read*() waiting for data. */
 static int
-stream_wakeup(PyObject *reader)
+stream_wakeup_waiter(PyObject *reader)
 {
 	PyObject	*waiter, *v = NULL;
 	int		 cancelled = -1;
@@ -127,6 +63,26 @@ stream_wakeup(PyObject *reader)
 	Py_DECREF(waiter);
 	Py_XDECREF(v);
 	return cancelled == 1 || v != NULL ? 0 : -1;
+}
+
+/* reader._wakeup_waiter(), in C when it is asyncio's own. */
+static int
+stream_wakeup(PyObject *reader)
+{
+	PyObject	*m, *r;
+	int		 rc;
+
+	if ((m = PyObject_GetAttr(reader, s_wakeup)) == NULL)
+		return -1;
+	if (stream_is(m, reader, fn_wakeup))
+		rc = stream_wakeup_waiter(reader);
+	else {
+		r = PyObject_CallNoArgs(m);
+		rc = r == NULL ? -1 : 0;
+		Py_XDECREF(r);
+	}
+	Py_DECREF(m);
+	return rc;
 }
 
 /* len(reader._buffer) > 2 * reader._limit, as Python computes it. */
@@ -162,14 +118,18 @@ stream_over_limit(PyObject *reader)
 	return r;
 }
 
-/* Pause the reader's transport, as feed_data() does: a transport that
- * cannot pause is forgotten. */
+/* self._transport.pause_reading(), as feed_data() does it: a transport
+ * that cannot pause is forgotten. */
 static int
-stream_pause(PyObject *reader, PyObject *transport)
+stream_pause(PyObject *reader)
 {
-	PyObject	*r;
+	PyObject	*t, *r;
 
-	if ((r = PyObject_CallMethodNoArgs(transport, s_pause_reading)) != NULL) {
+	if ((t = PyObject_GetAttr(reader, s_transport)) == NULL)
+		return -1;
+	r = PyObject_CallMethodNoArgs(t, s_pause_reading);
+	Py_DECREF(t);
+	if (r != NULL) {
 		Py_DECREF(r);
 		return PyObject_SetAttr(reader, s_paused, Py_True);
 	}
@@ -179,70 +139,130 @@ stream_pause(PyObject *reader, PyObject *transport)
 	return PyObject_SetAttr(reader, s_transport, Py_None);
 }
 
-/* feed_data()'s flow control: pause reading above twice the limit. */
+/* feed_data()'s flow control: if self._transport is not None and not
+ * self._paused and len(self._buffer) > 2 * self._limit, pause. */
 static int
 stream_flow(PyObject *reader)
 {
-	PyObject	*transport, *paused;
+	PyObject	*v;
 	int		 r;
 
-	if ((transport = PyObject_GetAttr(reader, s_transport)) == NULL)
+	if ((v = PyObject_GetAttr(reader, s_transport)) == NULL)
 		return -1;
-	if (transport == Py_None) {
-		Py_DECREF(transport);
+	r = v == Py_None;
+	Py_DECREF(v);
+	if (r)
 		return 0;
-	}
-	if ((paused = PyObject_GetAttr(reader, s_paused)) == NULL)
-		r = -1;
-	else {
-		r = PyObject_IsTrue(paused);
-		Py_DECREF(paused);
-	}
+	if ((v = PyObject_GetAttr(reader, s_paused)) == NULL)
+		return -1;
+	r = PyObject_IsTrue(v);
+	Py_DECREF(v);
 	if (r == 0 && (r = stream_over_limit(reader)) == 1)
-		r = stream_pause(reader, transport);
-	Py_DECREF(transport);
+		r = stream_pause(reader);
 	return r < 0 ? -1 : 0;
 }
 
-/* feed_data(data) on a reader known to be asyncio's own, not at EOF. */
+/* The body of StreamReader.feed_data(data), n > 0, for a reader of
+ * exactly that class; 0 when it is at EOF and Python must say so. */
 static int
 stream_feed_data(PyObject *reader, const char *data, Py_ssize_t n)
 {
-	PyObject	*buf;
+	PyObject	*v;
 	Py_ssize_t	 len;
 	int		 r = -1;
 
-	if ((buf = PyObject_GetAttr(reader, s_buffer)) == NULL)
+	/* feed_data() asserts not self._eof: Python says what follows. */
+	if ((v = PyObject_GetAttr(reader, s_eof)) == NULL)
 		return -1;
-	if (PyByteArray_CheckExact(buf)) {
+	r = v == Py_False;
+	Py_DECREF(v);
+	if (!r)
+		return 0;
+	r = -1;
+	if ((v = PyObject_GetAttr(reader, s_buffer)) == NULL)
+		return -1;
+	if (PyByteArray_CheckExact(v)) {
 		/* self._buffer.extend(data) */
-		len = PyByteArray_GET_SIZE(buf);
-		if (PyByteArray_Resize(buf, len + n) == 0) {
-			memcpy(PyByteArray_AS_STRING(buf) + len, data, n);
+		len = PyByteArray_GET_SIZE(v);
+		if (PyByteArray_Resize(v, len + n) == 0) {
+			memcpy(PyByteArray_AS_STRING(v) + len, data, n);
 			r = 0;
 		}
 	} else
-		r = PyObject_CallMethod(buf, "extend", "y#", data, n) ? 0 : -1;
-	Py_DECREF(buf);
-	if (r != 0 || stream_wakeup(reader) != 0)
+		r = PyObject_CallMethod(v, "extend", "y#", data, n) ? 0 : -1;
+	Py_DECREF(v);
+	if (r != 0 || stream_wakeup(reader) != 0 || stream_flow(reader) != 0)
 		return -1;
-	return stream_flow(reader);
+	return 1;
 }
 
-/* proto.data_received(data) for n > 0 bytes at data, in C when proto
- * and its reader are asyncio's own: 1 when done, 0 when the caller must
- * call data_received() itself, -1 with exception as that call raises. */
-int
-stream_feed(PyObject *proto, const char *data, Py_ssize_t n)
+/* reader.feed_data(data), in C when it is asyncio's own. */
+static int
+stream_feed(PyObject *reader, const char *data, Py_ssize_t n)
 {
-	PyObject	*reader;
+	PyObject	*m;
+	int		 r = 0;
+
+	if ((m = PyObject_GetAttr(reader, s_feed_data)) == NULL)
+		return -1;
+	if (Py_TYPE(reader) == reader_type && stream_is(m, reader, fn_feed_data))
+		r = stream_feed_data(reader, data, n);
+	if (r == 0)
+		r = stream_call(m, data, n);
+	Py_DECREF(m);
+	return r < 0 ? -1 : 0;
+}
+
+/* True (1) when proto is exactly a StreamReaderProtocol whose
+ * _stream_reader is asyncio's property. */
+static int
+stream_proto_plain(PyObject *proto)
+{
+	PyObject	*v;
+
+	if (proto_type == NULL || Py_TYPE(proto) != proto_type)
+		return 0;
+	v = PyDict_GetItemWithError(proto_type->tp_dict, s_stream_reader);
+	if (v == NULL)
+		return PyErr_Occurred() ? -1 : 0;
+	return v == prop_stream_reader;
+}
+
+/* The body of StreamReaderProtocol.data_received(data). */
+static int
+stream_proto_received(PyObject *proto, const char *data, Py_ssize_t n)
+{
+	PyObject	*wr, *reader;
 	int		 r;
 
-	if ((reader = stream_reader(proto)) == NULL)
-		return PyErr_Occurred() ? -1 : 0;
-	r = stream_feed_data(reader, data, n);
+	/* reader = self._stream_reader: the weak reference, called */
+	if ((wr = PyObject_GetAttr(proto, s_reader_wr)) == NULL)
+		return -1;
+	reader = wr == Py_None ? Py_NewRef(Py_None) : PyObject_CallNoArgs(wr);
+	Py_DECREF(wr);
+	if (reader == NULL)
+		return -1;
+	r = reader == Py_None ? 0 : stream_feed(reader, data, n);
 	Py_DECREF(reader);
-	return r < 0 ? -1 : 1;
+	return r;
+}
+
+/* proto.data_received(data) for n > 0 bytes, where meth is what
+ * proto.data_received resolved to: 1 when done here because it is
+ * asyncio's own, 0 when the caller must call meth itself, -1 with the
+ * exception that call would raise. */
+int
+stream_data_received(PyObject *proto, PyObject *meth, const char *data,
+    Py_ssize_t n)
+{
+	int	r;
+
+	if (!stream_is(meth, proto, fn_data_received) ||
+	    (r = stream_proto_plain(proto)) == 0)
+		return 0;
+	if (r < 0 || stream_proto_received(proto, data, n) < 0)
+		return -1;
+	return 1;
 }
 
 /* A new reference to what type's own dict holds under name, when it is
@@ -263,7 +283,6 @@ static int
 stream_names(void)
 {
 	struct { PyObject **p; const char *s; } names[] = {
-		{ &s_data_received, "data_received" },
 		{ &s_stream_reader, "_stream_reader" },
 		{ &s_feed_data, "feed_data" }, { &s_wakeup, "_wakeup_waiter" },
 		{ &s_reader_wr, "_stream_reader_wr" }, { &s_eof, "_eof" },
