@@ -31,6 +31,13 @@ PyObject_CallMethodOneArg(PyObject *o, PyObject *name, PyObject *a)
 {
 	return PyObject_CallMethodObjArgs(o, name, a, NULL);
 }
+
+static inline PyObject *
+PyObject_Vectorcall(PyObject *f, PyObject *const *args, size_t nargsf,
+    PyObject *kwnames)
+{
+	return _PyObject_Vectorcall(f, args, nargsf, kwnames);
+}
 #endif
 
 #if PY_VERSION_HEX < 0x030A0000
