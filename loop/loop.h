@@ -41,8 +41,7 @@ PyObject	*transport_make(PyObject *, PyObject *const *, Py_ssize_t,
 
 /* Internal to loop/: asyncio.streams' reading half for its own classes. */
 int		 stream_ready(void);
-int		 stream_data_received(PyObject *, PyObject *, const char *,
-		     Py_ssize_t);
+int		 stream_data_received(PyObject *, const char *, Py_ssize_t);
 
 /* Internal to loop/: sock_* methods that try the syscall first. */
 int		 sock_ready(void);

@@ -11,7 +11,7 @@ static PyTypeObject *proto_type;	/* asyncio.streams.StreamReaderProtocol */
 static PyTypeObject *reader_type;	/* asyncio.streams.StreamReader */
 static PyObject *fn_data_received, *fn_feed_data, *fn_wakeup;
 static PyObject *prop_stream_reader;
-static PyObject *s_stream_reader, *s_feed_data;
+static PyObject *s_data_received, *s_stream_reader, *s_feed_data;
 static PyObject *s_wakeup, *s_reader_wr, *s_eof, *s_buffer, *s_waiter;
 static PyObject *s_cancelled, *s_set_result, *s_transport, *s_paused;
 static PyObject *s_limit, *s_pause_reading;
@@ -162,36 +162,48 @@ stream_flow(PyObject *reader)
 	return r < 0 ? -1 : 0;
 }
 
+/* self._buffer.extend(data) */
+static int
+stream_extend(PyObject *reader, const char *data, Py_ssize_t n)
+{
+	PyObject	*buf, *r;
+	Py_ssize_t	 len;
+	int		 rc = -1;
+
+	if ((buf = PyObject_GetAttr(reader, s_buffer)) == NULL)
+		return -1;
+	if (PyByteArray_CheckExact(buf)) {
+		len = PyByteArray_GET_SIZE(buf);
+		if (PyByteArray_Resize(buf, len + n) == 0) {
+			memcpy(PyByteArray_AS_STRING(buf) + len, data, n);
+			rc = 0;
+		}
+	} else if ((r = PyObject_CallMethod(buf, "extend", "y#", data,
+	    n)) != NULL) {
+		Py_DECREF(r);
+		rc = 0;
+	}
+	Py_DECREF(buf);
+	return rc;
+}
+
 /* The body of StreamReader.feed_data(data), n > 0, for a reader of
- * exactly that class; 0 when it is at EOF and Python must say so. */
+ * exactly that class: 1 when done, 0 when it is at EOF and Python must
+ * say what follows (feed_data() asserts not self._eof). */
 static int
 stream_feed_data(PyObject *reader, const char *data, Py_ssize_t n)
 {
-	PyObject	*v;
-	Py_ssize_t	 len;
-	int		 r = -1;
+	PyObject	*eof;
+	int		 at_eof;
 
-	/* feed_data() asserts not self._eof: Python says what follows. */
-	if ((v = PyObject_GetAttr(reader, s_eof)) == NULL)
+	if ((eof = PyObject_GetAttr(reader, s_eof)) == NULL)
 		return -1;
-	r = v == Py_False;
-	Py_DECREF(v);
-	if (!r)
+	at_eof = eof != Py_False;
+	Py_DECREF(eof);
+	if (at_eof)
 		return 0;
-	r = -1;
-	if ((v = PyObject_GetAttr(reader, s_buffer)) == NULL)
-		return -1;
-	if (PyByteArray_CheckExact(v)) {
-		/* self._buffer.extend(data) */
-		len = PyByteArray_GET_SIZE(v);
-		if (PyByteArray_Resize(v, len + n) == 0) {
-			memcpy(PyByteArray_AS_STRING(v) + len, data, n);
-			r = 0;
-		}
-	} else
-		r = PyObject_CallMethod(v, "extend", "y#", data, n) ? 0 : -1;
-	Py_DECREF(v);
-	if (r != 0 || stream_wakeup(reader) != 0 || stream_flow(reader) != 0)
+	if (stream_extend(reader, data, n) != 0 || stream_wakeup(reader) != 0 ||
+	    stream_flow(reader) != 0)
 		return -1;
 	return 1;
 }
@@ -213,15 +225,13 @@ stream_feed(PyObject *reader, const char *data, Py_ssize_t n)
 	return r < 0 ? -1 : 0;
 }
 
-/* True (1) when proto is exactly a StreamReaderProtocol whose
- * _stream_reader is asyncio's property. */
+/* True (1) when asyncio's _stream_reader property is what proto (of
+ * exactly asyncio's class) reads. */
 static int
-stream_proto_plain(PyObject *proto)
+stream_plain_property(void)
 {
 	PyObject	*v;
 
-	if (proto_type == NULL || Py_TYPE(proto) != proto_type)
-		return 0;
 	v = PyDict_GetItemWithError(proto_type->tp_dict, s_stream_reader);
 	if (v == NULL)
 		return PyErr_Occurred() ? -1 : 0;
@@ -247,22 +257,27 @@ stream_proto_received(PyObject *proto, const char *data, Py_ssize_t n)
 	return r;
 }
 
-/* proto.data_received(data) for n > 0 bytes, where meth is what
- * proto.data_received resolved to: 1 when done here because it is
- * asyncio's own, 0 when the caller must call meth itself, -1 with the
- * exception that call would raise. */
+/* proto.data_received(data) for n > 0 bytes when proto is exactly
+ * asyncio's StreamReaderProtocol: in C when the method is asyncio's own,
+ * else whatever it resolves to. 1 when done, 0 when proto is of another
+ * class (the caller calls its method), -1 with the exception raised. */
 int
-stream_data_received(PyObject *proto, PyObject *meth, const char *data,
-    Py_ssize_t n)
+stream_data_received(PyObject *proto, const char *data, Py_ssize_t n)
 {
-	int	r;
+	PyObject	*m;
+	int		 r;
 
-	if (!stream_is(meth, proto, fn_data_received) ||
-	    (r = stream_proto_plain(proto)) == 0)
+	if (proto_type == NULL || Py_TYPE(proto) != proto_type)
 		return 0;
-	if (r < 0 || stream_proto_received(proto, data, n) < 0)
+	if ((m = PyObject_GetAttr(proto, s_data_received)) == NULL)
 		return -1;
-	return 1;
+	if (!stream_is(m, proto, fn_data_received) ||
+	    (r = stream_plain_property()) == 0)
+		r = stream_call(m, data, n);
+	else if (r > 0)
+		r = stream_proto_received(proto, data, n);
+	Py_DECREF(m);
+	return r < 0 ? -1 : 1;
 }
 
 /* A new reference to what type's own dict holds under name, when it is
@@ -283,6 +298,7 @@ static int
 stream_names(void)
 {
 	struct { PyObject **p; const char *s; } names[] = {
+		{ &s_data_received, "data_received" },
 		{ &s_stream_reader, "_stream_reader" },
 		{ &s_feed_data, "feed_data" }, { &s_wakeup, "_wakeup_waiter" },
 		{ &s_reader_wr, "_stream_reader_wr" }, { &s_eof, "_eof" },

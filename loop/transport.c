@@ -89,19 +89,19 @@ transport_fatal(PyObject *self, const char *message)
 static PyObject *
 transport_deliver(PyObject *proto, ssize_t n)
 {
-	PyObject	*meth, *data, *r = NULL;
+	PyObject	*data, *r;
 	int		 fed;
 
-	if ((meth = PyObject_GetAttr(proto, s_data_received)) == NULL)
+	if ((fed = stream_data_received(proto, read_buf, n)) != 0)
+		return fed < 0 ? NULL : Py_NewRef(Py_None);
+	if ((data = PyBytes_FromStringAndSize(read_buf, n)) == NULL)
 		return NULL;
-	if ((fed = stream_data_received(proto, meth, read_buf, n)) != 0)
-		r = fed < 0 ? NULL : Py_NewRef(Py_None);
-	else if ((data = PyBytes_FromStringAndSize(read_buf, n)) != NULL) {
-		r = PyObject_CallOneArg(meth, data);
-		Py_DECREF(data);
-	}
-	Py_DECREF(meth);
-	return r;
+	r = PyObject_CallMethodOneArg(proto, s_data_received, data);
+	Py_DECREF(data);
+	if (r == NULL)
+		return NULL;
+	Py_DECREF(r);
+	Py_RETURN_NONE;
 }
 
 /* _read_ready(): recv straight into a buffer of ours and hand the bytes
