@@ -1,4 +1,5 @@
-/* The socket transport's hot paths in C: write() and reading, mixed in
+/* The socket transport's hot paths in C: write(), is_closing() and
+ * reading (asyncio's own stream protocol is fed by stream.c), mixed in
  * front of asyncio's _SelectorSocketTransport, which keeps everything
  * else (close, flow control, EOF, sendfile, TLS upgrade). */
 #include <errno.h>
