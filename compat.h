@@ -31,10 +31,13 @@ PyObject_CallMethodOneArg(PyObject *o, PyObject *name, PyObject *a)
 {
 	return PyObject_CallMethodObjArgs(o, name, a, NULL);
 }
-#endif
 
-#if PY_VERSION_HEX < 0x03090000
-#define PyObject_Vectorcall	_PyObject_Vectorcall
+static inline PyObject *
+PyObject_Vectorcall(PyObject *f, PyObject *const *args, size_t nargsf,
+    PyObject *kwnames)
+{
+	return _PyObject_Vectorcall(f, args, nargsf, kwnames);
+}
 #endif
 
 /* Does weak reference ref point to o? */

@@ -41,6 +41,10 @@ int		 transport_ready(void);
 PyObject	*transport_make(PyObject *, PyObject *const *, Py_ssize_t,
 		     PyObject *);
 
+/* Internal to loop/: asyncio.streams' reading half for its own classes. */
+int		 stream_ready(void);
+int		 stream_data_received(PyObject *, const char *, Py_ssize_t);
+
 /* Internal to loop/: the sock_* methods as C operations (sock.c), and
  * the epoll set where they wait (poll.c). */
 enum { SOCK_RECV, SOCK_RECV_INTO, SOCK_SENDALL, SOCK_ACCEPT, SOCK_RECVFROM,

@@ -1,4 +1,5 @@
-/* The socket transport's hot paths in C: write() and reading, mixed in
+/* The socket transport's hot paths in C: write(), is_closing() and
+ * reading (asyncio's own stream protocol is fed by stream.c), mixed in
  * front of asyncio's _SelectorSocketTransport, which keeps everything
  * else (close, flow control, EOF, sendfile, TLS upgrade). */
 #include <errno.h>
@@ -13,6 +14,7 @@ static PyObject *transport_cls;		/* the mixed class */
 static PyObject *buffered_protocol;	/* asyncio.BufferedProtocol */
 static PyObject *s_conn_lost, *s_sock_fd, *s_protocol, *s_buffer;
 static PyObject *s_eof, *s_empty_waiter, *s_data_received, *s_fatal_error;
+static PyObject *s_closing;
 static char read_buf[READ_MAX];		/* reads happen on the loop thread */
 
 /* self.<name> as a C int (truthiness for objects), -1 on error. */
@@ -83,12 +85,32 @@ transport_fatal(PyObject *self, const char *message)
 	return r;
 }
 
+/* protocol.data_received() with the n bytes read; asyncio's own stream
+ * protocol is fed from C. None, or NULL with exception. */
+static PyObject *
+transport_deliver(PyObject *proto, ssize_t n)
+{
+	PyObject	*data, *r;
+	int		 fed;
+
+	if ((fed = stream_data_received(proto, read_buf, n)) != 0)
+		return fed < 0 ? NULL : Py_NewRef(Py_None);
+	if ((data = PyBytes_FromStringAndSize(read_buf, n)) == NULL)
+		return NULL;
+	r = PyObject_CallMethodOneArg(proto, s_data_received, data);
+	Py_DECREF(data);
+	if (r == NULL)
+		return NULL;
+	Py_DECREF(r);
+	Py_RETURN_NONE;
+}
+
 /* _read_ready(): recv straight into a buffer of ours and hand the bytes
  * to data_received(); buffered protocols and EOF go asyncio's way. */
 static PyObject *
 transport_read_ready(PyObject *self, PyObject *unused)
 {
-	PyObject	*proto, *data, *r;
+	PyObject	*proto, *r;
 	ssize_t		 n;
 	int		 fd, lost, buffered;
 
@@ -120,16 +142,12 @@ transport_read_ready(PyObject *self, PyObject *unused)
 		return transport_fatal(self,
 		    "Fatal read error on socket transport");
 	}
-	data = PyBytes_FromStringAndSize(read_buf, n);
-	r = data ? PyObject_CallMethodOneArg(proto, s_data_received, data) :
-	    NULL;
-	Py_XDECREF(data);
+	r = transport_deliver(proto, n);
 	Py_DECREF(proto);
 	if (r == NULL)
 		return transport_fatal(self,
 		    "Fatal error: protocol.data_received() call failed.");
-	Py_DECREF(r);
-	Py_RETURN_NONE;
+	return r;
 }
 
 /* True (1) when write() can take the fast path: nothing buffered, no
@@ -198,7 +216,17 @@ transport_write(PyObject *self, PyObject *data)
 	return r;
 }
 
+/* is_closing(): self._closing, as _SelectorTransport's. */
+static PyObject *
+transport_is_closing(PyObject *self, PyObject *unused)
+{
+	(void)unused;
+	return PyObject_GetAttr(self, s_closing);
+}
+
 static PyMethodDef core_methods[] = {
+	{ "is_closing", transport_is_closing, METH_NOARGS,
+	  "Return True if the transport is closing or closed." },
 	{ "_read_ready", transport_read_ready, METH_NOARGS, NULL },
 	{ "write", transport_write, METH_O,
 	  "Write bytes, at once when nothing is queued before them." },
@@ -295,5 +323,8 @@ transport_ready(void)
 	s_empty_waiter = PyUnicode_InternFromString("_empty_waiter");
 	s_data_received = PyUnicode_InternFromString("data_received");
 	s_fatal_error = PyUnicode_InternFromString("_fatal_error");
-	return s_fatal_error == NULL ? -1 : 0;
+	s_closing = PyUnicode_InternFromString("_closing");
+	if (s_fatal_error == NULL || s_closing == NULL)
+		return -1;
+	return stream_ready();
 }
