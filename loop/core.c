@@ -23,6 +23,7 @@ struct loop {
 	size_t			 cancelled;	/* cancelled timers in the heap */
 	struct watchers		*io;
 	struct sockpoll		*sp;		/* where sock_* wait, once used */
+	PyObject		*future_kw;	/* {'loop': self} */
 	atomic_int		 sleeping;
 	atomic_int		 woken;		/* eventfd written, not yet read */
 	int			 closed;
@@ -41,7 +42,7 @@ static PyObject *base_events;		/* asyncio.base_events */
 static PyObject *set_running_loop;	/* asyncio.events._set_running_loop */
 static PyObject *get_agen_hooks, *set_agen_hooks;
 static PyObject *futures;		/* asyncio.futures */
-static PyObject *s_future, *kw_loop;
+static PyObject *s_future, *s_context, *empty_tuple;
 
 /* super(LoopCore, self): asyncio's methods behind ours. */
 static PyObject *
@@ -160,8 +161,9 @@ loop_parse_callback(PyObject *const *args, Py_ssize_t nargs,
 		    method);
 		return -1;
 	}
-	if (nkw > 1 || (nkw == 1 && PyUnicode_CompareWithASCIIString(
-	    PyTuple_GET_ITEM(kwnames, 0), "context") != 0)) {
+	/* Keyword names come interned: compare pointers first. */
+	if (nkw > 1 || (nkw == 1 && PyTuple_GET_ITEM(kwnames, 0) != s_context &&
+	    PyUnicode_Compare(PyTuple_GET_ITEM(kwnames, 0), s_context) != 0)) {
 		PyErr_Format(PyExc_TypeError,
 		    "%s() got an unexpected keyword argument", method);
 		return -1;
@@ -1068,12 +1070,18 @@ loop_get_debug(struct loop *self, PyObject *unused)
 static PyObject *
 loop_create_future(PyObject *self, PyObject *unused)
 {
+	struct loop	*loop = (struct loop *)self;
 	PyObject	*cls, *fut;
 
 	(void)unused;
+	/* One keywords dict per loop: Future has no vectorcall to spare
+	 * making one per call. */
+	if (loop->future_kw == NULL &&
+	    (loop->future_kw = Py_BuildValue("{sO}", "loop", self)) == NULL)
+		return NULL;
 	if ((cls = PyObject_GetAttr(futures, s_future)) == NULL)
 		return NULL;
-	fut = PyObject_Vectorcall(cls, &self, 0, kw_loop);
+	fut = PyObject_Call(cls, empty_tuple, loop->future_kw);
 	Py_DECREF(cls);
 	return fut;
 }
@@ -1308,12 +1316,14 @@ loop_traverse(struct loop *self, visitproc visit, void *arg)
 		Py_VISIT((PyObject *)heap_at(self->timers, i));
 	if (sockpoll_traverse(self->sp, visit, arg) != 0)
 		return -1;
+	Py_VISIT(self->future_kw);
 	return watchers_traverse(self->io, visit, arg);
 }
 
 static int
 loop_clear(struct loop *self)
 {
+	Py_CLEAR(self->future_kw);
 	if (self->io != NULL)
 		loop_drop_all(self);
 	return 0;
@@ -1326,6 +1336,7 @@ loop_dealloc(struct loop *self)
 
 	PyObject_GC_UnTrack(self);
 	loop_unlink(self);
+	Py_CLEAR(self->future_kw);
 	loop_free_parts(self);
 	tp->tp_free((PyObject *)self);
 }
@@ -1463,7 +1474,8 @@ loop_core_ready(void)
 		return -1;
 	if ((s_stopping = PyUnicode_InternFromString("_stopping")) == NULL ||
 	    (s_future = PyUnicode_InternFromString("Future")) == NULL ||
-	    (kw_loop = Py_BuildValue("(s)", "loop")) == NULL ||
+	    (s_context = PyUnicode_InternFromString("context")) == NULL ||
+	    (empty_tuple = PyTuple_New(0)) == NULL ||
 	    (futures = PyImport_ImportModule("asyncio.futures")) == NULL)
 		return -1;
 	if ((set_running_loop = loop_import("asyncio.events",
