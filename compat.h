@@ -60,6 +60,14 @@ compat_weakref_is(PyObject *ref, PyObject *o)
 #endif
 }
 
+#if PY_VERSION_HEX < 0x03090000
+static inline int
+PyObject_GC_IsTracked(PyObject *o)
+{
+	return PyObject_IS_GC(o) && _PyObject_GC_IS_TRACKED(o);
+}
+#endif
+
 #if PY_VERSION_HEX < 0x030A0000
 static inline PyObject *
 Py_NewRef(PyObject *o)

@@ -6,8 +6,8 @@
         [--json FILE] [--markdown FILE]
 
 The full run (3 modes x 3 sizes x 2 connection counts x 3 loops, each cell
-1 s warm-up + 2 s measured, best of 2, then the scheduling benchmarks)
-takes about 7 minutes; --quick (1 KiB and 100 KiB, 100 connections, one
+1 s warm-up + 2 s measured, best of 3, then the scheduling benchmarks)
+takes about 9 minutes; --quick (1 KiB and 100 KiB, 100 connections, one
 1 s run per cell, short scheduling runs) well under one.
 
 Echo: for each mode (protocol, streams, sock), bench/server.py runs under
@@ -409,7 +409,7 @@ def parse_args(argv):
                    help="measured seconds per cell (default 2)")
     p.add_argument("--repeat", type=int,
                    help="run each cell this many times, keep the run with "
-                   "the least server CPU per request (default 2)")
+                   "the least server CPU per request (default 3)")
     p.add_argument("--modes", help="comma-separated: protocol,streams,sock")
     p.add_argument("--sizes", help="comma-separated bytes: 1024,10240,102400")
     p.add_argument("--conns", help="comma-separated: 10,100")
@@ -425,7 +425,7 @@ def parse_args(argv):
     q = args.quick
     args.warmup = args.warmup if args.warmup is not None else (0.5 if q else 1)
     args.duration = args.duration or (1.0 if q else 2.0)
-    args.repeat = args.repeat or (1 if q else 2)
+    args.repeat = args.repeat or (1 if q else 3)
     args.modes = args.modes.split(",") if args.modes else list(MODES)
     args.sizes = [int(s) for s in args.sizes.split(",")] if args.sizes \
         else ([1024, 102400] if q else list(SIZES))
@@ -433,7 +433,7 @@ def parse_args(argv):
         else ([100] if q else list(CONNS))
     args.loops = args.loops.split(",") if args.loops else list(LOOPS)
     args.sched_time = 0.1 if q else 0.3
-    args.sched_repeat = 1 if q else 3
+    args.sched_repeat = 1 if q else 5
     for mode in args.modes:
         if mode not in MODES:
             p.error("unknown mode %r" % mode)

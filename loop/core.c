@@ -24,6 +24,7 @@ struct loop {
 	struct watchers		*io;
 	struct sockpoll		*sp;		/* where sock_* wait, once used */
 	PyObject		*future_kw;	/* {'loop': self} */
+	PyObject		*last_soon;	/* newest queued handle, borrowed */
 	atomic_int		 sleeping;
 	atomic_int		 woken;		/* eventfd written, not yet read */
 	int			 closed;
@@ -211,6 +212,10 @@ loop_soon(struct loop *self, PyObject *cb, PyObject *cbargs, PyObject *ctx)
 		Py_DECREF(h);
 		return NULL;
 	}
+	/* Its caller has let go of the one before, or never will. */
+	if (self->last_soon != NULL)
+		handle_park(self->last_soon);
+	self->last_soon = h;
 	return h;
 }
 
@@ -607,6 +612,9 @@ loop_run_ready(struct loop *self)
 	int		 c;
 
 	while (n-- > 0 && (h = ring_pop(self->ready)) != NULL) {
+		if (h == self->last_soon)
+			self->last_soon = NULL;
+		handle_unpark(h);
 		c = loop_run_handle(self, h);
 		Py_DECREF(h);
 		if (c < 0)
@@ -1162,6 +1170,7 @@ loop_drop_all(struct loop *self)
 {
 	PyObject	*h;
 
+	self->last_soon = NULL;
 	while ((h = ring_pop(self->ready)) != NULL)
 		Py_DECREF(h);
 	while ((h = heap_pop(self->timers)) != NULL)
@@ -1311,7 +1320,8 @@ loop_traverse(struct loop *self, visitproc visit, void *arg)
 	size_t	i;
 
 	for (i = 0; self->ready != NULL && i < ring_len(self->ready); i++)
-		Py_VISIT((PyObject *)ring_at(self->ready, i));
+		if (handle_traverse(ring_at(self->ready, i), visit, arg) != 0)
+			return -1;
 	for (i = 0; self->timers != NULL && i < heap_len(self->timers); i++)
 		Py_VISIT((PyObject *)heap_at(self->timers, i));
 	if (sockpoll_traverse(self->sp, visit, arg) != 0)

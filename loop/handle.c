@@ -183,6 +183,47 @@ timer_new(PyObject *loop, PyObject *when, PyObject *cb, PyObject *args,
 	return h;
 }
 
+/* Once only the ready queue holds a handle the loop made, nothing can
+ * reach it but the loop, and the collector need not track it (a flood of
+ * queued callbacks made every collection walk them all): the loop's
+ * traverse visits what the handle refers to instead. */
+void
+handle_park(PyObject *h)
+{
+	if (Py_TYPE(h) == our_handle && Py_REFCNT(h) == 1 &&
+	    PyObject_GC_IsTracked(h))
+		PyObject_GC_UnTrack(h);
+}
+
+/* Out of the queue: tracked again when someone else holds it too. */
+void
+handle_unpark(PyObject *h)
+{
+	if (Py_TYPE(h) == our_handle && !PyObject_GC_IsTracked(h) &&
+	    Py_REFCNT(h) > 1)
+		PyObject_GC_Track(h);
+}
+
+/* The loop's traverse of a queued handle: the handle, or, parked, its
+ * slots. */
+int
+handle_traverse(PyObject *h, visitproc visit, void *arg)
+{
+	static const Py_ssize_t *const offs[] = {
+		&off_callback, &off_args, &off_cancelled, &off_loop,
+		&off_source_tb, &off_repr, &off_context
+	};
+	size_t	i;
+
+	if (Py_TYPE(h) != our_handle || PyObject_GC_IsTracked(h)) {
+		Py_VISIT(h);
+		return 0;
+	}
+	for (i = 0; Py_REFCNT(h) == 1 && i < sizeof offs / sizeof *offs; i++)
+		Py_VISIT(SLOT(h, *offs[i]));
+	return 0;
+}
+
 /* True (1) when h was cancelled, -1 on error. */
 int
 handle_cancelled(PyObject *h)

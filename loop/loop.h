@@ -35,6 +35,9 @@ int		 handle_cancelled(PyObject *);
 int		 handle_run(PyObject *);
 int		 timer_scheduled(PyObject *);
 void		 timer_set_scheduled(PyObject *, int);
+void		 handle_park(PyObject *);
+void		 handle_unpark(PyObject *);
+int		 handle_traverse(PyObject *, visitproc, void *);
 
 /* Internal to loop/: the socket transport's C paths. */
 int		 transport_ready(void);

@@ -108,3 +108,16 @@ def test_sock_operations_behave_as_asyncios(run, run_python):
     assert cp.stdout == run_python([prog]).stdout
     assert b"stale data ignored: True\nnew: b'new'\n" in cp.stdout
     assert cp.stdout.endswith(b"child exit: 0\ndone\n")
+
+
+def test_queued_callbacks_and_the_garbage_collector(run, run_python):
+    # Handles only the ready queue holds are not tracked by the collector:
+    # what they refer to must still keep cycles collectable.
+    prog = PROGRAMS / "queued_gc.py"
+    cp = run([prog])
+    assert cp.stderr == b""
+    assert cp.returncode == 0
+    assert cp.stdout == run_python([prog]).stdout == (
+        b"cycle=False collected: [True, True]\n"
+        b"cycle=True collected: [True, True]\n"
+        b"[0, 1, 2] 10003 [False, False, False] True\n")
