@@ -1,6 +1,7 @@
 """Real programs on apython's loop: what the loop API gives them is what
 python3's asyncio gives them."""
 
+import subprocess
 from pathlib import Path
 
 PROGRAMS = Path(__file__).resolve().parent / "programs"
@@ -97,27 +98,37 @@ loop.close()
         b"_UnixSelectorEventLoop Socket cannot be of type SSLSocket\n" * 2)
 
 
-def test_sock_operations_behave_as_asyncios(run, run_python):
-    # recv, recv_into and sendall: at once or after waiting, cancelled,
-    # timed out, failing, on reused fds, owned by a transport, on a
-    # socket subclass, in debug mode and across fork.
+def same_python(embedded, clean_env, prog):
+    """prog run by the python3 apython stands in for: the same version."""
+    return subprocess.run([embedded.executable, str(prog)],
+                          stdin=subprocess.DEVNULL, stdout=subprocess.PIPE,
+                          stderr=subprocess.PIPE, env=clean_env(),
+                          timeout=60)
+
+
+def test_sock_operations_behave_as_asyncios(run, embedded, clean_env):
+    # The sock_* methods: at once or after waiting, cancelled, timed out,
+    # failing, never awaited, on reused fds, owned by a transport, on a
+    # socket subclass, in debug mode, with keywords, with datagrams and
+    # across fork.
     prog = PROGRAMS / "sock_ops.py"
     cp = run([prog])
     assert cp.stderr == b""
     assert cp.returncode == 0
-    assert cp.stdout == run_python([prog]).stdout
+    assert cp.stdout == same_python(embedded, clean_env, prog).stdout
     assert b"stale data ignored: True\nnew: b'new'\n" in cp.stdout
     assert cp.stdout.endswith(b"child exit: 0\ndone\n")
 
 
-def test_queued_callbacks_and_the_garbage_collector(run, run_python):
+def test_queued_callbacks_and_the_garbage_collector(run, embedded,
+                                                    clean_env):
     # Handles only the ready queue holds are not tracked by the collector:
     # what they refer to must still keep cycles collectable.
     prog = PROGRAMS / "queued_gc.py"
     cp = run([prog])
     assert cp.stderr == b""
     assert cp.returncode == 0
-    assert cp.stdout == run_python([prog]).stdout == (
+    assert cp.stdout == same_python(embedded, clean_env, prog).stdout == (
         b"cycle=False collected: [True, True]\n"
         b"cycle=True collected: [True, True]\n"
         b"[0, 1, 2] 10003 [False, False, False] True\n")
