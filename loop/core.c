@@ -240,11 +240,13 @@ loop_sockpoll(PyObject *loop, int create)
 {
 	struct loop	*self = (struct loop *)loop;
 
-	if (self->sp == NULL && create && !self->closed)
-		self->sp = sockpoll_new(self->base);
-	else if (self->sp == NULL && create)
+	if (self->sp != NULL || !create)
+		return self->sp;
+	if (self->closed) {
 		PyErr_SetString(PyExc_RuntimeError, "Event loop is closed");
-	return self->sp;
+		return NULL;
+	}
+	return self->sp = sockpoll_new(self->base);
 }
 
 /* call_soon(callback, *args, context=None) */
@@ -790,8 +792,7 @@ loop_sock_args(PyObject *const *args, Py_ssize_t nargs, PyObject *kwnames,
 	}
 	for (k = 0; k < nkw; k++) {
 		for (i = 0; params[i] != NULL && PyUnicode_CompareWithASCIIString(
-		    PyTuple_GET_ITEM(kwnames, k), params[i] +
-		    (params[i][0] == '?')) != 0; i++)
+		    PyTuple_GET_ITEM(kwnames, k), params[i]) != 0; i++)
 			;
 		if (params[i] == NULL || out[i] != NULL) {
 			PyErr_Format(PyExc_TypeError, params[i] ? "%s() got "
@@ -807,20 +808,18 @@ loop_sock_args(PyObject *const *args, Py_ssize_t nargs, PyObject *kwnames,
 	return 0;
 }
 
-/* A sock_* method: our operation for a socket.socket, asyncio's
- * coroutine for anything else. Parameters named with a leading '?' are
- * optional. */
+/* A sock_* method with need required parameters: our operation for a
+ * socket.socket, asyncio's coroutine for anything else. */
 static PyObject *
 loop_sock_op(struct loop *self, PyObject *const *args, Py_ssize_t nargs,
-    PyObject *kwnames, int kind, const char *name, const char *const *params)
+    PyObject *kwnames, int kind, const char *name, const char *const *params,
+    Py_ssize_t need)
 {
 	PyObject	*op, *sup, *meth, *all[4];
-	Py_ssize_t	 n, need;
+	Py_ssize_t	 n;
 
 	if (loop_sock_args(args, nargs, kwnames, name, params, all, &n) != 0)
 		return NULL;
-	for (need = 0; params[need] != NULL && params[need][0] != '?'; need++)
-		;
 	if (n < need) {
 		PyErr_Format(PyExc_TypeError, "%s() missing required argument "
 		    "'%s'", name, params[n]);
@@ -842,25 +841,27 @@ loop_sock_op(struct loop *self, PyObject *const *args, Py_ssize_t nargs,
 	return op;
 }
 
-#define LOOP_SOCK_METHOD(m, kind, ...)					\
+/* loop_<m>(): the sock_* method m; need of its parameters are required. */
+#define LOOP_SOCK_METHOD(m, kind, need, ...)				\
 static PyObject *							\
 loop_##m(struct loop *self, PyObject *const *args, Py_ssize_t nargs,	\
     PyObject *kwnames)							\
 {									\
 	static const char *const params[] = { __VA_ARGS__, NULL };	\
 									\
-	return loop_sock_op(self, args, nargs, kwnames, kind, #m, params); \
+	return loop_sock_op(self, args, nargs, kwnames, kind, #m, params, \
+	    need);							\
 }
 
-LOOP_SOCK_METHOD(sock_recv, SOCK_RECV, "sock", "n")
-LOOP_SOCK_METHOD(sock_recv_into, SOCK_RECV_INTO, "sock", "buf")
-LOOP_SOCK_METHOD(sock_sendall, SOCK_SENDALL, "sock", "data")
-LOOP_SOCK_METHOD(sock_accept, SOCK_ACCEPT, "sock")
+LOOP_SOCK_METHOD(sock_recv, SOCK_RECV, 2, "sock", "n")
+LOOP_SOCK_METHOD(sock_recv_into, SOCK_RECV_INTO, 2, "sock", "buf")
+LOOP_SOCK_METHOD(sock_sendall, SOCK_SENDALL, 2, "sock", "data")
+LOOP_SOCK_METHOD(sock_accept, SOCK_ACCEPT, 1, "sock")
 #if PY_VERSION_HEX >= 0x030B0000
-LOOP_SOCK_METHOD(sock_recvfrom, SOCK_RECVFROM, "sock", "bufsize")
-LOOP_SOCK_METHOD(sock_recvfrom_into, SOCK_RECVFROM_INTO, "sock", "buf",
-    "?nbytes")
-LOOP_SOCK_METHOD(sock_sendto, SOCK_SENDTO, "sock", "data", "address")
+LOOP_SOCK_METHOD(sock_recvfrom, SOCK_RECVFROM, 2, "sock", "bufsize")
+LOOP_SOCK_METHOD(sock_recvfrom_into, SOCK_RECVFROM_INTO, 2, "sock", "buf",
+    "nbytes")
+LOOP_SOCK_METHOD(sock_sendto, SOCK_SENDTO, 3, "sock", "data", "address")
 #endif
 
 /* Call super(LoopCore, self).name(). */
@@ -1318,14 +1319,16 @@ static int
 loop_traverse(struct loop *self, visitproc visit, void *arg)
 {
 	size_t	i;
+	int	r;
 
 	for (i = 0; self->ready != NULL && i < ring_len(self->ready); i++)
-		if (handle_traverse(ring_at(self->ready, i), visit, arg) != 0)
-			return -1;
+		if ((r = handle_traverse(ring_at(self->ready, i), visit,
+		    arg)) != 0)
+			return r;
 	for (i = 0; self->timers != NULL && i < heap_len(self->timers); i++)
 		Py_VISIT((PyObject *)heap_at(self->timers, i));
-	if (sockpoll_traverse(self->sp, visit, arg) != 0)
-		return -1;
+	if ((r = sockpoll_traverse(self->sp, visit, arg)) != 0)
+		return r;
 	Py_VISIT(self->future_kw);
 	return watchers_traverse(self->io, visit, arg);
 }

@@ -33,7 +33,14 @@ struct sockop {
 	unsigned char	 has_view;
 };
 
+/* The loop's method each kind is, by index. */
+static const char *const op_names[] = {
+	"sock_recv", "sock_recv_into", "sock_sendall", "sock_accept",
+	"sock_recvfrom", "sock_recvfrom_into", "sock_sendto"
+};
+
 static PyTypeObject op_type;
+static PyObject *op_result(struct sockop *, PyObject *);
 static PyObject *socket_type;		/* socket.socket */
 static PyObject *cancelled_error, *invalid_state;
 static PyObject *s_fileno, *s_transports, *s_data, *s_ensure;
@@ -401,22 +408,13 @@ op_raise(PyObject *exc)
 	PyErr_Restore(Py_NewRef((PyObject *)Py_TYPE(exc)), exc, tb);
 }
 
-/* The outcome as the coroutine's return value (1, in *out) or its
- * exception (-1). */
+/* The outcome of an operation that is over: result() as the
+ * coroutine's return value (1, in *out) or its exception (-1). */
 static int
 op_outcome(struct sockop *op, PyObject **out)
 {
 	op->consumed = 1;
-	if (op->state == ST_CANCELLED) {
-		op_raise(op_cancelled_error(op));
-		return -1;
-	}
-	if (op->failed) {
-		op_raise(Py_NewRef(op->value));
-		return -1;
-	}
-	*out = Py_NewRef(op->value);
-	return 1;
+	return (*out = op_result(op, NULL)) != NULL ? 1 : -1;
 }
 
 /* Advance the coroutine: 0 with the future to block on in *out (itself),
@@ -720,16 +718,12 @@ op_cancel(struct sockop *op, PyObject *const *args, Py_ssize_t nargs,
 static PyObject *
 op_repr(struct sockop *op)
 {
-	static const char *const kinds[] = {
-		"sock_recv", "sock_recv_into", "sock_sendall", "sock_accept",
-		"sock_recvfrom", "sock_recvfrom_into", "sock_sendto"
-	};
 	static const char *const states[] = {
 		"created", "pending", "finished", "cancelled"
 	};
 
 	return PyUnicode_FromFormat("<apython.sock_operation %s %s fd=%d>",
-	    kinds[op->kind], states[op->state], op->fd);
+	    op_names[op->kind], states[op->state], op->fd);
 }
 
 static int
@@ -768,10 +762,6 @@ op_clear(struct sockop *op)
 static void
 op_finalize(PyObject *self)
 {
-	static const char *const names[] = {
-		"sock_recv", "sock_recv_into", "sock_sendall", "sock_accept",
-		"sock_recvfrom", "sock_recvfrom_into", "sock_sendto"
-	};
 	struct sockop	*op = (struct sockop *)self;
 	PyObject	*type, *value, *tb;
 
@@ -779,7 +769,7 @@ op_finalize(PyObject *self)
 		return;
 	PyErr_Fetch(&type, &value, &tb);
 	if (PyErr_WarnFormat(PyExc_RuntimeWarning, 1, "coroutine "
-	    "'BaseSelectorEventLoop.%s' was never awaited", names[op->kind]))
+	    "'BaseSelectorEventLoop.%s' was never awaited", op_names[op->kind]))
 		PyErr_WriteUnraisable(self);
 	PyErr_Restore(type, value, tb);
 }
