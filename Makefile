@@ -5,8 +5,9 @@
 
 SRCS = apython.c $(wildcard loop/*.c console/*.c serve/*.c)
 OBJS = $(SRCS:.c=.o)
-HDRS = $(wildcard loop/*.h console/*.h serve/*.h)
-WARN = -Wall -Wextra -Wno-missing-field-initializers $(WERROR)
+HDRS = compat.h $(wildcard loop/*.h console/*.h serve/*.h)
+WARN = -Wall -Wextra -Wshadow -Wmissing-prototypes -Wstrict-prototypes -Wformat=2 \
+	-Wno-missing-field-initializers $(WERROR)
 ALL_CFLAGS = -std=gnu11 $(WARN) -fno-strict-aliasing $(SANITIZE) $(CFLAGS) \
 	$(PYTHON_CFLAGS) $(LIBEVENT_CFLAGS) $(READLINE_CFLAGS) -I. \
 	-DAPYTHON_VERSION='"$(VERSION)"' -DAPYTHON_PYTHON='"$(PYTHON_EXECUTABLE)"'
@@ -24,8 +25,11 @@ UNIT_OBJS = loop/ring.o loop/heap.o serve/address.o serve/frame.o serve/secret.o
 
 all: apython
 
+# A changed configure.ac or config.mk.in re-runs configure with the
+# arguments it was first given (config.status keeps them).
 config.mk: config.mk.in configure
-	./configure
+	if [ -x config.status ]; then ./config.status --recheck && \
+	    ./config.status; else ./configure; fi
 
 configure: configure.ac
 	autoconf
@@ -75,7 +79,7 @@ uninstall:
 	rm -f $(DESTDIR)$(bindir)/apython $(DESTDIR)$(mandir)/man1/apython.1
 
 clean:
-	rm -f apython $(OBJS) $(UNIT_TESTS) loop/*.o console/*.o serve/*.o
+	rm -f apython bench/client $(OBJS) $(UNIT_TESTS) loop/*.o console/*.o serve/*.o
 	rm -rf tests/blackbox/__pycache__ tests/conformance/__pycache__ .pytest_cache
 
 distclean: clean
