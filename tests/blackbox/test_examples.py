@@ -4,11 +4,11 @@ HTTP server's loop sees its request count grow."""
 
 import signal
 import socket
-from pathlib import Path
 
 import pytest
 
-REPO = Path(__file__).resolve().parent.parent.parent
+from conftest import REPO
+
 INTERPRETERS = ("apython", "python3")
 
 GREETING = b"200 OK, 43 bytes\n"

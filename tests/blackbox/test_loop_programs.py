@@ -2,9 +2,8 @@
 python3's asyncio gives them."""
 
 import subprocess
-from pathlib import Path
 
-PROGRAMS = Path(__file__).resolve().parent / "programs"
+from conftest import PROGRAMS
 
 LOOP_FEATURES_OUTPUT = b"""\
 get_event_loop: True

@@ -2,9 +2,8 @@
 StreamReaderProtocol and StreamReader from C: whatever a program can see
 is what asyncio's own loop shows it, under the same interpreter."""
 
-from pathlib import Path
+from conftest import PROGRAMS
 
-PROGRAMS = Path(__file__).resolve().parent / "programs"
 CASES = PROGRAMS / "streams_cases.py"
 
 EXPECTED = b"""\

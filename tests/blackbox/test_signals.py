@@ -2,11 +2,11 @@
 loop: the program dies of it like under python3."""
 
 import signal
-from pathlib import Path
 
 import pytest
 
-PROGRAMS = Path(__file__).resolve().parent / "programs"
+from conftest import PROGRAMS
+
 SLEEP_LONG = PROGRAMS / "sleep_long.py"
 RUN_FOREVER = PROGRAMS / "run_forever_ready.py"
 

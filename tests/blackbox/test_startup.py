@@ -1,8 +1,8 @@
 """PYTHONSTARTUP runs into the console namespace when there is no target."""
 
-from pathlib import Path
+from conftest import PROGRAMS
 
-FOREVER = Path(__file__).resolve().parent / "programs" / "forever.py"
+FOREVER = PROGRAMS / "forever.py"
 
 
 def test_pythonstartup_definitions_are_in_the_console_namespace(run, write):
