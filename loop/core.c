@@ -436,13 +436,19 @@ static int
 loop_prune_timers(struct loop *self)
 {
 	PyObject	*h;
+	size_t		 n;
 	int		 c;
 
+	/* Counted again from 0 before the drops, whose finalizers may cancel
+	 * timers; out of memory, only the head is pruned. */
 	if (heap_len(self->timers) > 100 &&
 	    self->cancelled * 2 > heap_len(self->timers)) {
-		heap_filter(self->timers, loop_keep_timer, loop_unschedule, NULL);
+		n = self->cancelled;
 		self->cancelled = 0;
-		return PyErr_Occurred() ? -1 : 0;
+		if (heap_filter(self->timers, loop_keep_timer, loop_unschedule,
+		    NULL) == 0)
+			return 0;
+		self->cancelled = n;
 	}
 	while ((h = heap_top(self->timers, NULL)) != NULL) {
 		if ((c = handle_cancelled(h)) < 0)

@@ -90,7 +90,7 @@ size_t		 heap_len(const struct heap *);
 void		*heap_top(const struct heap *, double *);
 void		*heap_pop(struct heap *);
 void		*heap_at(const struct heap *, size_t);
-void		 heap_filter(struct heap *, int (*)(void *, void *),
+int		 heap_filter(struct heap *, int (*)(void *, void *),
 		     void (*)(void *), void *);
 
 /* Internal to loop/: fd watchers on libevent, and the view asyncio's

@@ -66,7 +66,7 @@ test_filter_drops_and_keeps_order(void)
 	TEST_START("filter drops and keeps order");
 	for (i = 1; i <= 300; i++)
 		heap_push(h, 1000 - i, (void *)i);
-	heap_filter(h, keep_even, count_drop, NULL);
+	ASSERT_INT_EQ(heap_filter(h, keep_even, count_drop, NULL), 0);
 	ASSERT_INT_EQ(dropped, 150);
 	ASSERT_INT_EQ(heap_len(h), 150);
 	while (heap_top(h, &when) != NULL) {
@@ -100,7 +100,7 @@ test_filter_lets_drop_push_into_the_heap(void)
 	pushing_heap = h;
 	for (i = 1; i <= 300; i++)
 		heap_push(h, 2000 - i, (void *)i);
-	heap_filter(h, keep_even, push_on_drop, NULL);
+	ASSERT_INT_EQ(heap_filter(h, keep_even, push_on_drop, NULL), 0);
 	ASSERT_INT_EQ(heap_len(h), 300);
 	while (heap_top(h, &when) != NULL) {
 		ASSERT_TRUE(when >= last);
