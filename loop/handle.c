@@ -1,7 +1,13 @@
 /* asyncio's own Handle and TimerHandle, made and run from C: the slots
  * are filled and read directly instead of through their Python methods.
  * The loop makes subclasses of them that only add a C cancel(), so the
- * objects stay asyncio's: isinstance(), repr and other methods work. */
+ * objects stay asyncio's: isinstance(), repr and other methods work.
+ *
+ * Collector invariant: a handle of ours is untracked (parked) only while
+ * the ready queue holds its one reference, and the loop's traverse then
+ * visits its slots; the moment it leaves the queue it is tracked again,
+ * before it runs, whoever else comes to hold it (the exception handler's
+ * context when its callback raises). */
 #include <stddef.h>
 
 #include "loop/loop.h"
@@ -195,12 +201,11 @@ handle_park(PyObject *h)
 		PyObject_GC_UnTrack(h);
 }
 
-/* Out of the queue: tracked again when someone else holds it too. */
+/* Out of the queue: tracked again, before it runs. */
 void
 handle_unpark(PyObject *h)
 {
-	if (Py_TYPE(h) == our_handle && !PyObject_GC_IsTracked(h) &&
-	    Py_REFCNT(h) > 1)
+	if (Py_TYPE(h) == our_handle && !PyObject_GC_IsTracked(h))
 		PyObject_GC_Track(h);
 }
 
