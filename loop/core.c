@@ -25,6 +25,8 @@ struct loop {
 	struct sockpoll		*sp;		/* where sock_* wait, once used */
 	PyObject		*future_kw;	/* {'loop': self} */
 	PyObject		*last_soon;	/* newest queued handle, borrowed */
+	char			*read_buf;	/* LOOP_READ_MAX bytes, once used */
+	int			 read_busy;	/* read_buf holds bytes not copied */
 	atomic_int		 sleeping;
 	atomic_int		 woken;		/* eventfd written, not yet read */
 	int			 closed;
@@ -247,6 +249,31 @@ loop_sockpoll(PyObject *loop, int create)
 		return NULL;
 	}
 	return self->sp = sockpoll_new(self->base);
+}
+
+/* The loop's read buffer for a transport's recv, LOOP_READ_MAX bytes,
+ * until loop_read_release(); NULL (without exception) when loop is not
+ * ours, its buffer is in use (Python run before the copy read again) or
+ * cannot be made: the caller reads into one of its own. */
+char *
+loop_read_buffer(PyObject *loop)
+{
+	struct loop	*self = (struct loop *)loop;
+
+	if (!PyObject_TypeCheck(loop, &loop_type) || self->read_busy)
+		return NULL;
+	if (self->read_buf == NULL &&
+	    (self->read_buf = PyMem_RawMalloc(LOOP_READ_MAX)) == NULL)
+		return NULL;
+	self->read_busy = 1;
+	return self->read_buf;
+}
+
+/* The bytes loop_read_buffer() gave room for are copied. */
+void
+loop_read_release(PyObject *loop)
+{
+	((struct loop *)loop)->read_busy = 0;
 }
 
 /* call_soon(callback, *args, context=None) */
@@ -1247,6 +1274,8 @@ loop_free_parts(struct loop *self)
 		event_base_free(self->base);
 	if (self->wake_fd >= 0)
 		close(self->wake_fd);
+	PyMem_RawFree(self->read_buf);
+	self->read_buf = NULL;
 	self->io = NULL;
 	self->ready = NULL;
 	self->timers = NULL;
