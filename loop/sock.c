@@ -504,7 +504,47 @@ op_abandon(struct sockop *op)
 	return op_finish(op, ST_CANCELLED);
 }
 
-/* throw(exc): raise it where the coroutine waits. */
+/* Set what throw(type, value, tb) raises, as a coroutine that awaits a
+ * future does: the traceback given (or the instance's own) is kept, and
+ * the caller's frames are added above it as the exception leaves. */
+static void
+op_set_thrown(PyObject *type, PyObject *value, PyObject *tb)
+{
+	if (value == Py_None)
+		value = NULL;
+	if (tb == Py_None)
+		tb = NULL;
+	else if (tb != NULL && !PyTraceBack_Check(tb)) {
+		PyErr_SetString(PyExc_TypeError,
+		    "throw() third argument must be a traceback");
+		return;
+	}
+	if (PyExceptionInstance_Check(type)) {
+		if (value != NULL) {
+			PyErr_SetString(PyExc_TypeError, "instance exception "
+			    "may not have a separate value");
+			return;
+		}
+		value = Py_NewRef(type);
+		tb = tb != NULL ? Py_NewRef(tb) : PyException_GetTraceback(value);
+		PyErr_Restore(Py_NewRef((PyObject *)Py_TYPE(value)), value, tb);
+		return;
+	}
+	if (!PyExceptionClass_Check(type)) {
+		PyErr_SetString(PyExc_TypeError,
+		    "exceptions must derive from BaseException");
+		return;
+	}
+	Py_INCREF(type);
+	Py_XINCREF(value);
+	Py_XINCREF(tb);
+	PyErr_NormalizeException(&type, &value, &tb);
+	if (tb != NULL && value != NULL)
+		PyException_SetTraceback(value, tb);
+	PyErr_Restore(type, value, tb);
+}
+
+/* throw(type[, value[, tb]]): raise it where the coroutine waits. */
 static PyObject *
 op_throw(struct sockop *op, PyObject *args)
 {
@@ -512,15 +552,16 @@ op_throw(struct sockop *op, PyObject *args)
 
 	if (!PyArg_UnpackTuple(args, "throw", 1, 3, &type, &value, &tb))
 		return NULL;
+#if PY_VERSION_HEX >= 0x030C0000
+	if (PyTuple_GET_SIZE(args) > 1 && PyErr_WarnEx(
+	    PyExc_DeprecationWarning, "the (type, exc, tb) signature of "
+	    "throw() is deprecated, use the single-arg signature instead.",
+	    1) < 0)
+		return NULL;
+#endif
 	if (op_abandon(op) != 0)
 		return NULL;
-	if (PyExceptionInstance_Check(type))
-		PyErr_SetObject((PyObject *)Py_TYPE(type), type);
-	else if (PyExceptionClass_Check(type))
-		PyErr_SetObject(type, value == Py_None ? NULL : value);
-	else
-		PyErr_SetString(PyExc_TypeError,
-		    "exceptions must derive from BaseException");
+	op_set_thrown(type, value, tb);
 	return NULL;
 }
 
