@@ -44,20 +44,26 @@ handle_slot(PyTypeObject *type, const char *name)
 static PyObject *
 handle_cancel(PyObject *h, PyObject *unused)
 {
-	PyObject	*loop = SLOT(h, off_loop), *r;
+	PyObject	*loop, *r;
 	int		 debug = 0;
 
 	(void)unused;
 	if (SLOT(h, off_cancelled) == Py_True)
 		Py_RETURN_NONE;
-	if (loop != NULL && PyObject_TypeCheck(h, timer_type)) {
-		r = PyObject_CallMethod(loop, "_timer_handle_cancelled", "O", h);
-		if (r == NULL)
+	/* Held: the loop's method may let go of what the slot held. */
+	if ((loop = SLOT(h, off_loop)) != NULL) {
+		Py_INCREF(loop);
+		r = PyObject_TypeCheck(h, timer_type) ? PyObject_CallMethod(loop,
+		    "_timer_handle_cancelled", "O", h) : Py_NewRef(Py_None);
+		if (r != NULL)
+			debug = loop_debug(loop);
+		Py_DECREF(loop);
+		if (r == NULL || debug < 0) {
+			Py_XDECREF(r);
 			return NULL;
+		}
 		Py_DECREF(r);
 	}
-	if (loop != NULL && (debug = loop_debug(loop)) < 0)
-		return NULL;
 	Py_XSETREF(SLOT(h, off_cancelled), Py_NewRef(Py_True));
 	if (debug) {
 		/* As asyncio: keep what it was, for slow callback warnings. */
@@ -104,9 +110,10 @@ handle_ready(void)
 
 	if ((events = PyImport_ImportModule("asyncio.events")) == NULL)
 		return -1;
-	handle_type = (PyTypeObject *)PyObject_GetAttrString(events, "Handle");
-	timer_type = (PyTypeObject *)PyObject_GetAttrString(events,
-	    "TimerHandle");
+	if ((handle_type = (PyTypeObject *)PyObject_GetAttrString(events,
+	    "Handle")) != NULL)
+		timer_type = (PyTypeObject *)PyObject_GetAttrString(events,
+		    "TimerHandle");
 	Py_DECREF(events);
 	if (handle_type == NULL || timer_type == NULL)
 		return -1;

@@ -235,8 +235,8 @@ op_check_blocking(struct sockop *op)
 	PyObject	*t;
 	int		 bad;
 
-	if (!loop_debug(op->loop))
-		return 0;
+	if ((bad = loop_debug(op->loop)) <= 0)
+		return bad;
 	if ((t = PyObject_CallMethodNoArgs(op->sock, s_gettimeout)) == NULL)
 		return -1;
 	bad = PyFloat_Check(t) ? PyFloat_AS_DOUBLE(t) != 0 :
@@ -901,38 +901,43 @@ sock_op_new(PyObject *loop, int kind, PyObject *const *args,
 	return (PyObject *)op;
 }
 
+/* Intern the attribute names; -1 with exception. */
+static int
+sock_names(void)
+{
+	struct { PyObject **p; const char *s; } names[] = {
+		{ &s_fileno, "fileno" }, { &s_transports, "_transports" },
+		{ &s_data, "data" }, { &s_ensure, "_ensure_fd_no_transport" },
+		{ &s_gettimeout, "gettimeout" }, { &s_setblocking, "setblocking" },
+		{ &s_accept, "accept" }, { &s_recvfrom, "recvfrom" },
+		{ &s_recvfrom_into, "recvfrom_into" }, { &s_sendto, "sendto" },
+	};
+	size_t	i;
+
+	for (i = 0; i < sizeof names / sizeof names[0]; i++)
+		if ((*names[i].p = PyUnicode_InternFromString(names[i].s)) == NULL)
+			return -1;
+	return 0;
+}
+
 /* Get ready; -1 with exception. */
 int
 sock_ready(void)
 {
 	PyObject	*m;
 
-	if (PyType_Ready(&op_type) != 0)
+	if (PyType_Ready(&op_type) != 0 || sock_names() != 0)
 		return -1;
 	if ((m = PyImport_ImportModule("socket")) == NULL)
 		return -1;
 	socket_type = PyObject_GetAttrString(m, "socket");
 	Py_DECREF(m);
-	if ((m = PyImport_ImportModule("asyncio.exceptions")) == NULL)
+	if (socket_type == NULL ||
+	    (m = PyImport_ImportModule("asyncio.exceptions")) == NULL)
 		return -1;
-	cancelled_error = PyObject_GetAttrString(m, "CancelledError");
-	invalid_state = PyObject_GetAttrString(m, "InvalidStateError");
+	if ((cancelled_error = PyObject_GetAttrString(m,
+	    "CancelledError")) != NULL)
+		invalid_state = PyObject_GetAttrString(m, "InvalidStateError");
 	Py_DECREF(m);
-	s_fileno = PyUnicode_InternFromString("fileno");
-	s_transports = PyUnicode_InternFromString("_transports");
-	s_data = PyUnicode_InternFromString("data");
-	s_ensure = PyUnicode_InternFromString("_ensure_fd_no_transport");
-	s_gettimeout = PyUnicode_InternFromString("gettimeout");
-	s_setblocking = PyUnicode_InternFromString("setblocking");
-	s_accept = PyUnicode_InternFromString("accept");
-	s_recvfrom = PyUnicode_InternFromString("recvfrom");
-	s_recvfrom_into = PyUnicode_InternFromString("recvfrom_into");
-	s_sendto = PyUnicode_InternFromString("sendto");
-	if (socket_type == NULL || cancelled_error == NULL ||
-	    invalid_state == NULL || s_fileno == NULL || s_transports == NULL ||
-	    s_data == NULL || s_ensure == NULL || s_gettimeout == NULL ||
-	    s_setblocking == NULL || s_accept == NULL || s_recvfrom == NULL ||
-	    s_recvfrom_into == NULL || s_sendto == NULL)
-		return -1;
-	return 0;
+	return invalid_state == NULL ? -1 : 0;
 }
