@@ -378,10 +378,12 @@ loop_wake(struct loop *self)
 	uint64_t	one = 1;
 	ssize_t		n;
 
-	/* One write wakes it: later callers see woken and need not. */
-	if (atomic_load(&self->sleeping) && !atomic_exchange(&self->woken, 1))
+	/* One write wakes it: later callers see woken and need not. It
+	 * fails only when the eventfd is full, so readable: it wakes. */
+	if (atomic_load(&self->sleeping) && !atomic_exchange(&self->woken, 1)) {
 		n = write(self->wake_fd, &one, sizeof one);
-	(void)n;
+		(void)n;
+	}
 }
 
 /* call_soon_threadsafe(callback, *args, context=None): the same FIFO as
@@ -969,7 +971,7 @@ loop_iterate(struct loop *self)
 /* Set or clear what a running loop announces: its thread, the running
  * loop, async generator hooks, coroutine origin tracking. */
 static int
-loop_announce(struct loop *self, int on, PyObject **hooks)
+loop_announce(struct loop *self, int on, PyObject **agen_hooks)
 {
 	PyObject	*tid, *first, *fin, *r = NULL;
 	int		 rc;
@@ -995,7 +997,7 @@ loop_announce(struct loop *self, int on, PyObject **hooks)
 		Py_XDECREF(first);
 		Py_XDECREF(fin);
 	} else
-		r = PyObject_CallObject(set_agen_hooks, *hooks);
+		r = PyObject_CallObject(set_agen_hooks, *agen_hooks);
 	Py_XDECREF(r);
 	if (r == NULL)
 		return -1;
@@ -1013,17 +1015,17 @@ loop_announce(struct loop *self, int on, PyObject **hooks)
 static PyObject *
 loop_run(struct loop *self)
 {
-	PyObject	*hooks, *type, *value, *tb;
+	PyObject	*agen_hooks, *type, *value, *tb;
 	int		 r;
 
 	if (loop_call(self, "_check_closed", NULL) != 0 ||
 	    loop_call(self, "_check_running", NULL) != 0)
 		return NULL;
-	if ((hooks = PyObject_CallNoArgs(get_agen_hooks)) == NULL)
+	if ((agen_hooks = PyObject_CallNoArgs(get_agen_hooks)) == NULL)
 		return NULL;
-	r = loop_announce(self, 1, &hooks) == 0 ? loop_iterate(self) : -1;
+	r = loop_announce(self, 1, &agen_hooks) == 0 ? loop_iterate(self) : -1;
 	PyErr_Fetch(&type, &value, &tb);
-	if (loop_announce(self, 0, &hooks) != 0) {
+	if (loop_announce(self, 0, &agen_hooks) != 0) {
 		if (type != NULL)
 			PyErr_WriteUnraisable((PyObject *)self);
 		else
@@ -1031,7 +1033,7 @@ loop_run(struct loop *self)
 	}
 	if (type != NULL)
 		PyErr_Restore(type, value, tb);
-	Py_DECREF(hooks);
+	Py_DECREF(agen_hooks);
 	if (r != 0)
 		return NULL;
 	Py_RETURN_NONE;
