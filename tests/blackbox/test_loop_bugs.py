@@ -68,3 +68,14 @@ def test_throw_into_a_waiting_sock_call_keeps_the_given_traceback(
         b"ValueError(thrown) throw_into"]
     assert [given in line for line in lines] == [True] * 4 + [False] * 3
     assert cp.stdout == same_python(embedded, clean_env, out).stdout
+
+
+def test_callbacks_queued_while_close_drops_the_queue_leave_no_dangling_handle(
+        run):
+    # close() releases a queued callback whose finalizer cancels a waiting
+    # sock_* call; its done callbacks are queued, then dropped too. Using
+    # the loop again read freed memory (seen under the sanitizers).
+    cp = run([PROGRAMS / "close_drops_while_queueing.py"])
+    assert cp.stderr == b""
+    assert cp.returncode == 0
+    assert cp.stdout == b"cancelled: True\nclosed: True cancelled: True\n"
