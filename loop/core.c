@@ -1200,21 +1200,28 @@ static PyMethodDef after_fork_def = {
 	"_apython_loop_after_fork", loop_after_fork, METH_NOARGS, NULL
 };
 
-/* Drop everything queued, timed or watched. */
+/* Drop everything queued, timed or watched. Each release may run
+ * finalizers that queue more: what they reach stays whole (the ring and
+ * heap between releases, the epoll set detached before it is freed). */
 static void
 loop_drop_all(struct loop *self)
 {
+	struct sockpoll	*sp;
 	PyObject	*h;
 
-	self->last_soon = NULL;
-	while ((h = ring_pop(self->ready)) != NULL)
+	while ((h = ring_pop(self->ready)) != NULL) {
+		if (h == self->last_soon)
+			self->last_soon = NULL;
 		Py_DECREF(h);
+	}
 	while ((h = heap_pop(self->timers)) != NULL)
 		Py_DECREF(h);
 	self->cancelled = 0;
 	watchers_clear(self->io);
-	sockpoll_free(self->sp);
-	self->sp = NULL;
+	if ((sp = self->sp) != NULL) {
+		self->sp = NULL;
+		sockpoll_free(sp);
+	}
 }
 
 /* close(): tell the console, let asyncio close its parts, then ours. */
