@@ -289,13 +289,14 @@ op_start(struct sockop *op)
 	    (op->kind == OP_RECVFROM_INTO && op_nbytes(op) != 0) ||
 	    (op->fd = op_fd(op)) < 0)
 		return -1;
-	sp = loop_sockpoll(op->loop, 0);
-	if (sockpoll_may(sp, op->sock, op->fd, dir)) {
+	if (sockpoll_may(loop_sockpoll(op->loop, 0), op->sock, op->fd, dir)) {
 		if ((r = op_attempt(op, op->fd)) != 0) {
 			op->state = ST_DONE;
 			return r < 0 ? -1 : 0;
 		}
-		sockpoll_drained(sp, op->sock, op->fd, dir);
+		/* Asked again: the attempt may run Python (accept() is). */
+		sockpoll_drained(loop_sockpoll(op->loop, 0), op->sock, op->fd,
+		    dir);
 	}
 	if (op_no_transport(op) != 0 ||
 	    (sp = loop_sockpoll(op->loop, 1)) == NULL ||
