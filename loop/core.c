@@ -25,6 +25,8 @@ struct loop {
 	struct sockpoll		*sp;		/* where sock_* wait, once used */
 	PyObject		*future_kw;	/* {'loop': self} */
 	PyObject		*last_soon;	/* newest queued handle, borrowed */
+	char			*read_buf;	/* LOOP_READ_MAX bytes, once used */
+	int			 read_busy;	/* read_buf holds bytes not copied */
 	atomic_int		 sleeping;
 	atomic_int		 woken;		/* eventfd written, not yet read */
 	int			 closed;
@@ -249,6 +251,31 @@ loop_sockpoll(PyObject *loop, int create)
 	return self->sp = sockpoll_new(self->base);
 }
 
+/* The loop's read buffer for a transport's recv, LOOP_READ_MAX bytes,
+ * until loop_read_release(); NULL (without exception) when loop is not
+ * ours, its buffer is in use (Python run before the copy read again) or
+ * cannot be made: the caller reads into one of its own. */
+char *
+loop_read_buffer(PyObject *loop)
+{
+	struct loop	*self = (struct loop *)loop;
+
+	if (!PyObject_TypeCheck(loop, &loop_type) || self->read_busy)
+		return NULL;
+	if (self->read_buf == NULL &&
+	    (self->read_buf = PyMem_RawMalloc(LOOP_READ_MAX)) == NULL)
+		return NULL;
+	self->read_busy = 1;
+	return self->read_buf;
+}
+
+/* The bytes loop_read_buffer() gave room for are copied. */
+void
+loop_read_release(PyObject *loop)
+{
+	((struct loop *)loop)->read_busy = 0;
+}
+
 /* call_soon(callback, *args, context=None) */
 static PyObject *
 loop_call_soon(struct loop *self, PyObject *const *args, Py_ssize_t nargs,
@@ -351,10 +378,12 @@ loop_wake(struct loop *self)
 	uint64_t	one = 1;
 	ssize_t		n;
 
-	/* One write wakes it: later callers see woken and need not. */
-	if (atomic_load(&self->sleeping) && !atomic_exchange(&self->woken, 1))
+	/* One write wakes it: later callers see woken and need not. It
+	 * fails only when the eventfd is full, so readable: it wakes. */
+	if (atomic_load(&self->sleeping) && !atomic_exchange(&self->woken, 1)) {
 		n = write(self->wake_fd, &one, sizeof one);
-	(void)n;
+		(void)n;
+	}
 }
 
 /* call_soon_threadsafe(callback, *args, context=None): the same FIFO as
@@ -436,13 +465,19 @@ static int
 loop_prune_timers(struct loop *self)
 {
 	PyObject	*h;
+	size_t		 n;
 	int		 c;
 
+	/* Counted again from 0 before the drops, whose finalizers may cancel
+	 * timers; out of memory, only the head is pruned. */
 	if (heap_len(self->timers) > 100 &&
 	    self->cancelled * 2 > heap_len(self->timers)) {
-		heap_filter(self->timers, loop_keep_timer, loop_unschedule, NULL);
+		n = self->cancelled;
 		self->cancelled = 0;
-		return PyErr_Occurred() ? -1 : 0;
+		if (heap_filter(self->timers, loop_keep_timer, loop_unschedule,
+		    NULL) == 0)
+			return 0;
+		self->cancelled = n;
 	}
 	while ((h = heap_top(self->timers, NULL)) != NULL) {
 		if ((c = handle_cancelled(h)) < 0)
@@ -936,7 +971,7 @@ loop_iterate(struct loop *self)
 /* Set or clear what a running loop announces: its thread, the running
  * loop, async generator hooks, coroutine origin tracking. */
 static int
-loop_announce(struct loop *self, int on, PyObject **hooks)
+loop_announce(struct loop *self, int on, PyObject **agen_hooks)
 {
 	PyObject	*tid, *first, *fin, *r = NULL;
 	int		 rc;
@@ -962,7 +997,7 @@ loop_announce(struct loop *self, int on, PyObject **hooks)
 		Py_XDECREF(first);
 		Py_XDECREF(fin);
 	} else
-		r = PyObject_CallObject(set_agen_hooks, *hooks);
+		r = PyObject_CallObject(set_agen_hooks, *agen_hooks);
 	Py_XDECREF(r);
 	if (r == NULL)
 		return -1;
@@ -980,17 +1015,17 @@ loop_announce(struct loop *self, int on, PyObject **hooks)
 static PyObject *
 loop_run(struct loop *self)
 {
-	PyObject	*hooks, *type, *value, *tb;
+	PyObject	*agen_hooks, *type, *value, *tb;
 	int		 r;
 
 	if (loop_call(self, "_check_closed", NULL) != 0 ||
 	    loop_call(self, "_check_running", NULL) != 0)
 		return NULL;
-	if ((hooks = PyObject_CallNoArgs(get_agen_hooks)) == NULL)
+	if ((agen_hooks = PyObject_CallNoArgs(get_agen_hooks)) == NULL)
 		return NULL;
-	r = loop_announce(self, 1, &hooks) == 0 ? loop_iterate(self) : -1;
+	r = loop_announce(self, 1, &agen_hooks) == 0 ? loop_iterate(self) : -1;
 	PyErr_Fetch(&type, &value, &tb);
-	if (loop_announce(self, 0, &hooks) != 0) {
+	if (loop_announce(self, 0, &agen_hooks) != 0) {
 		if (type != NULL)
 			PyErr_WriteUnraisable((PyObject *)self);
 		else
@@ -998,7 +1033,7 @@ loop_run(struct loop *self)
 	}
 	if (type != NULL)
 		PyErr_Restore(type, value, tb);
-	Py_DECREF(hooks);
+	Py_DECREF(agen_hooks);
 	if (r != 0)
 		return NULL;
 	Py_RETURN_NONE;
@@ -1165,21 +1200,28 @@ static PyMethodDef after_fork_def = {
 	"_apython_loop_after_fork", loop_after_fork, METH_NOARGS, NULL
 };
 
-/* Drop everything queued, timed or watched. */
+/* Drop everything queued, timed or watched. Each release may run
+ * finalizers that queue more: what they reach stays whole (the ring and
+ * heap between releases, the epoll set detached before it is freed). */
 static void
 loop_drop_all(struct loop *self)
 {
+	struct sockpoll	*sp;
 	PyObject	*h;
 
-	self->last_soon = NULL;
-	while ((h = ring_pop(self->ready)) != NULL)
+	while ((h = ring_pop(self->ready)) != NULL) {
+		if (h == self->last_soon)
+			self->last_soon = NULL;
 		Py_DECREF(h);
+	}
 	while ((h = heap_pop(self->timers)) != NULL)
 		Py_DECREF(h);
 	self->cancelled = 0;
 	watchers_clear(self->io);
-	sockpoll_free(self->sp);
-	self->sp = NULL;
+	if ((sp = self->sp) != NULL) {
+		self->sp = NULL;
+		sockpoll_free(sp);
+	}
 }
 
 /* close(): tell the console, let asyncio close its parts, then ours. */
@@ -1241,6 +1283,8 @@ loop_free_parts(struct loop *self)
 		event_base_free(self->base);
 	if (self->wake_fd >= 0)
 		close(self->wake_fd);
+	PyMem_RawFree(self->read_buf);
+	self->read_buf = NULL;
 	self->io = NULL;
 	self->ready = NULL;
 	self->timers = NULL;

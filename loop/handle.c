@@ -1,7 +1,13 @@
 /* asyncio's own Handle and TimerHandle, made and run from C: the slots
  * are filled and read directly instead of through their Python methods.
  * The loop makes subclasses of them that only add a C cancel(), so the
- * objects stay asyncio's: isinstance(), repr and other methods work. */
+ * objects stay asyncio's: isinstance(), repr and other methods work.
+ *
+ * Collector invariant: a handle of ours is untracked (parked) only while
+ * the ready queue holds its one reference, and the loop's traverse then
+ * visits its slots; the moment it leaves the queue it is tracked again,
+ * before it runs, whoever else comes to hold it (the exception handler's
+ * context when its callback raises). */
 #include <stddef.h>
 
 #include "loop/loop.h"
@@ -38,20 +44,26 @@ handle_slot(PyTypeObject *type, const char *name)
 static PyObject *
 handle_cancel(PyObject *h, PyObject *unused)
 {
-	PyObject	*loop = SLOT(h, off_loop), *r;
+	PyObject	*loop, *r;
 	int		 debug = 0;
 
 	(void)unused;
 	if (SLOT(h, off_cancelled) == Py_True)
 		Py_RETURN_NONE;
-	if (loop != NULL && PyObject_TypeCheck(h, timer_type)) {
-		r = PyObject_CallMethod(loop, "_timer_handle_cancelled", "O", h);
-		if (r == NULL)
+	/* Held: the loop's method may let go of what the slot held. */
+	if ((loop = SLOT(h, off_loop)) != NULL) {
+		Py_INCREF(loop);
+		r = PyObject_TypeCheck(h, timer_type) ? PyObject_CallMethod(loop,
+		    "_timer_handle_cancelled", "O", h) : Py_NewRef(Py_None);
+		if (r != NULL)
+			debug = loop_debug(loop);
+		Py_DECREF(loop);
+		if (r == NULL || debug < 0) {
+			Py_XDECREF(r);
 			return NULL;
+		}
 		Py_DECREF(r);
 	}
-	if (loop != NULL && (debug = loop_debug(loop)) < 0)
-		return NULL;
 	Py_XSETREF(SLOT(h, off_cancelled), Py_NewRef(Py_True));
 	if (debug) {
 		/* As asyncio: keep what it was, for slow callback warnings. */
@@ -98,9 +110,10 @@ handle_ready(void)
 
 	if ((events = PyImport_ImportModule("asyncio.events")) == NULL)
 		return -1;
-	handle_type = (PyTypeObject *)PyObject_GetAttrString(events, "Handle");
-	timer_type = (PyTypeObject *)PyObject_GetAttrString(events,
-	    "TimerHandle");
+	if ((handle_type = (PyTypeObject *)PyObject_GetAttrString(events,
+	    "Handle")) != NULL)
+		timer_type = (PyTypeObject *)PyObject_GetAttrString(events,
+		    "TimerHandle");
 	Py_DECREF(events);
 	if (handle_type == NULL || timer_type == NULL)
 		return -1;
@@ -195,12 +208,11 @@ handle_park(PyObject *h)
 		PyObject_GC_UnTrack(h);
 }
 
-/* Out of the queue: tracked again when someone else holds it too. */
+/* Out of the queue: tracked again, before it runs. */
 void
 handle_unpark(PyObject *h)
 {
-	if (Py_TYPE(h) == our_handle && !PyObject_GC_IsTracked(h) &&
-	    Py_REFCNT(h) > 1)
+	if (Py_TYPE(h) == our_handle && !PyObject_GC_IsTracked(h))
 		PyObject_GC_Track(h);
 }
 

@@ -135,20 +135,32 @@ heap_at(const struct heap *h, size_t i)
 	return h->v[i].item;
 }
 
-/* Keep the items for which keep() says true, hand the others to drop(). */
-void
+/* Keep the items for which keep() says true and hand the others to
+ * drop() once the heap is whole again: drop() may push into it (a timer
+ * released runs finalizers, which may call call_later), keep() must not.
+ * -1, with nothing dropped, when out of memory. */
+int
 heap_filter(struct heap *h, int (*keep)(void *, void *), void (*drop)(void *),
     void *arg)
 {
-	size_t	i, n = 0;
+	void	**gone;
+	size_t	  i, n = 0, ngone = 0;
 
+	if (h->len == 0)
+		return 0;
+	if ((gone = malloc(h->len * sizeof *gone)) == NULL)
+		return -1;
 	for (i = 0; i < h->len; i++) {
 		if (keep(h->v[i].item, arg))
 			h->v[n++] = h->v[i];
 		else
-			drop(h->v[i].item);
+			gone[ngone++] = h->v[i].item;
 	}
 	h->len = n;
 	for (i = n / 2; i-- > 0;)
 		heap_down(h, i);
+	for (i = 0; i < ngone; i++)
+		drop(gone[i]);
+	free(gone);
+	return 0;
 }

@@ -39,7 +39,11 @@ void		 handle_park(PyObject *);
 void		 handle_unpark(PyObject *);
 int		 handle_traverse(PyObject *, visitproc, void *);
 
-/* Internal to loop/: the socket transport's C paths. */
+/* Internal to loop/: the socket transport's C paths, reading into a
+ * buffer of its loop's. */
+#define LOOP_READ_MAX	(256 * 1024)	/* asyncio's max_size */
+char		*loop_read_buffer(PyObject *);
+void		 loop_read_release(PyObject *);
 int		 transport_ready(void);
 PyObject	*transport_make(PyObject *, PyObject *const *, Py_ssize_t,
 		     PyObject *);
@@ -90,7 +94,7 @@ size_t		 heap_len(const struct heap *);
 void		*heap_top(const struct heap *, double *);
 void		*heap_pop(struct heap *);
 void		*heap_at(const struct heap *, size_t);
-void		 heap_filter(struct heap *, int (*)(void *, void *),
+int		 heap_filter(struct heap *, int (*)(void *, void *),
 		     void (*)(void *), void *);
 
 /* Internal to loop/: fd watchers on libevent, and the view asyncio's

@@ -50,7 +50,7 @@ policy_make_class(const char *name, PyObject *bases, PyObject *ns,
 	int		 r;
 
 	d = PyUnicode_FromString(doc);
-	m = PyUnicode_FromString("apython");
+	m = d != NULL ? PyUnicode_FromString("apython") : NULL;
 	r = d == NULL || m == NULL || PyDict_SetItemString(ns, "__doc__", d) ||
 	    PyDict_SetItemString(ns, "__module__", m);
 	Py_XDECREF(d);

@@ -235,8 +235,8 @@ op_check_blocking(struct sockop *op)
 	PyObject	*t;
 	int		 bad;
 
-	if (!loop_debug(op->loop))
-		return 0;
+	if ((bad = loop_debug(op->loop)) <= 0)
+		return bad;
 	if ((t = PyObject_CallMethodNoArgs(op->sock, s_gettimeout)) == NULL)
 		return -1;
 	bad = PyFloat_Check(t) ? PyFloat_AS_DOUBLE(t) != 0 :
@@ -289,13 +289,14 @@ op_start(struct sockop *op)
 	    (op->kind == OP_RECVFROM_INTO && op_nbytes(op) != 0) ||
 	    (op->fd = op_fd(op)) < 0)
 		return -1;
-	sp = loop_sockpoll(op->loop, 0);
-	if (sockpoll_may(sp, op->sock, op->fd, dir)) {
+	if (sockpoll_may(loop_sockpoll(op->loop, 0), op->sock, op->fd, dir)) {
 		if ((r = op_attempt(op, op->fd)) != 0) {
 			op->state = ST_DONE;
 			return r < 0 ? -1 : 0;
 		}
-		sockpoll_drained(sp, op->sock, op->fd, dir);
+		/* Asked again: the attempt may run Python (accept() is). */
+		sockpoll_drained(loop_sockpoll(op->loop, 0), op->sock, op->fd,
+		    dir);
 	}
 	if (op_no_transport(op) != 0 ||
 	    (sp = loop_sockpoll(op->loop, 1)) == NULL ||
@@ -504,7 +505,47 @@ op_abandon(struct sockop *op)
 	return op_finish(op, ST_CANCELLED);
 }
 
-/* throw(exc): raise it where the coroutine waits. */
+/* Set what throw(type, value, tb) raises, as a coroutine that awaits a
+ * future does: the traceback given (or the instance's own) is kept, and
+ * the caller's frames are added above it as the exception leaves. */
+static void
+op_set_thrown(PyObject *type, PyObject *value, PyObject *tb)
+{
+	if (value == Py_None)
+		value = NULL;
+	if (tb == Py_None)
+		tb = NULL;
+	else if (tb != NULL && !PyTraceBack_Check(tb)) {
+		PyErr_SetString(PyExc_TypeError,
+		    "throw() third argument must be a traceback");
+		return;
+	}
+	if (PyExceptionInstance_Check(type)) {
+		if (value != NULL) {
+			PyErr_SetString(PyExc_TypeError, "instance exception "
+			    "may not have a separate value");
+			return;
+		}
+		value = Py_NewRef(type);
+		tb = tb != NULL ? Py_NewRef(tb) : PyException_GetTraceback(value);
+		PyErr_Restore(Py_NewRef((PyObject *)Py_TYPE(value)), value, tb);
+		return;
+	}
+	if (!PyExceptionClass_Check(type)) {
+		PyErr_SetString(PyExc_TypeError,
+		    "exceptions must derive from BaseException");
+		return;
+	}
+	Py_INCREF(type);
+	Py_XINCREF(value);
+	Py_XINCREF(tb);
+	PyErr_NormalizeException(&type, &value, &tb);
+	if (tb != NULL && value != NULL)
+		PyException_SetTraceback(value, tb);
+	PyErr_Restore(type, value, tb);
+}
+
+/* throw(type[, value[, tb]]): raise it where the coroutine waits. */
 static PyObject *
 op_throw(struct sockop *op, PyObject *args)
 {
@@ -512,15 +553,16 @@ op_throw(struct sockop *op, PyObject *args)
 
 	if (!PyArg_UnpackTuple(args, "throw", 1, 3, &type, &value, &tb))
 		return NULL;
+#if PY_VERSION_HEX >= 0x030C0000
+	if (PyTuple_GET_SIZE(args) > 1 && PyErr_WarnEx(
+	    PyExc_DeprecationWarning, "the (type, exc, tb) signature of "
+	    "throw() is deprecated, use the single-arg signature instead.",
+	    1) < 0)
+		return NULL;
+#endif
 	if (op_abandon(op) != 0)
 		return NULL;
-	if (PyExceptionInstance_Check(type))
-		PyErr_SetObject((PyObject *)Py_TYPE(type), type);
-	else if (PyExceptionClass_Check(type))
-		PyErr_SetObject(type, value == Py_None ? NULL : value);
-	else
-		PyErr_SetString(PyExc_TypeError,
-		    "exceptions must derive from BaseException");
+	op_set_thrown(type, value, tb);
 	return NULL;
 }
 
@@ -860,38 +902,43 @@ sock_op_new(PyObject *loop, int kind, PyObject *const *args,
 	return (PyObject *)op;
 }
 
+/* Intern the attribute names; -1 with exception. */
+static int
+sock_names(void)
+{
+	struct { PyObject **p; const char *s; } names[] = {
+		{ &s_fileno, "fileno" }, { &s_transports, "_transports" },
+		{ &s_data, "data" }, { &s_ensure, "_ensure_fd_no_transport" },
+		{ &s_gettimeout, "gettimeout" }, { &s_setblocking, "setblocking" },
+		{ &s_accept, "accept" }, { &s_recvfrom, "recvfrom" },
+		{ &s_recvfrom_into, "recvfrom_into" }, { &s_sendto, "sendto" },
+	};
+	size_t	i;
+
+	for (i = 0; i < sizeof names / sizeof names[0]; i++)
+		if ((*names[i].p = PyUnicode_InternFromString(names[i].s)) == NULL)
+			return -1;
+	return 0;
+}
+
 /* Get ready; -1 with exception. */
 int
 sock_ready(void)
 {
 	PyObject	*m;
 
-	if (PyType_Ready(&op_type) != 0)
+	if (PyType_Ready(&op_type) != 0 || sock_names() != 0)
 		return -1;
 	if ((m = PyImport_ImportModule("socket")) == NULL)
 		return -1;
 	socket_type = PyObject_GetAttrString(m, "socket");
 	Py_DECREF(m);
-	if ((m = PyImport_ImportModule("asyncio.exceptions")) == NULL)
+	if (socket_type == NULL ||
+	    (m = PyImport_ImportModule("asyncio.exceptions")) == NULL)
 		return -1;
-	cancelled_error = PyObject_GetAttrString(m, "CancelledError");
-	invalid_state = PyObject_GetAttrString(m, "InvalidStateError");
+	if ((cancelled_error = PyObject_GetAttrString(m,
+	    "CancelledError")) != NULL)
+		invalid_state = PyObject_GetAttrString(m, "InvalidStateError");
 	Py_DECREF(m);
-	s_fileno = PyUnicode_InternFromString("fileno");
-	s_transports = PyUnicode_InternFromString("_transports");
-	s_data = PyUnicode_InternFromString("data");
-	s_ensure = PyUnicode_InternFromString("_ensure_fd_no_transport");
-	s_gettimeout = PyUnicode_InternFromString("gettimeout");
-	s_setblocking = PyUnicode_InternFromString("setblocking");
-	s_accept = PyUnicode_InternFromString("accept");
-	s_recvfrom = PyUnicode_InternFromString("recvfrom");
-	s_recvfrom_into = PyUnicode_InternFromString("recvfrom_into");
-	s_sendto = PyUnicode_InternFromString("sendto");
-	if (socket_type == NULL || cancelled_error == NULL ||
-	    invalid_state == NULL || s_fileno == NULL || s_transports == NULL ||
-	    s_data == NULL || s_ensure == NULL || s_gettimeout == NULL ||
-	    s_setblocking == NULL || s_accept == NULL || s_recvfrom == NULL ||
-	    s_recvfrom_into == NULL || s_sendto == NULL)
-		return -1;
-	return 0;
+	return invalid_state == NULL ? -1 : 0;
 }

@@ -7,15 +7,12 @@
 
 #include "loop/loop.h"
 
-#define READ_MAX	(256 * 1024)	/* asyncio's max_size */
-
 static PyTypeObject core_type;
 static PyObject *transport_cls;		/* the mixed class */
 static PyObject *buffered_protocol;	/* asyncio.BufferedProtocol */
 static PyObject *s_conn_lost, *s_sock_fd, *s_protocol, *s_buffer;
 static PyObject *s_eof, *s_empty_waiter, *s_data_received, *s_fatal_error;
-static PyObject *s_closing;
-static char read_buf[READ_MAX];		/* reads happen on the loop thread */
+static PyObject *s_closing, *s_loop;
 
 /* self.<name> as a C int (truthiness for objects), -1 on error. */
 static int
@@ -85,17 +82,17 @@ transport_fatal(PyObject *self, const char *message)
 	return r;
 }
 
-/* protocol.data_received() with the n bytes read; asyncio's own stream
- * protocol is fed from C. None, or NULL with exception. */
+/* protocol.data_received() with the n bytes read into buf; asyncio's
+ * own stream protocol is fed from C. None, or NULL with exception. */
 static PyObject *
-transport_deliver(PyObject *proto, ssize_t n)
+transport_deliver(PyObject *proto, const char *buf, ssize_t n)
 {
 	PyObject	*data, *r;
 	int		 fed;
 
-	if ((fed = stream_data_received(proto, read_buf, n)) != 0)
+	if ((fed = stream_data_received(proto, buf, n)) != 0)
 		return fed < 0 ? NULL : Py_NewRef(Py_None);
-	if ((data = PyBytes_FromStringAndSize(read_buf, n)) == NULL)
+	if ((data = PyBytes_FromStringAndSize(buf, n)) == NULL)
 		return NULL;
 	r = PyObject_CallMethodOneArg(proto, s_data_received, data);
 	Py_DECREF(data);
@@ -105,13 +102,63 @@ transport_deliver(PyObject *proto, ssize_t n)
 	Py_RETURN_NONE;
 }
 
-/* _read_ready(): recv straight into a buffer of ours and hand the bytes
- * to data_received(); buffered protocols and EOF go asyncio's way. */
+/* recv on fd into buf and hand the bytes to proto; EOF and errors go
+ * asyncio's way. */
+static PyObject *
+transport_recv(PyObject *self, PyObject *proto, int fd, char *buf)
+{
+	PyObject	*r;
+	ssize_t		 n;
+
+	do
+		n = recv(fd, buf, LOOP_READ_MAX, 0);
+	while (n < 0 && errno == EINTR);
+	if (n == 0)
+		return PyObject_CallMethod(self, "_read_ready__on_eof", NULL);
+	if (n < 0) {
+		if (errno == EAGAIN || errno == EWOULDBLOCK)
+			Py_RETURN_NONE;
+		PyErr_SetFromErrno(PyExc_OSError);
+		return transport_fatal(self,
+		    "Fatal read error on socket transport");
+	}
+	if ((r = transport_deliver(proto, buf, n)) == NULL)
+		return transport_fatal(self,
+		    "Fatal error: protocol.data_received() call failed.");
+	return r;
+}
+
+/* recv into the loop's buffer (its own: loops in other threads may read
+ * while the collector or the protocol runs Python before the bytes are
+ * copied), or into one of this call's when that one is in use. */
+static PyObject *
+transport_read(PyObject *self, PyObject *proto, int fd)
+{
+	PyObject	*loop, *r;
+	char		*buf, *own = NULL;
+
+	if ((loop = PyObject_GetAttr(self, s_loop)) == NULL)
+		return NULL;
+	if ((buf = loop_read_buffer(loop)) == NULL &&
+	    (buf = own = PyMem_Malloc(LOOP_READ_MAX)) == NULL) {
+		Py_DECREF(loop);
+		return PyErr_NoMemory();
+	}
+	r = transport_recv(self, proto, fd, buf);
+	if (own != NULL)
+		PyMem_Free(own);
+	else
+		loop_read_release(loop);
+	Py_DECREF(loop);
+	return r;
+}
+
+/* _read_ready(): recv straight into a buffer of the loop's and hand the
+ * bytes to data_received(); buffered protocols go asyncio's way. */
 static PyObject *
 transport_read_ready(PyObject *self, PyObject *unused)
 {
 	PyObject	*proto, *r;
-	ssize_t		 n;
 	int		 fd, lost, buffered;
 
 	(void)unused;
@@ -124,29 +171,9 @@ transport_read_ready(PyObject *self, PyObject *unused)
 		return buffered < 0 ? NULL :
 		    PyObject_CallMethod(self, "_read_ready__get_buffer", NULL);
 	}
-	if ((fd = transport_fd(self)) < 0) {
-		Py_DECREF(proto);
-		return NULL;
-	}
-	do
-		n = recv(fd, read_buf, sizeof read_buf, 0);
-	while (n < 0 && errno == EINTR);
-	if (n <= 0) {
-		Py_DECREF(proto);
-		if (n == 0)
-			return PyObject_CallMethod(self, "_read_ready__on_eof",
-			    NULL);
-		if (errno == EAGAIN || errno == EWOULDBLOCK)
-			Py_RETURN_NONE;
-		PyErr_SetFromErrno(PyExc_OSError);
-		return transport_fatal(self,
-		    "Fatal read error on socket transport");
-	}
-	r = transport_deliver(proto, n);
+	r = (fd = transport_fd(self)) < 0 ? NULL :
+	    transport_read(self, proto, fd);
 	Py_DECREF(proto);
-	if (r == NULL)
-		return transport_fatal(self,
-		    "Fatal error: protocol.data_received() call failed.");
 	return r;
 }
 
@@ -284,6 +311,26 @@ transport_make(PyObject *loop, PyObject *const *args, Py_ssize_t nargs,
 	    a[3], a[4], a[5], NULL);
 }
 
+/* Intern the attribute names; -1 with exception. */
+static int
+transport_names(void)
+{
+	struct { PyObject **p; const char *s; } names[] = {
+		{ &s_conn_lost, "_conn_lost" }, { &s_sock_fd, "_sock_fd" },
+		{ &s_protocol, "_protocol" }, { &s_buffer, "_buffer" },
+		{ &s_eof, "_eof" }, { &s_empty_waiter, "_empty_waiter" },
+		{ &s_data_received, "data_received" },
+		{ &s_fatal_error, "_fatal_error" }, { &s_closing, "_closing" },
+		{ &s_loop, "_loop" },
+	};
+	size_t	i;
+
+	for (i = 0; i < sizeof names / sizeof names[0]; i++)
+		if ((*names[i].p = PyUnicode_InternFromString(names[i].s)) == NULL)
+			return -1;
+	return 0;
+}
+
 /* Make the transport class; -1 with exception. */
 int
 transport_ready(void)
@@ -315,16 +362,7 @@ transport_ready(void)
 	Py_XDECREF(ns);
 	if (transport_cls == NULL)
 		return -1;
-	s_conn_lost = PyUnicode_InternFromString("_conn_lost");
-	s_sock_fd = PyUnicode_InternFromString("_sock_fd");
-	s_protocol = PyUnicode_InternFromString("_protocol");
-	s_buffer = PyUnicode_InternFromString("_buffer");
-	s_eof = PyUnicode_InternFromString("_eof");
-	s_empty_waiter = PyUnicode_InternFromString("_empty_waiter");
-	s_data_received = PyUnicode_InternFromString("data_received");
-	s_fatal_error = PyUnicode_InternFromString("_fatal_error");
-	s_closing = PyUnicode_InternFromString("_closing");
-	if (s_fatal_error == NULL || s_closing == NULL)
+	if (transport_names() != 0)
 		return -1;
 	return stream_ready();
 }
