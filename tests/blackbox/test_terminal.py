@@ -16,7 +16,7 @@ import pexpect
 import pytest
 
 from conftest import REPO, TIMEOUT
-from vt import UP
+from vt import UP, run_block, run_line
 
 
 def console(terminal, *args, **kwargs):
@@ -24,23 +24,6 @@ def console(terminal, *args, **kwargs):
     t = terminal(["--banner=test", *args], **kwargs)
     t.expect("test\r\n>>> ")
     return t
-
-
-def run_line(t, line, answer=None):
-    """Type `line` and Enter; wait for the next prompt (after `answer`)."""
-    t.send(line + "\r")
-    t.expect(line + "\r\n" + (answer + "\r\n" if answer else ""))
-    t.wait_for_line(">>>")
-
-
-def run_block(t, *lines):
-    """Type the lines of a block, each answered by ps2, then the empty line
-    that ends it; wait for the next prompt."""
-    for line in lines:
-        t.send(line + "\r")
-        t.expect(line + "\r\n... ")
-    t.send("\r")
-    t.wait_for_line(">>>")
 
 
 def echo_server(terminal):
@@ -385,6 +368,32 @@ asyncio.run(main())
     t.expect(">>> ")
 
 
+INPUTRC = """\
+$if python
+"\\C-xq": "'in python'"
+$else
+"\\C-xq": "'not python'"
+$endif
+"""
+
+
+@pytest.mark.parametrize("where", ["home", "INPUTRC"])
+def test_inputrc_is_read_with_the_application_name_python(terminal, tmp_path,
+                                                          where):
+    if where == "home":
+        (tmp_path / "home" / ".inputrc").write_text(INPUTRC)
+        env = {"INPUTRC": None}
+    else:
+        (tmp_path / "rc").write_text(INPUTRC)
+        env = {"INPUTRC": tmp_path / "rc"}
+    t = console(terminal, env=env)
+    t.send("\x18q")  # Ctrl-X q
+    t.wait_for_line(">>> 'in python'")
+    t.send("\r")
+    t.expect("'in python'\r\n")
+    t.wait_for_line(">>>")
+
+
 # Completion
 
 
@@ -480,6 +489,33 @@ def test_history_file_can_be_turned_off(terminal, tmp_path):
     t.eof()
     t.wait()
     assert list(tmp_path.iterdir()) == [tmp_path / "home"]
+
+
+def test_history_file_has_each_statement_as_soon_as_it_is_entered(terminal,
+                                                                   tmp_path):
+    hist = tmp_path / "history"
+    t = console(terminal)
+    run_line(t, "6 * 7", "42")
+    assert hist.read_bytes() == b"6 * 7\n"
+    run_block(t, "if True:", "    'block'")
+    assert hist.read_bytes() == b"6 * 7\nif True:\r\n    'block'\n"
+    run_line(t, "'last'", "'last'")
+    assert hist.read_bytes() == (b"6 * 7\nif True:\r\n    'block'\n"
+                                 b"'last'\n")
+    t.eof()
+    assert t.wait() == (0, None)
+    assert hist.read_bytes() == (b"6 * 7\nif True:\r\n    'block'\n"
+                                 b"'last'\n")
+
+
+def test_history_file_keeps_what_was_entered_when_the_program_is_killed(
+        terminal, tmp_path):
+    t = console(terminal)
+    run_line(t, "'first'", "'first'")
+    run_line(t, "'second'", "'second'")
+    t.child.kill(signal.SIGKILL)
+    assert t.wait() == (None, signal.SIGKILL)
+    assert (tmp_path / "history").read_bytes() == b"'first'\n'second'\n"
 
 
 def test_history_file_defaults_to_the_home_directory(terminal, tmp_path):

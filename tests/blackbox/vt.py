@@ -178,3 +178,23 @@ class Term:
     def close(self):
         if self.child.isalive():
             self.child.close(force=True)
+
+
+# apython's console on a Term
+
+
+def run_line(t, line, answer=None):
+    """Type `line` and Enter; wait for the next prompt (after `answer`)."""
+    t.send(line + "\r")
+    t.expect(line + "\r\n" + (answer + "\r\n" if answer else ""))
+    t.wait_for_line(">>>")
+
+
+def run_block(t, *lines):
+    """Type the lines of a block, each answered by ps2, then the empty line
+    that ends it; wait for the next prompt."""
+    for line in lines:
+        t.send(line + "\r")
+        t.expect(line + "\r\n... ")
+    t.send("\r")
+    t.wait_for_line(">>>")
