@@ -23,7 +23,6 @@ import shutil
 import signal
 import socket
 import subprocess
-import sys
 import tempfile
 import threading
 import time
@@ -208,14 +207,15 @@ def _port_range():
 
 
 def _bindable(family, host, port):
-    with socket.socket(family) as s:
-        try:
+    """Whether host:port can be bound now (True when the host has no
+    IPv6 and host is an IPv6 address: only IPv4 matters then)."""
+    try:
+        with socket.socket(family) as s:
             s.bind((host, port))
-        except OSError as e:
-            # No IPv6 on this host: only IPv4 matters.
-            return family == socket.AF_INET6 and e.errno in (
-                errno.EAFNOSUPPORT, errno.EADDRNOTAVAIL)
-        return True
+    except OSError as e:
+        return family == socket.AF_INET6 and e.errno in (
+            errno.EAFNOSUPPORT, errno.EADDRNOTAVAIL)
+    return True
 
 
 def free_port():

@@ -12,7 +12,6 @@ import os
 import signal
 import socket
 
-import pexpect
 import pytest
 
 from conftest import REPO, TIMEOUT
@@ -634,18 +633,11 @@ def test_terminal_is_in_readline_mode_only_while_a_prompt_waits(shell):
 # The console without readline
 
 
-def test_console_on_a_terminal_without_readline_evaluates_lines(apython,
-                                                                clean_env):
-    child = pexpect.spawn(apython, ["--no-readline"], env=clean_env(),
-                          timeout=10)
-    try:
-        child.expect_exact('Type "help", "copyright", "credits" or "license"')
-        child.expect_exact("Try: await asyncio.sleep(1, result=3)\r\n---\r\n"
-                           ">>> ")
-        child.sendline("1+1")
-        child.expect_exact("1+1\r\n2\r\n>>> ")
-        child.sendeof()
-        child.expect(pexpect.EOF)
-    finally:
-        child.close()
-    assert child.exitstatus == 0
+def test_console_on_a_terminal_without_readline_evaluates_lines(terminal):
+    t = terminal(["--no-readline"])
+    t.expect('Type "help", "copyright", "credits" or "license"')
+    t.expect("Try: await asyncio.sleep(1, result=3)\r\n---\r\n>>> ")
+    t.child.sendline("1+1")
+    t.expect("1+1\r\n2\r\n>>> ")
+    t.eof()
+    assert t.wait() == (0, None)
