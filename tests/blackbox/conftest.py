@@ -2,27 +2,47 @@
 
 Every test runs the built binary (APYTHON, default: the repository's ./apython)
 with a clean environment: the caller's PYTHON* variables and VIRTUAL_ENV are
-dropped, PYTHONDONTWRITEBYTECODE=1 is set.  Nothing here needs a terminal;
-tests that do use pexpect themselves.
+dropped, PYTHONDONTWRITEBYTECODE=1 is set, HOME is a directory of the test's
+own, INPUTRC is /dev/null and TERM is dumb (see clean_env).  Tests on a
+terminal use the `terminal` and `shell` fixtures (vt.py).
+
+TIMEOUT and REPO are defined here only; test files and helper modules
+import them (`from conftest import REPO, TIMEOUT`).  Every test is failed
+after TEST_TIMEOUT seconds in each of its phases, so that a hung server
+cannot hang the run.
 """
 
 import ast
+import atexit
+import errno
+import faulthandler
 import os
+import random
 import re
+import shutil
+import signal
 import socket
 import subprocess
-import sys
+import tempfile
 import threading
 import time
 from pathlib import Path
 
 import pytest
 
+from vt import Term
+
 HERE = Path(__file__).resolve().parent
 REPO = HERE.parent.parent
 PROGRAMS = HERE / "programs"
 SYSTEM_PYTHON = "/usr/bin/python3"
-TIMEOUT = 10
+# Seconds a test waits for one thing (an answer, an exit).  A sanitizer
+# build is several times slower: tests/run sets ASAN_OPTIONS for it.
+# APYTHON_TEST_TIMEOUT=SECONDS overrides.
+TIMEOUT = int(os.environ.get("APYTHON_TEST_TIMEOUT") or
+              (30 if "ASAN_OPTIONS" in os.environ else 10))
+# Seconds each phase of a test (set-up, call, tear-down) may take.
+TEST_TIMEOUT = 18 * TIMEOUT
 
 
 def apython_path():
@@ -30,14 +50,23 @@ def apython_path():
     return os.environ.get("APYTHON") or str(REPO / "apython")
 
 
+# The HOME of the test running (set by the autouse fixture own_home).
+_home = None
+
+
 def clean_env(extra=None):
     """os.environ without PYTHON* and VIRTUAL_ENV, plus PYTHONDONTWRITEBYTECODE=1,
-    then `extra` on top (a value of None removes the variable).
+    nothing of the caller's terminal set-up (HOME is the test's own empty
+    directory, INPUTRC /dev/null, TERM dumb, no COLUMNS or LINES), then
+    `extra` on top (a value of None removes the variable).
     PYTHONMALLOC stays: the sanitizer run sets it for the allocator."""
     env = {k: v for k, v in os.environ.items()
            if (not k.startswith("PYTHON") or k == "PYTHONMALLOC")
-           and k != "VIRTUAL_ENV"}
+           and k not in ("VIRTUAL_ENV", "COLUMNS", "LINES")}
     env["PYTHONDONTWRITEBYTECODE"] = "1"
+    env["HOME"] = str(_home or _session_home())
+    env["INPUTRC"] = "/dev/null"
+    env["TERM"] = "dumb"
     for key, value in (extra or {}).items():
         if value is None:
             env.pop(key, None)
@@ -152,11 +181,139 @@ class Proc:
             self.popen.wait()
 
 
+_session_home_dir = None
+
+
+def _session_home():
+    """A HOME for what runs outside a test (session fixtures)."""
+    global _session_home_dir
+    if _session_home_dir is None:
+        _session_home_dir = tempfile.mkdtemp(prefix="apython-tests-home.")
+        atexit.register(shutil.rmtree, _session_home_dir, True)
+    return _session_home_dir
+
+
+def _port_range():
+    """The ports to pick from: below the kernel's ephemeral range (what it
+    hands out for port 0 and for outgoing connections), or above it."""
+    try:
+        with open("/proc/sys/net/ipv4/ip_local_port_range") as f:
+            low, high = map(int, f.read().split())
+    except (OSError, ValueError):
+        low, high = 32768, 60999
+    if low - 10000 >= 5000:
+        return 10000, low
+    return high + 1, 65536
+
+
+def _bindable(family, host, port):
+    """Whether host:port can be bound now (True when the host has no
+    IPv6 and host is an IPv6 address: only IPv4 matters then)."""
+    try:
+        with socket.socket(family) as s:
+            s.bind((host, port))
+    except OSError as e:
+        return family == socket.AF_INET6 and e.errno in (
+            errno.EAFNOSUPPORT, errno.EADDRNOTAVAIL)
+    return True
+
+
 def free_port():
-    """A TCP port that was free on 127.0.0.1 a moment ago."""
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
+    """A TCP port free on 127.0.0.1 and ::1 a moment ago.  It is drawn at
+    random outside the kernel's ephemeral range, so that nothing but
+    another caller of free_port() can take it before the test binds it.
+    Where a server can pick its own port (port 0) and say which, prefer
+    that."""
+    low, high = _port_range()
+    rng = random.SystemRandom()
+    for _ in range(200):
+        port = rng.randrange(low, high)
+        if (_bindable(socket.AF_INET, "127.0.0.1", port) and
+                _bindable(socket.AF_INET6, "::1", port)):
+            return port
+    raise AssertionError("no free TCP port found in %d-%d" % (low, high))
+
+
+class Trigger:
+    """A socket on 127.0.0.1 that a program under test connects to
+    (`await asyncio.open_connection('127.0.0.1', trigger.port)`) to be told
+    when to go on: fire() sends it a line, reply() reads one it sends.
+    Lets a test order what the program does after what the test saw,
+    instead of sleeping."""
+
+    def __init__(self, timeout=TIMEOUT):
+        self.sock = socket.socket()
+        self.sock.bind(("127.0.0.1", 0))
+        self.sock.listen(1)
+        self.sock.settimeout(timeout)
+        self.port = self.sock.getsockname()[1]
+        self.conn = self.file = None
+
+    def _accept(self):
+        if self.conn is None:
+            self.conn = self.sock.accept()[0]
+            self.conn.settimeout(self.sock.gettimeout())
+            self.file = self.conn.makefile("rb")
+
+    def fire(self, line="go"):
+        self._accept()
+        self.conn.sendall(line.encode() + b"\n")
+
+    def reply(self):
+        """The next line the program sent (without its newline)."""
+        self._accept()
+        line = self.file.readline()
+        assert line.endswith(b"\n"), "the program closed the trigger"
+        return line[:-1].decode()
+
+    def close(self):
+        for s in (self.file, self.conn, self.sock):
+            if s is not None:
+                s.close()
+
+
+@pytest.fixture(autouse=True)
+def own_home(tmp_path_factory):
+    """Each test's HOME: an empty directory of its own."""
+    global _home
+    _home = tmp_path_factory.mktemp("home")
+    yield _home
+    _home = None
+
+
+def _too_long(signum, frame):
+    pytest.fail("still running after %d s, 18 times TIMEOUT "
+                "(APYTHON_TEST_TIMEOUT sets TIMEOUT)" % TEST_TIMEOUT)
+
+
+def _time_limited():
+    """Fail the running phase of a test after TEST_TIMEOUT seconds; if even
+    that is stuck (in C code that never returns), dump every thread's
+    stack and exit a minute later."""
+    old = signal.signal(signal.SIGALRM, _too_long)
+    signal.setitimer(signal.ITIMER_REAL, TEST_TIMEOUT)
+    faulthandler.dump_traceback_later(TEST_TIMEOUT + 60, exit=True)
+    try:
+        yield
+    finally:
+        signal.setitimer(signal.ITIMER_REAL, 0)
+        faulthandler.cancel_dump_traceback_later()
+        signal.signal(signal.SIGALRM, old)
+
+
+@pytest.hookimpl(hookwrapper=True)
+def pytest_runtest_setup(item):
+    yield from _time_limited()
+
+
+@pytest.hookimpl(hookwrapper=True)
+def pytest_runtest_call(item):
+    yield from _time_limited()
+
+
+@pytest.hookimpl(hookwrapper=True)
+def pytest_runtest_teardown(item):
+    yield from _time_limited()
 
 
 @pytest.fixture(scope="session")
@@ -263,3 +420,61 @@ def write(tmp_path):
         path.write_text(text)
         return path
     return _write
+
+
+@pytest.fixture
+def trigger():
+    """A Trigger: a socket the program under test connects to, to be told
+    when to go on."""
+    t = Trigger()
+    yield t
+    t.close()
+
+
+@pytest.fixture
+def term_env(clean_env, tmp_path):
+    """The environment of a terminal test: HOME is tmp_path/home, the
+    history file tmp_path/history, a PAGER that would announce itself."""
+    home = tmp_path / "home"
+    home.mkdir()
+    return clean_env({"HOME": home, "APYTHON_HISTORY": tmp_path / "history",
+                      "PAGER": "echo PAGER-WAS-USED", "MANPAGER": None})
+
+
+@pytest.fixture
+def pty(term_env):
+    """pty(argv, term, env=None, cwd=None) -> vt.Term running argv on a pty
+    with TERM=term, env on top of term_env (None removes); killed at the
+    end."""
+    terms = []
+
+    def _start(argv, term, env=None, cwd=None):
+        env = {k: str(v) for k, v in {**term_env, "TERM": term,
+                                      **(env or {})}.items()
+               if v is not None}
+        t = Term([str(a) for a in argv], env, TIMEOUT, cwd=cwd)
+        terms.append(t)
+        return t
+
+    yield _start
+    for t in terms:
+        t.close()
+
+
+@pytest.fixture
+def terminal(apython, pty):
+    """terminal(args, cwd=None, term='dumb', env=None) -> vt.Term running
+    apython with `args` on a pty."""
+    def _start(args, cwd=None, term="dumb", env=None):
+        return pty([apython, *args], term, env, cwd)
+    return _start
+
+
+@pytest.fixture
+def shell(apython, pty):
+    """shell(script, term='xterm', env=None) -> vt.Term running
+    `sh -c script` on a pty in the repository, with $APYTHON set."""
+    def _start(script, term="xterm", env=None):
+        return pty(["/bin/sh", "-c", script], term,
+                   dict(env or {}, APYTHON=apython), REPO)
+    return _start

@@ -3,181 +3,19 @@ the loop, output above the line being typed, Tab completion, history,
 Ctrl-C and Ctrl-D, and the terminal left as it was found.
 
 Most tests run with TERM=dumb, where readline draws with nothing but CR, BS
-and spaces; `Term.screen()` replays that output the way a terminal would, so
-that the tests can assert what the user sees."""
+and spaces; vt.py replays that output the way a terminal would, so that the
+tests can assert what the user sees.  A test that needs the program to act
+after something it saw tells it through a Trigger (conftest.py) rather
+than sleeping."""
 
-import io
 import os
-import re
 import signal
 import socket
-import time
-from pathlib import Path
 
-import pexpect
 import pytest
 
-REPO = Path(__file__).resolve().parent.parent.parent
-TIMEOUT = 10
-UP = "\x1b[A"
-
-
-def screen_lines(data):
-    """The lines a terminal shows after receiving `data`: printable text,
-    CR, LF, BS, BEL and the CSI sequences readline uses for cursor motion
-    and erasing (K, C, D)."""
-    lines, row, col = [[]], 0, 0
-    text = data.decode("utf-8", "replace")
-    i = 0
-    while i < len(text):
-        ch = text[i]
-        m = re.match(r"\x1b\[(\d*)([A-Za-z])", text[i:])
-        if m:
-            n = int(m.group(1) or 1)
-            if m.group(2) == "K":
-                del lines[row][col:]
-            elif m.group(2) == "C":
-                col += n
-            elif m.group(2) == "D":
-                col = max(col - n, 0)
-            i += m.end()
-            continue
-        if ch == "\r":
-            col = 0
-        elif ch == "\n":
-            row += 1
-            if row == len(lines):
-                lines.append([])
-        elif ch == "\b":
-            col = max(col - 1, 0)
-        elif ch >= " ":
-            line = lines[row]
-            line.extend(" " * (col + 1 - len(line)))
-            line[col] = ch
-            col += 1
-        i += 1
-    return ["".join(line).rstrip() for line in lines]
-
-
-class Term:
-    """apython (or a shell command) on a pty, with everything it wrote kept."""
-
-    def __init__(self, argv, env, cwd=None, term="dumb"):
-        env = dict(env, TERM=term)
-        self.child = pexpect.spawn(argv[0], argv[1:], env=env, cwd=cwd,
-                                   timeout=TIMEOUT, dimensions=(24, 80))
-        self.log = io.BytesIO()
-        self.child.logfile_read = self.log
-        self.mark = 0
-
-    def expect(self, text):
-        """Wait until `text` (exact) comes after the previous match."""
-        self.child.expect_exact(text)
-
-    def expect_re(self, pattern):
-        self.child.expect(pattern)
-        return self.child.match
-
-    def drain(self):
-        """Read what the program has written so far (still expected)."""
-        try:
-            while True:
-                self.child.buffer += self.child.read_nonblocking(65536, 0)
-        except (pexpect.TIMEOUT, pexpect.EOF):
-            pass
-
-    def send(self, keys):
-        """Type keys; what the screen shows from then on is their answer."""
-        self.drain()
-        self.mark = len(self.log.getvalue())
-        self.child.send(keys)
-
-    def settle(self, seconds=0.3):
-        """Let the program take in what was sent, and keep what it wrote
-        meanwhile (what came before is no longer expected)."""
-        self.child.expect(pexpect.TIMEOUT, timeout=seconds)
-
-    def screen(self):
-        return screen_lines(self.log.getvalue())
-
-    def last_line(self):
-        lines = self.screen()
-        return lines[-1]
-
-    def wait_for_line(self, line, timeout=TIMEOUT):
-        """Wait until the screen's last line reads `line`, after some output
-        that came after the last keys sent."""
-        deadline = time.monotonic() + timeout
-        while (len(self.log.getvalue()) <= self.mark or
-               self.last_line() != line):
-            if time.monotonic() > deadline:
-                raise AssertionError("last line %r, wanted %r; screen:\n%s"
-                                     % (self.last_line(), line,
-                                        "\n".join(self.screen())))
-            try:
-                self.child.expect(r"\S", timeout=0.1)
-            except pexpect.TIMEOUT:
-                pass
-
-    def interrupt(self):
-        self.child.sendintr()
-
-    def eof(self):
-        self.child.sendeof()
-
-    def wait(self):
-        """Wait for the end; return (exit status, signal)."""
-        self.child.expect(pexpect.EOF)
-        self.child.close()
-        return self.child.exitstatus, self.child.signalstatus
-
-    def close(self):
-        if self.child.isalive():
-            self.child.close(force=True)
-
-
-@pytest.fixture
-def term_env(clean_env, tmp_path):
-    """The environment of a terminal test: its own HOME and history file."""
-    home = tmp_path / "home"
-    home.mkdir()
-    return clean_env({"HOME": home, "APYTHON_HISTORY": tmp_path / "history",
-                      "PAGER": "echo PAGER-WAS-USED", "MANPAGER": None,
-                      "COLUMNS": None, "LINES": None, "INPUTRC": "/dev/null"})
-
-
-@pytest.fixture
-def terminal(apython, term_env):
-    """terminal(args, cwd=None, term='dumb', env=None) -> Term running
-    apython with `args`; killed at the end."""
-    terms = []
-
-    def _start(args, cwd=None, term="dumb", env=None):
-        env = {k: v for k, v in dict(term_env, **(env or {})).items()
-               if v is not None}
-        t = Term([apython, *map(str, args)], env, cwd=cwd, term=term)
-        terms.append(t)
-        return t
-
-    yield _start
-    for t in terms:
-        t.close()
-
-
-@pytest.fixture
-def shell(apython, term_env):
-    """shell(script) -> Term running `sh -c script` with $APYTHON set."""
-    terms = []
-
-    def _start(script, term="xterm"):
-        t = Term(["/bin/sh", "-c", script], dict(term_env, APYTHON=apython),
-                 cwd=REPO, term=term)
-        terms.append(t)
-        return t
-
-    yield _start
-    for t in terms:
-        t.close()
+from conftest import REPO, TIMEOUT
+from vt import UP, run_block, run_line
 
 
 def console(terminal, *args, **kwargs):
@@ -185,23 +23,6 @@ def console(terminal, *args, **kwargs):
     t = terminal(["--banner=test", *args], **kwargs)
     t.expect("test\r\n>>> ")
     return t
-
-
-def run_line(t, line, answer=None):
-    """Type `line` and Enter; wait for the next prompt (after `answer`)."""
-    t.send(line + "\r")
-    t.expect(line + "\r\n" + (answer + "\r\n" if answer else ""))
-    t.wait_for_line(">>>")
-
-
-def run_block(t, *lines):
-    """Type the lines of a block, each answered by ps2, then the empty line
-    that ends it; wait for the next prompt."""
-    for line in lines:
-        t.send(line + "\r")
-        t.expect(line + "\r\n... ")
-    t.send("\r")
-    t.wait_for_line(">>>")
 
 
 def echo_server(terminal):
@@ -247,14 +68,25 @@ def test_exit_with_a_number_ends_the_console_with_that_status(terminal):
     assert t.wait() == (3, None)
 
 
-def test_background_task_output_appears_above_the_line_being_typed(terminal):
+def connect_to(t, trigger):
+    """At the console: r and w, a connection to the test's trigger."""
+    run_line(t, "r, w = await asyncio.open_connection('127.0.0.1', %d)"
+             % trigger.port)
+
+
+def test_background_task_output_appears_above_the_line_being_typed(
+        terminal, trigger):
     t = console(terminal)
+    connect_to(t, trigger)
     run_block(t, "async def tick():", "    for i in range(3):",
-              "        await asyncio.sleep(0.2)", "        print('tick', i)")
+              "        await r.readline()", "        print('tick', i)")
     run_line(t, "task = asyncio.ensure_future(tick())")
     t.send("6 *")
-    t.expect("tick 2\r\n")
     t.wait_for_line(">>> 6 *")
+    for i in range(3):
+        trigger.fire()
+        t.expect("tick %d\r\n" % i)
+        t.wait_for_line(">>> 6 *")
     t.send(" 7\r")
     t.expect("42\r\n")
     t.wait_for_line(">>>")
@@ -262,14 +94,16 @@ def test_background_task_output_appears_above_the_line_being_typed(terminal):
                                "42", ">>>"]
 
 
-def test_program_output_and_logging_appear_above_the_prompt(terminal, write):
+def test_program_output_and_logging_appear_above_the_prompt(terminal, write,
+                                                            trigger):
     prog = write("beat.py", """\
 import asyncio, logging, sys
 
 async def main():
     logging.basicConfig(format="log: %(message)s")
+    r, w = await asyncio.open_connection("127.0.0.1", int(sys.argv[1]))
     for i in range(3):
-        await asyncio.sleep(0.3)
+        await r.readline()
         sys.stdout.write("beat ")
         print(i, flush=True)
         logging.warning("beat %d", i)
@@ -277,11 +111,14 @@ async def main():
 
 asyncio.run(main())
 """)
-    t = terminal(["--banner=test", prog])
+    t = terminal(["--banner=test", prog, trigger.port])
     t.expect(">>> ")
     t.send("x = 'typed'")
-    t.expect("log: beat 2\r\n")
     t.wait_for_line(">>> x = 'typed'")
+    for i in range(3):
+        trigger.fire()
+        t.expect("log: beat %d\r\n" % i)
+        t.wait_for_line(">>> x = 'typed'")
     t.send("\r")
     t.wait_for_line(">>>")
     run_line(t, "x", "'typed'")
@@ -290,45 +127,55 @@ asyncio.run(main())
                               ">>> x", "'typed'", ">>>"]
 
 
-def test_partial_line_waits_for_its_end_below_the_prompt(terminal):
+def test_partial_line_waits_for_its_end_below_the_prompt(terminal, trigger):
     t = console(terminal)
-    run_line(t, "import sys")
-    run_line(t, "loop.call_later(0.2, sys.stdout.write, 'part')")
+    connect_to(t, trigger)
+    run_block(t, "async def part():", "    await r.readline()",
+              "    print('part', end='', flush=True)",
+              "    w.write(b'written\\n')")
+    run_line(t, "task = asyncio.ensure_future(part())")
     t.send("'in'")
-    t.settle(0.5)
-    assert t.last_line() == ">>> 'in'"
+    t.wait_for_line(">>> 'in'")
+    trigger.fire()
+    assert trigger.reply() == "written"
+    # 'part' went out of print and its flush: nothing of it is on the
+    # terminal while the prompt is there.
+    assert t.written_since_mark() == b"'in'"
     t.send("\r")
     t.expect("'in'\r\n")
     t.wait_for_line(">>>")
     assert t.screen()[-3:] == [">>> 'in'", "part'in'", ">>>"]
 
 
-def test_statement_output_comes_as_it_is_produced(terminal):
+def test_statement_output_comes_as_it_is_produced(terminal, trigger):
     t = console(terminal)
-    t.send("for i in range(2): print(i); await asyncio.sleep(0.5)\r\r")
+    connect_to(t, trigger)
+    t.send("for i in range(2): print(i); await r.readline()\r\r")
+    # 0 is printed while the statement waits for the trigger.
     t.expect("0\r\n")
-    time.sleep(0.1)
-    assert "1" not in t.screen()[-1]
+    trigger.fire()
     t.expect("1\r\n")
+    trigger.fire()
     t.wait_for_line(">>>")
 
 
 def test_window_resize_is_followed(terminal):
     t = console(terminal)
-    long_line = "x = '" + "a" * 40 + "'"
-    t.child.setwinsize(24, 30)
-    t.settle()
-    t.send(long_line)
-    t.settle()
-    # A dumb terminal scrolls the line sideways once it is wider than the
-    # window, and readline marks that with '<'.
-    assert t.last_line().startswith("<")
-    t.child.setwinsize(24, 80)
+    # 50 columns with the prompt: wider than 30, narrower than 80.
+    line = "x = '" + "a" * 40 + "'"
+    t.send(line)
+    t.wait_for_line(">>> " + line)
+    # A dumb terminal scrolls a line wider than the window sideways, and
+    # readline marks that with '<'; readline draws the line again when the
+    # size changes.  (vt.py keeps what a narrower window would cut off.)
+    t.resize(24, 30)
+    t.wait_until(lambda screen: screen[-1].startswith("<"),
+                 "the line scrolled sideways")
+    t.resize(24, 80)
+    t.wait_for_line(">>> " + line)
     t.send("\r")
     t.wait_for_line(">>>")
-    t.send("'b' * 50")
-    t.settle()
-    assert t.last_line() == ">>> 'b' * 50"
+    run_line(t, "len(x)", "40")
 
 
 # Keys
@@ -338,7 +185,7 @@ def test_ctrl_c_at_the_prompt_drops_the_line_and_prints_keyboardinterrupt_once(
         terminal):
     t = console(terminal)
     t.send("undefined_name")
-    t.settle()
+    t.wait_for_line(">>> undefined_name")
     t.interrupt()
     t.expect("KeyboardInterrupt\r\n")
     t.wait_for_line(">>>")
@@ -352,7 +199,7 @@ def test_ctrl_c_in_a_block_drops_the_whole_statement(terminal):
     t.send("if True:\r")
     t.expect("... ")
     t.send("    y = 1")
-    t.settle()
+    t.wait_for_line("...     y = 1")
     t.interrupt()
     t.expect("KeyboardInterrupt\r\n")
     t.wait_for_line(">>>")
@@ -363,7 +210,7 @@ def test_ctrl_c_cancels_an_awaited_statement_without_a_traceback(terminal):
     t = console(terminal)
     t.send("await asyncio.sleep(100)\r")
     t.expect("await asyncio.sleep(100)\r\n")
-    t.settle()
+    t.wait_asleep()
     t.interrupt()
     t.expect("KeyboardInterrupt\r\n")
     t.wait_for_line(">>>")
@@ -378,7 +225,7 @@ def test_ctrl_c_interrupts_cpu_bound_code_with_its_traceback(terminal):
     t.send("while True: pass\r")
     t.expect("... ")
     t.send("\r")
-    t.settle()
+    t.wait_cpu(0.3)
     t.interrupt()
     t.expect("KeyboardInterrupt\r\n")
     t.wait_for_line(">>>")
@@ -442,13 +289,18 @@ def test_ctrl_d_ends_the_echo_server_with_status_0(terminal):
 @pytest.mark.parametrize("case", ["prompt", "await", "cpu"])
 def test_ctrl_c_without_readline_on_a_terminal_does_the_same(terminal, case):
     t = console(terminal, "--no-readline")
+    # The terminal echoes what is typed before the console reads it: wait
+    # for the console's own sign that it has the statement.
     if case == "prompt":
         t.send("undefined_name")
+        t.expect("undefined_name")
     elif case == "await":
-        t.send("await asyncio.sleep(100)\r")
+        t.send("print('waiting'); await asyncio.sleep(100)\r")
+        t.expect("waiting\r\n")
+        t.wait_asleep()
     else:
         t.send("while True: pass\r\r")
-    t.settle()
+        t.wait_cpu(0.3)
     t.interrupt()
     t.expect("KeyboardInterrupt\r\n")
     t.expect(">>> ")
@@ -467,8 +319,7 @@ def test_ainput_reads_a_line_through_the_readline_prompt(terminal):
     t.send("await ainput('name? ')\r")
     t.expect("name? ")
     t.send("Ada")
-    t.settle()
-    assert t.last_line() == "name? Ada"
+    t.wait_for_line("name? Ada")
     t.send("\r")
     t.expect("'Ada'\r\n")
     t.wait_for_line(">>>")
@@ -481,7 +332,7 @@ def test_ctrl_c_at_an_ainput_prompt_cancels_the_statement(terminal):
     t.send("await ainput('name? ')\r")
     t.expect("name? ")
     t.send("Ad")
-    t.settle()
+    t.wait_for_line("name? Ad")
     t.interrupt()
     t.expect("KeyboardInterrupt\r\n")
     t.wait_for_line(">>>")
@@ -516,14 +367,39 @@ asyncio.run(main())
     t.expect(">>> ")
 
 
+INPUTRC = """\
+$if python
+"\\C-xq": "'in python'"
+$else
+"\\C-xq": "'not python'"
+$endif
+"""
+
+
+@pytest.mark.parametrize("where", ["home", "INPUTRC"])
+def test_inputrc_is_read_with_the_application_name_python(terminal, tmp_path,
+                                                          where):
+    if where == "home":
+        (tmp_path / "home" / ".inputrc").write_text(INPUTRC)
+        env = {"INPUTRC": None}
+    else:
+        (tmp_path / "rc").write_text(INPUTRC)
+        env = {"INPUTRC": tmp_path / "rc"}
+    t = console(terminal, env=env)
+    t.send("\x18q")  # Ctrl-X q
+    t.wait_for_line(">>> 'in python'")
+    t.send("\r")
+    t.expect("'in python'\r\n")
+    t.wait_for_line(">>>")
+
+
 # Completion
 
 
 def test_tab_completes_an_attribute_of_the_echo_servers_loop(terminal):
     t, port = echo_server(terminal)
     t.send("loop.hi\t")
-    t.settle()
-    assert t.last_line() == ">>> loop.history"
+    t.wait_for_line(">>> loop.history")
     t.send("\r")
     t.expect("[]\r\n")
 
@@ -541,8 +417,7 @@ def test_tab_completes_names_keywords_attributes_and_modules(
         terminal, typed, completed):
     t = console(terminal)
     t.send(typed + "\t|")
-    t.settle()
-    assert t.last_line() == ">>> " + completed + "|"
+    t.wait_for_line(">>> " + completed + "|")
 
 
 def test_tab_on_an_empty_line_indents(terminal):
@@ -557,17 +432,14 @@ def test_tab_lists_the_choices_when_they_are_many(terminal):
     t = console(terminal)
     run_line(t, "alpha_one = alpha_two = 0")
     t.send("alpha_\t\t")
-    t.settle()
-    screen = t.screen()
-    assert "alpha_one  alpha_two" in screen
-    assert screen[-1] == ">>> alpha_"
+    t.wait_until(lambda screen: "alpha_one  alpha_two" in screen and
+                 screen[-1] == ">>> alpha_", "the choices listed")
 
 
 def test_completion_does_not_import_modules(terminal):
     t = console(terminal)
     t.send("import ctypes.util\t")
-    t.settle()
-    t.send("\x15")  # kill the line
+    t.send("\x15")  # kill the line (after Tab: keys are taken in order)
     run_line(t, "import sys; 'ctypes' in sys.modules", "False")
 
 
@@ -584,13 +456,10 @@ def test_history_is_recalled_with_up_across_two_runs(terminal, tmp_path):
         b"6 * 7\ndef f():\r\n    return 'block'\n")
 
     t = console(terminal)
-    t.send(UP)
-    t.settle()
-    t.send("\r\r")
+    t.send(UP + "\r\r")
     t.wait_for_line(">>>")
     t.send(UP + UP + UP)
-    t.settle()
-    assert t.last_line() == ">>> 6 * 7"
+    t.wait_for_line(">>> 6 * 7")
     t.send(" + 1\r")
     t.expect("43\r\n")
     run_line(t, "f()", "'block'")
@@ -602,8 +471,7 @@ def test_history_file_is_private_and_kept_to_1000_entries(terminal,
     hist.write_text("".join("x%d\n" % i for i in range(1500)))
     t = console(terminal)
     t.send(UP)
-    t.settle()
-    assert t.last_line() == ">>> x1499"
+    t.wait_for_line(">>> x1499")
     t.send("\x15")
     run_line(t, "1")
     t.eof()
@@ -622,6 +490,33 @@ def test_history_file_can_be_turned_off(terminal, tmp_path):
     assert list(tmp_path.iterdir()) == [tmp_path / "home"]
 
 
+def test_history_file_has_each_statement_as_soon_as_it_is_entered(terminal,
+                                                                   tmp_path):
+    hist = tmp_path / "history"
+    t = console(terminal)
+    run_line(t, "6 * 7", "42")
+    assert hist.read_bytes() == b"6 * 7\n"
+    run_block(t, "if True:", "    'block'")
+    assert hist.read_bytes() == b"6 * 7\nif True:\r\n    'block'\n"
+    run_line(t, "'last'", "'last'")
+    assert hist.read_bytes() == (b"6 * 7\nif True:\r\n    'block'\n"
+                                 b"'last'\n")
+    t.eof()
+    assert t.wait() == (0, None)
+    assert hist.read_bytes() == (b"6 * 7\nif True:\r\n    'block'\n"
+                                 b"'last'\n")
+
+
+def test_history_file_keeps_what_was_entered_when_the_program_is_killed(
+        terminal, tmp_path):
+    t = console(terminal)
+    run_line(t, "'first'", "'first'")
+    run_line(t, "'second'", "'second'")
+    t.child.kill(signal.SIGKILL)
+    assert t.wait() == (None, signal.SIGKILL)
+    assert (tmp_path / "history").read_bytes() == b"'first'\n'second'\n"
+
+
 def test_history_file_defaults_to_the_home_directory(terminal, tmp_path):
     t = console(terminal, env={"APYTHON_HISTORY": None})
     run_line(t, "'home'")
@@ -633,36 +528,45 @@ def test_history_file_defaults_to_the_home_directory(terminal, tmp_path):
 # The terminal left as it was
 
 
+# The program ends by itself on a line being typed: `partial` is typed,
+# then the trigger tells the program to go on.
+WHEN_TOLD = ("    r, w = await asyncio.open_connection('127.0.0.1',\n"
+             "                                      int(sys.argv[1]))\n"
+             "    await r.readline()\n")
 PROGRAM_ENDS = {
     "eof": ("", "\x04", 0),
     "exit": ("", "exit(5)\r", 5),
     "nonblocking": ("", "import os; os.set_blocking(0, False); exit(4)\r", 4),
-    "uncaught": ("async def main():\n"
-                 "    await asyncio.sleep(0.5)\n"
+    "uncaught": ("async def main():\n" + WHEN_TOLD +
                  "    raise RuntimeError('boom')\n", "partial", 1),
-    "sigint": ("async def main():\n"
-               "    await asyncio.sleep(0.5)\n"
+    "sigint": ("async def main():\n" + WHEN_TOLD +
                "    raise KeyboardInterrupt\n", "partial", 128 + 2),
-    "sigterm": ("async def main():\n"
-                "    await asyncio.sleep(0.5)\n"
+    "sigterm": ("async def main():\n" + WHEN_TOLD +
                 "    os.kill(os.getpid(), signal.SIGTERM)\n"
                 "    await asyncio.sleep(10)\n", "partial", 128 + 15),
+    "sigquit": ("async def main():\n" + WHEN_TOLD +
+                "    os.kill(os.getpid(), signal.SIGQUIT)\n"
+                "    await asyncio.sleep(10)\n", "partial", 128 + 3),
 }
 
 
 @pytest.mark.parametrize("way", sorted(PROGRAM_ENDS))
-def test_terminal_and_stdin_are_restored_on_every_way_out(shell, write, way):
+def test_terminal_and_stdin_are_restored_on_every_way_out(shell, write,
+                                                          trigger, way):
     body, keys, status = PROGRAM_ENDS[way]
-    prog = write("prog.py", "import asyncio, os, signal\n" + body + (
+    prog = write("prog.py", "import asyncio, os, signal, sys\n" + body + (
         "asyncio.run(main())\n" if body else
         "asyncio.run(asyncio.sleep(100))\n"))
-    t = shell('stty -g; "$APYTHON" --banner=test %s; echo "status=$?"; '
-              'stty -g; /usr/bin/python3 -c "import fcntl, os; print('
-              '\'nonblock=%%d\' %% bool(fcntl.fcntl(0, fcntl.F_GETFL) & '
-              'os.O_NONBLOCK))"' % prog)
+    t = shell('ulimit -c 0; stty -g; "$APYTHON" --banner=test %s %d; '
+              'echo "status=$?"; stty -g; /usr/bin/python3 -c "import fcntl, '
+              'os; print(\'nonblock=%%d\' %% bool(fcntl.fcntl(0, '
+              'fcntl.F_GETFL) & os.O_NONBLOCK))"' % (prog, trigger.port))
     before = t.expect_re(rb"([0-9a-f:]+)\r\n").group(1)
     t.expect(">>> ")
     t.send(keys)
+    if keys == "partial":
+        t.expect("partial")
+        trigger.fire()
     after = t.expect_re(rb"status=(\d+)\r\n([0-9a-f:]+)\r\n")
     assert int(after.group(1)) == status
     assert after.group(2) == before
@@ -688,10 +592,26 @@ def test_sigterm_at_the_prompt_restores_the_terminal_and_dies_by_sigterm(
     pid = int(t.expect_re(rb"\r\n(\d+)\r\n").group(1))
     t.expect(">>> ")
     t.send("typing")
-    t.settle()
+    t.expect("typing")
     os.kill(pid, signal.SIGTERM)
     after = t.expect_re(rb"status=(\d+)\r\n([0-9a-f:]+)\r\n")
     assert int(after.group(1)) == 128 + signal.SIGTERM
+    assert after.group(2) == before
+
+
+def test_ctrl_backslash_at_the_prompt_restores_the_terminal_and_dies_by_sigquit(
+        shell):
+    # The key signals the shell too: it catches QUIT (apython gets it with
+    # its default action) to live on and report.
+    t = shell('trap : QUIT; ulimit -c 0; stty -g; "$APYTHON" --banner=test; '
+              'echo "status=$?"; stty -g')
+    before = t.expect_re(rb"([0-9a-f:]+)\r\n").group(1)
+    t.expect(">>> ")
+    t.send("typing")
+    t.expect("typing")
+    t.send("\x1c")  # Ctrl-\\, the terminal's QUIT key
+    after = t.expect_re(rb"status=(\d+)\r\n([0-9a-f:]+)\r\n")
+    assert int(after.group(1)) == 128 + signal.SIGQUIT
     assert after.group(2) == before
 
 
@@ -713,18 +633,11 @@ def test_terminal_is_in_readline_mode_only_while_a_prompt_waits(shell):
 # The console without readline
 
 
-def test_console_on_a_terminal_without_readline_evaluates_lines(apython,
-                                                                clean_env):
-    child = pexpect.spawn(apython, ["--no-readline"], env=clean_env(),
-                          timeout=10)
-    try:
-        child.expect_exact('Type "help", "copyright", "credits" or "license"')
-        child.expect_exact("Try: await asyncio.sleep(1, result=3)\r\n---\r\n"
-                           ">>> ")
-        child.sendline("1+1")
-        child.expect_exact("1+1\r\n2\r\n>>> ")
-        child.sendeof()
-        child.expect(pexpect.EOF)
-    finally:
-        child.close()
-    assert child.exitstatus == 0
+def test_console_on_a_terminal_without_readline_evaluates_lines(terminal):
+    t = terminal(["--no-readline"])
+    t.expect('Type "help", "copyright", "credits" or "license"')
+    t.expect("Try: await asyncio.sleep(1, result=3)\r\n---\r\n>>> ")
+    t.child.sendline("1+1")
+    t.expect("1+1\r\n2\r\n>>> ")
+    t.eof()
+    assert t.wait() == (0, None)
