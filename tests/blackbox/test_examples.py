@@ -2,12 +2,13 @@
 under /usr/bin/python3 and ends with the same status, and the console on the
 HTTP server's loop sees its request count grow."""
 
+import re
 import signal
 import socket
 
 import pytest
 
-from conftest import REPO
+from conftest import REPO, TIMEOUT
 
 INTERPRETERS = ("apython", "python3")
 
@@ -47,11 +48,12 @@ def finish(p, interpreter):
     return status
 
 
-def start_server(launch, interpreter, port):
-    """Start examples/http_server.py on port and wait until it serves."""
-    p = launch(interpreter, ["-m", "examples.http_server", port])
-    p.expect_stdout(b"Serving HTTP on 127.0.0.1:%d\n" % port)
-    return p
+def start_server(launch, interpreter):
+    """Start examples/http_server.py on a port it picks and wait until it
+    serves; (process, port)."""
+    p = launch(interpreter, ["-m", "examples.http_server", "0"])
+    m = p.expect_stdout(re.compile(rb"Serving HTTP on 127\.0\.0\.1:(\d+)\n"))
+    return p, int(m.group(1))
 
 
 def stop_server(p, interpreter):
@@ -93,9 +95,8 @@ def test_subprocess_pipes_example_prints_the_same_as_under_python3(launch):
 @pytest.mark.parametrize("client_interpreter", INTERPRETERS,
                          ids=["client-apython", "client-python3"])
 def test_http_client_and_server_examples_talk_over_keep_alive(
-        launch, free_port, server_interpreter, client_interpreter):
-    port = free_port()
-    server = start_server(launch, server_interpreter, port)
+        launch, server_interpreter, client_interpreter):
+    server, port = start_server(launch, server_interpreter)
     assert client(launch, client_interpreter, "-n", "3", port) == (
         0, GREETING * 3 + b"3 responses over 1 connection\n")
     assert client(launch, client_interpreter,
@@ -116,7 +117,7 @@ def test_http_client_and_server_examples_talk_over_keep_alive(
 
 def exchange(port, data):
     """Send data on one connection, half-close, return all that comes back."""
-    with socket.create_connection(("127.0.0.1", port), timeout=5) as s:
+    with socket.create_connection(("127.0.0.1", port), timeout=TIMEOUT) as s:
         s.sendall(data)
         s.shutdown(socket.SHUT_WR)
         received = b""
@@ -138,9 +139,8 @@ def response(status, body, connection="keep-alive"):
 
 @pytest.mark.parametrize("interpreter", INTERPRETERS)
 def test_http_server_example_answers_pipelined_requests_on_one_connection(
-        launch, free_port, interpreter):
-    port = free_port()
-    server = start_server(launch, interpreter, port)
+        launch, interpreter):
+    server, port = start_server(launch, interpreter)
     received = exchange(port,
                         b"GET /echo?a=1 HTTP/1.1\r\nHost: x\r\n\r\n"
                         b"POST /echo HTTP/1.1\r\nContent-Length: 4\r\n\r\nbody"
@@ -159,10 +159,8 @@ def test_http_server_example_answers_pipelined_requests_on_one_connection(
 
 
 @pytest.mark.parametrize("interpreter", INTERPRETERS)
-def test_http_server_example_echoes_a_4_mib_body(launch, free_port,
-                                                 interpreter):
-    port = free_port()
-    server = start_server(launch, interpreter, port)
+def test_http_server_example_echoes_a_4_mib_body(launch, interpreter):
+    server, port = start_server(launch, interpreter)
     body = bytes(range(256)) * 16384
     received = exchange(port,
                         b"POST /echo HTTP/1.1\r\nContent-Length: %d\r\n\r\n"
@@ -174,10 +172,8 @@ def test_http_server_example_echoes_a_4_mib_body(launch, free_port,
     assert stop_server(server, interpreter) == 0
 
 
-def test_console_sees_loop_requests_grow_while_the_server_serves(launch,
-                                                                free_port):
-    port = free_port()
-    server = start_server(launch, "apython", port)
+def test_console_sees_loop_requests_grow_while_the_server_serves(launch):
+    server, port = start_server(launch, "apython")
     server.expect_stderr(b"test\n>>> ")
     server.send(b"loop.requests\n")
     server.expect_stderr(b"0\n>>> ")

@@ -5,20 +5,20 @@ import signal
 
 import pytest
 
-from conftest import PROGRAMS
+from conftest import PROGRAMS, TIMEOUT
 
 SLEEP_LONG = PROGRAMS / "sleep_long.py"
 RUN_FOREVER = PROGRAMS / "run_forever_ready.py"
 
 
-def interrupt(p, settle=True, timeout=10):
+def interrupt(p, settle=True):
     """Wait until the program's loop runs (and, if `settle`, until the
     console shows its prompt), send SIGINT, return the exit status."""
     p.expect_stdout(b"ready\n")
     if settle:
         p.expect_stderr(b"test\n>>> ")
     p.popen.send_signal(signal.SIGINT)
-    return p.wait(timeout)
+    return p.wait(TIMEOUT)
 
 
 def assert_died_of_keyboard_interrupt(p, rc):
@@ -44,7 +44,7 @@ def test_sigint_right_after_the_loop_starts_is_not_lost(start, attempt):
     # SIGINT as soon as the program has printed, while the console may
     # still be starting: python3 dies of it every time.
     p = start(["--no-readline", "--banner=test", SLEEP_LONG])
-    assert_died_of_keyboard_interrupt(p, interrupt(p, settle=False, timeout=3))
+    assert_died_of_keyboard_interrupt(p, interrupt(p, settle=False))
 
 
 def test_sigint_during_asyncio_run_ends_like_python3(start, start_python,
