@@ -9,7 +9,7 @@
 
 #include "loop/loop.h"
 
-static PyObject *local;		/* the local session */
+static PyObject *local;		/* the local session; NULL once over */
 static const struct session_io *local_io;
 static int interactive;		/* stdin is a terminal */
 static PyObject *sigint_handler;	/* ours, while the console is up */
@@ -88,6 +88,10 @@ local_sigint(PyObject *module, PyObject *args)
 
 	(void)module;
 	(void)args;
+	if (local == NULL) {
+		PyErr_SetNone(PyExc_KeyboardInterrupt);
+		return NULL;
+	}
 	if ((r = local_loop_running()) < 0)
 		return NULL;
 	if (r == 0 || session_running(local) ||
@@ -201,10 +205,12 @@ local_sigint_give(PyObject *loop)
 static int
 local_on_run(PyObject *loop)
 {
-	PyObject	*cur = session_loop(local);
+	PyObject	*cur;
 	int		 closed;
 
-	if (cur != NULL && cur != loop) {
+	if (local == NULL)
+		return 0;
+	if ((cur = session_loop(local)) != NULL && cur != loop) {
 		if ((closed = local_loop_closed(cur)) <= 0)
 			return closed;
 	}
@@ -217,7 +223,7 @@ local_on_run(PyObject *loop)
 static void
 local_on_close(PyObject *loop)
 {
-	if (session_loop(local) == loop) {
+	if (local != NULL && session_loop(local) == loop) {
 		session_detach(local);
 		local_sigint_give(loop);
 	}
@@ -299,13 +305,15 @@ console_run_alone(void)
 	return -1;
 }
 
-/* The program is over: the console leaves quietly. */
+/* The program is over: the console leaves quietly, and its session
+ * goes (its namespace is freed, as python3 frees __main__'s). */
 void
 console_shutdown(void)
 {
 	if (local != NULL)
 		session_detach(local);
 	local_sigint_give(NULL);
+	Py_CLEAR(local);
 }
 
 /* apython.ainput(prompt=''): await a line from this console. */

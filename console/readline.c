@@ -593,9 +593,38 @@ readline_end(PyObject *session, PyObject *exit_exc)
 	return -1;
 }
 
+/* For the collector: the callbacks are bound to the session. */
+static int
+readline_traverse(void *state, visitproc visit, void *arg)
+{
+	struct term	*in = state;
+
+	Py_VISIT(in->loop);
+	Py_VISIT(in->readable);
+	Py_VISIT(in->feed);
+	Py_VISIT(in->resized);
+	Py_VISIT(in->prompts);
+	Py_VISIT(in->queued);
+	return 0;
+}
+
+static void
+readline_clear(void *arg)
+{
+	struct term	*in = arg;
+
+	Py_CLEAR(in->loop);
+	Py_CLEAR(in->readable);
+	Py_CLEAR(in->feed);
+	Py_CLEAR(in->resized);
+	Py_CLEAR(in->prompts);
+	Py_CLEAR(in->queued);
+}
+
 const struct session_io readline_io = {
 	readline_attach, readline_detach, readline_prompt, readline_end,
-	readline_statement, readline_interrupt, readline_free
+	readline_statement, readline_interrupt, readline_free,
+	readline_traverse, readline_clear
 };
 
 /* Readline input state for the terminal. */
@@ -627,11 +656,7 @@ readline_free(void *arg)
 		return;
 	if (active == in)
 		active = NULL;
-	Py_XDECREF(in->readable);
-	Py_XDECREF(in->feed);
-	Py_XDECREF(in->resized);
-	Py_XDECREF(in->prompts);
-	Py_XDECREF(in->queued);
+	readline_clear(in);
 	free(in->history);
 	free(in);
 }

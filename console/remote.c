@@ -171,11 +171,12 @@ static PyTypeObject stream_type = {
 static PyObject *
 quitter_call(PyObject *self, PyObject *args, PyObject *kwargs)
 {
+	static char	*kwlist[] = { "code", NULL };
 	PyObject	*code = Py_None, *exc;
 
 	(void)self;
-	if (!PyArg_ParseTuple(args, "|O", &code) || (kwargs != NULL &&
-	    !PyArg_ValidateKeywordArguments(kwargs)))
+	if (!PyArg_ParseTupleAndKeywords(args, kwargs, "|O:exit", kwlist,
+	    &code))
 		return NULL;
 	if ((exc = PyObject_CallOneArg(PyExc_SystemExit, code)) == NULL)
 		return NULL;
@@ -210,7 +211,10 @@ remote_quitters(void)
 	struct quitter		*q;
 	int			 i;
 
-	for (i = 0; i < 2 && quitters[i] == NULL; i++) {
+	/* Each one that is missing: a failure may have left the second. */
+	for (i = 0; i < 2; i++) {
+		if (quitters[i] != NULL)
+			continue;
 		if ((q = PyObject_New(struct quitter, &quitter_type)) == NULL)
 			return -1;
 		q->name = names[i];

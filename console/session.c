@@ -879,6 +879,8 @@ session_traverse(struct session *s, visitproc visit, void *arg)
 	Py_VISIT(s->banner);
 	Py_VISIT(s->startup);
 	Py_VISIT(s->caught);
+	if (s->io != NULL && s->io->traverse != NULL)
+		return s->io->traverse(s->io_arg, visit, arg);
 	return 0;
 }
 
@@ -898,6 +900,8 @@ session_clear(struct session *s)
 	Py_CLEAR(s->banner);
 	Py_CLEAR(s->startup);
 	Py_CLEAR(s->caught);
+	if (s->io != NULL && s->io->clear != NULL)
+		s->io->clear(s->io_arg);
 	return 0;
 }
 
@@ -952,21 +956,60 @@ coro_iternext(struct console_coro *self)
 	return r;
 }
 
-/* throw(exc): the task is cancelled (the loop ends): stop, re-raise. */
+/* The exception throw(type[, value[, tb]]) raises, as a generator's
+ * throw makes it: *type, *value, *tb (new references); -1 with a
+ * TypeError for arguments a generator refuses. */
+static int
+coro_exception(PyObject **type, PyObject **value, PyObject **tb)
+{
+	if (*tb == Py_None)
+		*tb = NULL;
+	else if (*tb != NULL && !PyTraceBack_Check(*tb)) {
+		PyErr_SetString(PyExc_TypeError,
+		    "throw() third argument must be a traceback object");
+		return -1;
+	}
+	if (PyExceptionClass_Check(*type)) {
+		Py_INCREF(*type);
+		Py_XINCREF(*value);
+		Py_XINCREF(*tb);
+		PyErr_NormalizeException(type, value, tb);
+		return 0;
+	}
+	if (!PyExceptionInstance_Check(*type)) {
+		PyErr_Format(PyExc_TypeError, "exceptions must be classes or "
+		    "instances deriving from BaseException, not %s",
+		    Py_TYPE(*type)->tp_name);
+		return -1;
+	}
+	if (*value != NULL && *value != Py_None) {
+		PyErr_SetString(PyExc_TypeError,
+		    "instance exception may not have a separate value");
+		return -1;
+	}
+	*value = Py_NewRef(*type);
+	*type = Py_NewRef((PyObject *)Py_TYPE(*value));
+	if (*tb == NULL)
+		*tb = PyException_GetTraceback(*value);
+	else
+		Py_INCREF(*tb);
+	return 0;
+}
+
+/* throw(type[, value[, tb]]): the task is cancelled (the loop ends):
+ * stop, and raise that exception, its traceback after ours. */
 static PyObject *
 coro_throw(struct console_coro *self, PyObject *args)
 {
 	PyObject	*type, *value = NULL, *tb = NULL;
 
-	if (!PyArg_UnpackTuple(args, "throw", 1, 3, &type, &value, &tb))
+	if (!PyArg_UnpackTuple(args, "throw", 1, 3, &type, &value, &tb) ||
+	    coro_exception(&type, &value, &tb) != 0)
 		return NULL;
 	if (!self->finished && self->session != NULL)
 		session_stop(S(self->session));
 	self->finished = 1;
-	if (PyExceptionInstance_Check(type))
-		PyErr_SetObject((PyObject *)Py_TYPE(type), type);
-	else
-		PyErr_SetObject(type, value);
+	PyErr_Restore(type, value, tb);
 	return NULL;
 }
 
