@@ -114,3 +114,14 @@ def test_throw_into_the_console_coroutine_keeps_the_traceback(start):
     proc.expect_stdout(b"['main', 'a_traceback']\n")
     proc.close_stdin()
     assert proc.wait() == 0
+
+
+# A console server freed without close() closes without running Python
+# from its dealloc: what is under way (an exception) is left alone.
+
+def test_server_freed_while_an_exception_passes_keeps_the_exception(start):
+    proc = start([os.path.join(PROGRAMS, "server_dropped_raising.py")])
+    proc.send(b"None\n")
+    proc.expect_stdout(b"caught ValueError('kept')\n")
+    proc.close_stdin()
+    assert proc.wait() == 0
