@@ -625,11 +625,24 @@ server_clear(struct server *s)
 	return 0;
 }
 
+/* A server that was not closed closes as it goes (PEP 442: not from
+ * dealloc, which must run no Python); what is under way is kept. */
+static void
+server_finalize(PyObject *self)
+{
+	PyObject	*type, *value, *tb;
+
+	PyErr_Fetch(&type, &value, &tb);
+	server_shut(SV(self));
+	PyErr_Restore(type, value, tb);
+}
+
 static void
 server_dealloc(struct server *s)
 {
+	if (PyObject_CallFinalizerFromDealloc((PyObject *)s) < 0)
+		return;	/* brought back to life while closing */
 	PyObject_GC_UnTrack(s);
-	server_shut(s);
 	server_clear(s);
 	Py_CLEAR(s->conns);
 	Py_CLEAR(s->sockets);
@@ -669,6 +682,7 @@ static PyTypeObject server_type = {
 	.tp_traverse = (traverseproc)server_traverse,
 	.tp_clear = (inquiry)server_clear,
 	.tp_dealloc = (destructor)server_dealloc,
+	.tp_finalize = server_finalize,
 	.tp_repr = server_repr,
 	.tp_methods = server_methods,
 	.tp_getset = server_getset,
