@@ -198,24 +198,32 @@ session_feed_line(PyObject *self, PyObject *line)
 	return session_wake(s);
 }
 
-/* End of input: ainput() raises EOFError, the console ends. */
+/* End of input: ainput() raises EOFError, the console ends. The readers
+ * are taken out first: resolving them may run Python. */
 int
 session_feed_eof(PyObject *self)
 {
 	struct session	*s = S(self);
-	PyObject	*f, *exc;
+	PyObject	*readers, *fresh, *exc;
 	Py_ssize_t	 i;
 	int		 r = 0;
 
 	s->eof = 1;
-	for (i = 0; i < PyList_GET_SIZE(s->readers) && r == 0; i++) {
-		f = PyList_GET_ITEM(s->readers, i);
-		if ((exc = PyObject_CallNoArgs(PyExc_EOFError)) == NULL)
-			return -1;
-		r = future_resolve(f, "set_exception", exc);
+	if ((fresh = PyList_New(0)) == NULL)
+		return -1;
+	readers = s->readers;		/* ours now */
+	s->readers = fresh;
+	for (i = 0; i < PyList_GET_SIZE(readers) && r == 0; i++) {
+		if ((exc = PyObject_CallNoArgs(PyExc_EOFError)) == NULL) {
+			r = -1;
+			break;
+		}
+		r = future_resolve(PyList_GET_ITEM(readers, i),
+		    "set_exception", exc);
 		Py_DECREF(exc);
 	}
-	if (r != 0 || PyList_SetSlice(s->readers, 0, PY_SSIZE_T_MAX, NULL))
+	Py_DECREF(readers);
+	if (r != 0)
 		return -1;
 	return session_wake(s);
 }
