@@ -64,12 +64,14 @@ local_loop_closed(PyObject *loop)
 static int
 local_loop_running(void)
 {
-	PyObject	*loop = session_loop(local), *r;
+	PyObject	*loop = Py_XNewRef(session_loop(local)), *r;
 	int		 running;
 
 	if (loop == NULL)
 		return 0;
-	if ((r = PyObject_CallMethod(loop, "is_running", NULL)) == NULL)
+	r = PyObject_CallMethod(loop, "is_running", NULL);
+	Py_DECREF(loop);
+	if (r == NULL)
 		return -1;
 	running = PyObject_IsTrue(r);
 	Py_DECREF(r);
@@ -160,9 +162,11 @@ local_sigint_back(PyObject *loop)
 		PyErr_Clear();
 		return Py_NewRef(sigint_before);
 	}
-	task = PyDict_Check(kw) ? PyDict_GetItemString(kw, "main_task") : NULL;
+	task = PyDict_Check(kw) ?
+	    Py_XNewRef(PyDict_GetItemString(kw, "main_task")) : NULL;
 	if (task != NULL)
 		tl = PyObject_CallMethod(task, "get_loop", NULL);
+	Py_XDECREF(task);
 	Py_DECREF(kw);
 	PyErr_Clear();
 	same = tl != NULL && tl == loop;
@@ -211,7 +215,10 @@ local_on_run(PyObject *loop)
 	if (local == NULL)
 		return 0;
 	if ((cur = session_loop(local)) != NULL && cur != loop) {
-		if ((closed = local_loop_closed(cur)) <= 0)
+		Py_INCREF(cur);
+		closed = local_loop_closed(cur);
+		Py_DECREF(cur);
+		if (closed <= 0)
 			return closed;
 	}
 	if (session_attach(local, loop) != 0)

@@ -97,7 +97,7 @@ readline_generate(const char *text, int state)
 static char **
 readline_complete(const char *text, int start, int end)
 {
-	PyObject	*before, *word;
+	PyObject	*session, *before, *word;
 	char		**r, *head;
 
 	(void)end;
@@ -111,9 +111,11 @@ readline_complete(const char *text, int start, int end)
 	before = PyUnicode_DecodeLocale(head, "surrogateescape");
 	free(head);
 	word = PyUnicode_DecodeLocale(text, "surrogateescape");
+	/* Held: completing runs Python (__dir__, __getattr__). */
+	session = Py_NewRef(active->session);
 	if (before != NULL && word != NULL)
-		completions = complete_matches(active->session, before,
-		    word);
+		completions = complete_matches(session, before, word);
+	Py_DECREF(session);
 	Py_XDECREF(before);
 	Py_XDECREF(word);
 	if (completions == NULL) {
@@ -326,8 +328,11 @@ readline_accept(PyObject *session, struct term *in, char *text)
 		r = readline_feed_queued(session, NULL) == NULL ? -1 : 0;
 	/* Someone else still waits for a line: show their prompt. */
 	n = PyList_GET_SIZE(in->prompts);
-	if (r == 0 && n > 0 && !in->shown)
-		r = readline_show_prompt(in, PyList_GET_ITEM(in->prompts, n - 1));
+	if (r == 0 && n > 0 && !in->shown) {
+		s = Py_NewRef(PyList_GET_ITEM(in->prompts, n - 1));
+		r = readline_show_prompt(in, s);
+		Py_DECREF(s);
+	}
 	return r;
 }
 

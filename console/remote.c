@@ -38,14 +38,16 @@ stream_encode(PyObject *text)
 static PyObject *
 stream_write(struct stream *self, PyObject *text)
 {
-	PyObject	*b;
+	PyObject	*b, *conn;
 	int		 r = 0;
 
 	if ((b = stream_encode(text)) == NULL)
 		return NULL;
-	if (self->conn != NULL)
-		r = self->peer->write(self->conn, PyBytes_AS_STRING(b),
+	/* Held: sending may drop the connection, and our reference. */
+	if ((conn = Py_XNewRef(self->conn)) != NULL)
+		r = self->peer->write(conn, PyBytes_AS_STRING(b),
 		    PyBytes_GET_SIZE(b));
+	Py_XDECREF(conn);
 	Py_DECREF(b);
 	if (r != 0)
 		return NULL;
@@ -244,15 +246,17 @@ static int
 remote_prompt(PyObject *session, PyObject *prompt)
 {
 	struct stream	*st = STREAM(session);
-	PyObject	*b;
+	PyObject	*b, *conn;
 	int		 r;
 
 	if (st->conn == NULL)
 		return 0;
 	if ((b = stream_encode(prompt)) == NULL)
 		return -1;
-	r = st->peer->prompt(st->conn, PyBytes_AS_STRING(b),
+	conn = Py_NewRef(st->conn);
+	r = st->peer->prompt(conn, PyBytes_AS_STRING(b),
 	    PyBytes_GET_SIZE(b));
+	Py_DECREF(conn);
 	Py_DECREF(b);
 	return r;
 }
@@ -434,12 +438,14 @@ console_remote_complete(PyObject *session, const char *before, size_t blen,
 static int
 remote_loop_closed(PyObject *session)
 {
-	PyObject	*loop = session_loop(session), *r;
+	PyObject	*loop = Py_XNewRef(session_loop(session)), *r;
 	int		 closed;
 
 	if (loop == NULL)
 		return 1;
-	if ((r = PyObject_CallMethod(loop, "is_closed", NULL)) == NULL)
+	r = PyObject_CallMethod(loop, "is_closed", NULL);
+	Py_DECREF(loop);
+	if (r == NULL)
 		return -1;
 	closed = PyObject_IsTrue(r);
 	Py_DECREF(r);

@@ -318,15 +318,18 @@ session_busy(PyObject *self)
 }
 
 /* Remember the exception for pdb.pm() as the REPL does. */
-static void
+static int
 session_set_last(PyObject *type, PyObject *value, PyObject *tb)
 {
-	PySys_SetObject("last_type", type);
-	PySys_SetObject("last_value", value);
-	PySys_SetObject("last_traceback", tb ? tb : Py_None);
+	if (PySys_SetObject("last_type", type) != 0 ||
+	    PySys_SetObject("last_value", value) != 0 ||
+	    PySys_SetObject("last_traceback", tb ? tb : Py_None) != 0)
+		return -1;
 #if PY_VERSION_HEX >= 0x030C0000
-	PySys_SetObject("last_exc", value);
+	if (PySys_SetObject("last_exc", value) != 0)
+		return -1;
 #endif
+	return 0;
 }
 
 /* Print an exception the way the interactive interpreter does. */
@@ -337,7 +340,10 @@ session_show(struct session *s, PyObject *value, int syntax)
 	int		 r;
 
 	tb = PyException_GetTraceback(value);
-	session_set_last(type, value, tb);
+	if (session_set_last(type, value, tb) != 0) {
+		Py_XDECREF(tb);
+		return -1;
+	}
 	if (syntax)
 		lines = PyObject_CallMethod(traceback_mod,
 		    "format_exception_only", "OO", type, value);
@@ -523,20 +529,46 @@ session_prompt(struct session *s)
 	return r;
 }
 
+/* The bytes of the file at path; NULL with exception. */
+static PyObject *
+session_read_file(PyObject *path)
+{
+	PyObject	*io, *f, *src, *r, *type, *value, *tb;
+
+	if ((io = PyImport_ImportModule("io")) == NULL)
+		return NULL;
+	f = PyObject_CallMethod(io, "open", "Os", path, "rb");
+	Py_DECREF(io);
+	if (f == NULL)
+		return NULL;
+	src = PyObject_CallMethod(f, "read", NULL);
+	if (src != NULL && !PyBytes_Check(src)) {
+		PyErr_SetString(PyExc_TypeError, "read() did not give bytes");
+		Py_CLEAR(src);
+	}
+	/* Closed either way; a read error is the one said. */
+	PyErr_Fetch(&type, &value, &tb);
+	r = PyObject_CallMethod(f, "close", NULL);
+	Py_DECREF(f);
+	if (type != NULL) {
+		Py_XDECREF(r);
+		PyErr_Restore(type, value, tb);
+		return NULL;
+	}
+	if (r == NULL)
+		Py_CLEAR(src);
+	Py_XDECREF(r);
+	return src;
+}
+
 /* Run PYTHONSTARTUP into the namespace; errors are shown, not fatal. */
 static int
 session_run_startup(struct session *s)
 {
-	PyObject	*path = s->startup, *io, *f, *src, *code = NULL, *r;
+	PyObject	*path = s->startup, *src, *code = NULL, *r;
 
 	s->startup = NULL;
-	io = PyImport_ImportModule("io");
-	f = io ? PyObject_CallMethod(io, "open", "Os", path, "rb") : NULL;
-	Py_XDECREF(io);
-	src = f ? PyObject_CallMethod(f, "read", NULL) : NULL;
-	if (f != NULL)
-		Py_XDECREF(PyObject_CallMethod(f, "close", NULL));
-	Py_XDECREF(f);
+	src = session_read_file(path);
 	if (src != NULL)
 		code = Py_CompileStringObject(PyBytes_AS_STRING(src), path,
 		    Py_file_input, NULL, -1);
@@ -771,7 +803,7 @@ session_set_intro(PyObject *self, PyObject *banner, PyObject *startup)
 }
 
 static const char default_banner[] =
-    "Python %s on %s\n"
+    "Python %U on %U\n"
     "Type \"help\", \"copyright\", \"credits\" or \"license\" for more "
     "information.\n"
     "---\n"
@@ -790,12 +822,12 @@ session_banner(PyObject *banner)
 		return PyUnicode_FromFormat("%U\n", banner);
 	version = PySys_GetObject("version");
 	platform = PySys_GetObject("platform");
-	if (version == NULL || platform == NULL) {
+	if (version == NULL || platform == NULL ||
+	    !PyUnicode_Check(version) || !PyUnicode_Check(platform)) {
 		PyErr_SetString(PyExc_RuntimeError, "lost sys.version");
 		return NULL;
 	}
-	return PyUnicode_FromFormat(default_banner, PyUnicode_AsUTF8(version),
-	    PyUnicode_AsUTF8(platform));
+	return PyUnicode_FromFormat(default_banner, version, platform);
 }
 
 /* A console namespace: asyncio, ainput, then the locals dict (or NULL). */
@@ -833,6 +865,7 @@ session_new(PyObject *ns, PyObject *out, const struct session_io *io,
 {
 	struct session	*s;
 	PyObject	*codeop, *inner = NULL, *flags = NULL, *nflags = NULL;
+	long		 v;
 
 	/* The session owns io_arg from here on, made or not. */
 	if ((s = PyObject_GC_New(struct session, &session_type)) == NULL) {
@@ -859,9 +892,9 @@ session_new(PyObject *ns, PyObject *out, const struct session_io *io,
 		inner = PyObject_GetAttrString(s->compiler, "compiler");
 	if (inner != NULL)
 		flags = PyObject_GetAttrString(inner, "flags");
-	if (flags != NULL)
-		nflags = PyLong_FromLong(PyLong_AsLong(flags) |
-		    PyCF_ALLOW_TOP_LEVEL_AWAIT);
+	if (flags != NULL && ((v = PyLong_AsLong(flags)) != -1 ||
+	    !PyErr_Occurred()))
+		nflags = PyLong_FromLong(v | PyCF_ALLOW_TOP_LEVEL_AWAIT);
 	if (nflags == NULL || PyObject_SetAttrString(inner, "flags", nflags) ||
 	    s->buffer == NULL || s->lines == NULL || s->readers == NULL)
 		Py_CLEAR(s);

@@ -285,16 +285,17 @@ server_detach(PyObject *self)
 	Py_CLEAR(s->loop);
 }
 
-/* Resolve the wait_closed() futures. */
+/* Resolve the wait_closed() futures (taken out first: resolving runs
+ * Python). */
 static void
 server_wake_waiters(struct server *s)
 {
-	PyObject	*f, *r;
+	PyObject	*waiters = s->waiters, *f, *r;
 	Py_ssize_t	 i;
 
-	for (i = 0; s->waiters != NULL && i < PyList_GET_SIZE(s->waiters);
-	    i++) {
-		f = PyList_GET_ITEM(s->waiters, i);
+	s->waiters = NULL;
+	for (i = 0; waiters != NULL && i < PyList_GET_SIZE(waiters); i++) {
+		f = PyList_GET_ITEM(waiters, i);
 		r = PyObject_CallMethod(f, "done", NULL);
 		if (r == Py_False) {
 			Py_DECREF(r);
@@ -303,25 +304,26 @@ server_wake_waiters(struct server *s)
 		Py_XDECREF(r);
 		PyErr_Clear();	/* a closed loop's future stays unresolved */
 	}
-	Py_CLEAR(s->waiters);
+	Py_XDECREF(waiters);
 }
 
-/* Let go of the socket objects handed out (they must not close our fds). */
+/* Let go of the socket objects handed out (they must not close our fds);
+ * taken out first, as detach() is a Python call. */
 static void
 server_drop_sockets(struct server *s)
 {
-	PyObject	*r;
+	PyObject	*sockets = s->sockets, *r;
 	Py_ssize_t	 i;
 
-	for (i = 0; s->sockets != NULL && i < PyList_GET_SIZE(s->sockets);
-	    i++) {
-		r = PyObject_CallMethod(PyList_GET_ITEM(s->sockets, i),
-		    "detach", NULL);
+	s->sockets = NULL;
+	for (i = 0; sockets != NULL && i < PyList_GET_SIZE(sockets); i++) {
+		r = PyObject_CallMethod(PyList_GET_ITEM(sockets, i), "detach",
+		    NULL);
 		if (r == NULL)
 			PyErr_WriteUnraisable(NULL);
 		Py_XDECREF(r);
 	}
-	Py_CLEAR(s->sockets);
+	Py_XDECREF(sockets);
 }
 
 /* Remove our unix socket, if it is still ours. */
