@@ -252,10 +252,9 @@ python_start(const struct options *o)
 static int
 set_path0(const char *dir)
 {
-	PyObject	*path = PySys_GetObject("path"), *d;
+	PyObject	*path, *d, *safe;
+	PyObject	*flags = PySys_GetObject("flags");
 	int		 r;
-
-	PyObject	*flags = PySys_GetObject("flags"), *safe;
 
 	if (flags != NULL && (safe = PyObject_GetAttrString(flags, "safe_path"))) {
 		r = PyObject_IsTrue(safe);
@@ -263,8 +262,12 @@ set_path0(const char *dir)
 		if (r != 0)
 			return r < 0 ? -1 : 0;
 	}
-	PyErr_Clear();
-	if (path == NULL || (d = PyUnicode_DecodeFSDefault(dir)) == NULL)
+	PyErr_Clear();		/* no safe_path before 3.11 */
+	if ((path = PySys_GetObject("path")) == NULL) {
+		PyErr_SetString(PyExc_RuntimeError, "lost sys.path");
+		return -1;
+	}
+	if ((d = PyUnicode_DecodeFSDefault(dir)) == NULL)
 		return -1;
 	r = PyList_Insert(path, 0, d);
 	Py_DECREF(d);
