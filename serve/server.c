@@ -186,7 +186,7 @@ server_refusal(struct server *s, int fd, const struct sockaddr_storage *ss)
 static int
 server_admit(struct server *s, int fd, const struct sockaddr_storage *ss)
 {
-	PyObject	*conn;
+	PyObject	*conn, *type, *value, *tb;
 	int		 r;
 
 	conn = conn_new((PyObject *)s, fd, s->secret != NULL,
@@ -198,8 +198,12 @@ server_admit(struct server *s, int fd, const struct sockaddr_storage *ss)
 	r = PySet_Add(s->conns, conn);
 	if (r == 0 && s->loop != NULL)
 		r = conn_attach(conn, s->loop);
-	if (r != 0)
+	if (r != 0) {
+		/* Closing runs Python: the exception to report is kept. */
+		PyErr_Fetch(&type, &value, &tb);
 		conn_close(conn);
+		PyErr_Restore(type, value, tb);
+	}
 	Py_DECREF(conn);
 	return r;
 }
