@@ -20,12 +20,11 @@ def frames(tb):
 
 
 async def main():
-    for _ in range(1000):
+    tasks = []
+    while not tasks:
+        await asyncio.sleep(0.01)
         tasks = [t for t in asyncio.all_tasks()
                  if t.get_name() == "apython-console"]
-        if tasks:
-            break
-        await asyncio.sleep(0.01)
     try:
         tasks[0].get_coro().throw(ValueError, ValueError("v"), a_traceback())
     except ValueError as e:
