@@ -252,10 +252,9 @@ python_start(const struct options *o)
 static int
 set_path0(const char *dir)
 {
-	PyObject	*path = PySys_GetObject("path"), *d;
+	PyObject	*path, *d, *safe;
+	PyObject	*flags = PySys_GetObject("flags");
 	int		 r;
-
-	PyObject	*flags = PySys_GetObject("flags"), *safe;
 
 	if (flags != NULL && (safe = PyObject_GetAttrString(flags, "safe_path"))) {
 		r = PyObject_IsTrue(safe);
@@ -263,8 +262,12 @@ set_path0(const char *dir)
 		if (r != 0)
 			return r < 0 ? -1 : 0;
 	}
-	PyErr_Clear();
-	if (path == NULL || (d = PyUnicode_DecodeFSDefault(dir)) == NULL)
+	PyErr_Clear();		/* no safe_path before 3.11 */
+	if ((path = PySys_GetObject("path")) == NULL) {
+		PyErr_SetString(PyExc_RuntimeError, "lost sys.path");
+		return -1;
+	}
+	if ((d = PyUnicode_DecodeFSDefault(dir)) == NULL)
 		return -1;
 	r = PyList_Insert(path, 0, d);
 	Py_DECREF(d);
@@ -323,41 +326,69 @@ exception_status(int *sigint)
 	return status;
 }
 
+/* Say why runpy cannot run module name (the exception set), as python3
+ * says it. */
+static void
+module_error(const char *name)
+{
+	PyObject	*type, *value, *tb, *msg = NULL;
+	const char	*text = NULL;
+
+	PyErr_Fetch(&type, &value, &tb);
+	if (value != NULL && (msg = PyObject_Str(value)) != NULL)
+		text = PyUnicode_AsUTF8(msg);
+	PyErr_Clear();
+	fprintf(stderr, "apython: %s\n", text != NULL ? text : name);
+	Py_XDECREF(msg);
+	Py_XDECREF(type);
+	Py_XDECREF(value);
+	Py_XDECREF(tb);
+}
+
+/* Whether runpy finds module name (1), or says why not (0, *status
+ * set); -1 with exception. A runpy without _Error is not asked. */
+static int
+module_found(PyObject *runpy, const char *name, int *status)
+{
+	PyObject	*err, *r;
+
+	if ((err = PyObject_GetAttrString(runpy, "_Error")) == NULL) {
+		if (!PyErr_ExceptionMatches(PyExc_AttributeError))
+			return -1;
+		PyErr_Clear();
+		return 1;
+	}
+	r = PyObject_CallMethod(runpy, "_get_module_details", "sO", name,
+	    err);
+	if (r == NULL && PyErr_ExceptionMatches(err)) {
+		module_error(name);
+		*status = 1;
+	}
+	Py_DECREF(err);
+	if (r == NULL)
+		return *status == 1 ? 0 : -1;
+	Py_DECREF(r);
+	return 1;
+}
+
 /* Run -m MODULE through runpy as python3 does; a module that cannot be
  * found is python3's one-line message and status 1. */
 static int
 run_module(const char *name, int alter_argv, int *status)
 {
-	PyObject	*runpy, *err, *r = NULL;
+	PyObject	*runpy, *r = NULL;
+	int		 found = 1;
 
 	if ((runpy = PyImport_ImportModule("runpy")) == NULL)
 		return -1;
-	if (alter_argv && (err = PyObject_GetAttrString(runpy, "_Error"))) {
-		r = PyObject_CallMethod(runpy, "_get_module_details", "sO",
-		    name, err);
-		if (r == NULL && PyErr_ExceptionMatches(err)) {
-			PyObject *type, *value, *tb;
-			PyErr_Fetch(&type, &value, &tb);
-			PyObject *msg = value ? PyObject_Str(value) : NULL;
-			fprintf(stderr, "apython: %s\n", msg ?
-			    PyUnicode_AsUTF8(msg) : name);
-			Py_XDECREF(msg);
-			Py_XDECREF(type);
-			Py_XDECREF(value);
-			Py_XDECREF(tb);
-			PyErr_Clear();
-			*status = 1;
-		}
-		Py_DECREF(err);
-		if (r == NULL) {
-			Py_DECREF(runpy);
-			return *status == 1 ? 0 : -1;
-		}
-		Py_CLEAR(r);
-	}
-	r = PyObject_CallMethod(runpy, "_run_module_as_main", "si", name,
-	    alter_argv);
+	if (alter_argv)
+		found = module_found(runpy, name, status);
+	if (found == 1)
+		r = PyObject_CallMethod(runpy, "_run_module_as_main", "si",
+		    name, alter_argv);
 	Py_DECREF(runpy);
+	if (found != 1)
+		return found;
 	Py_XDECREF(r);
 	return r == NULL ? -1 : 0;
 }

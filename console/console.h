@@ -58,6 +58,11 @@ struct session_io {
 	int	(*interrupt)(PyObject *session);
 	/* Optional: free the backend's state when the session goes. */
 	void	(*release)(void *arg);
+	/* Optional: visit, and drop, the objects the backend's state holds
+	 * (its callbacks are bound to the session: a cycle the collector
+	 * must see, or the session is never freed). */
+	int	(*traverse)(void *arg, visitproc, void *);
+	void	(*clear)(void *arg);
 };
 
 PyObject	*session_banner(PyObject *);

@@ -20,6 +20,8 @@ struct input_fd {
 	int		 flags;		/* fd's flags when first attached */
 };
 
+static void	input_fd_clear(void *);
+
 /* Plain input state for fd. */
 void *
 input_fd_new(int fd)
@@ -41,7 +43,7 @@ input_fd_free(void *arg)
 
 	if (in == NULL)
 		return;
-	Py_XDECREF(in->callback);
+	input_fd_clear(in);
 	free(in->buf);
 	free(in);
 }
@@ -231,7 +233,30 @@ input_fd_end(PyObject *session, PyObject *exit_exc)
 	return -1;
 }
 
+/* For the collector: the callback is bound to the session. */
+static int
+input_fd_traverse(void *state, visitproc visit, void *arg)
+{
+	struct input_fd	*in = state;
+
+	Py_VISIT(in->loop);
+	Py_VISIT(in->soon);
+	Py_VISIT(in->callback);
+	return 0;
+}
+
+static void
+input_fd_clear(void *arg)
+{
+	struct input_fd	*in = arg;
+
+	Py_CLEAR(in->loop);
+	Py_CLEAR(in->soon);
+	Py_CLEAR(in->callback);
+}
+
 const struct session_io input_fd_io = {
 	input_fd_attach, input_fd_detach, input_fd_prompt, input_fd_end,
-	NULL, input_fd_interrupt, input_fd_free
+	NULL, input_fd_interrupt, input_fd_free, input_fd_traverse,
+	input_fd_clear
 };

@@ -9,7 +9,7 @@
 
 #include "loop/loop.h"
 
-static PyObject *local;		/* the local session */
+static PyObject *local;		/* the local session; NULL once over */
 static const struct session_io *local_io;
 static int interactive;		/* stdin is a terminal */
 static PyObject *sigint_handler;	/* ours, while the console is up */
@@ -64,12 +64,14 @@ local_loop_closed(PyObject *loop)
 static int
 local_loop_running(void)
 {
-	PyObject	*loop = session_loop(local), *r;
+	PyObject	*loop = Py_XNewRef(session_loop(local)), *r;
 	int		 running;
 
 	if (loop == NULL)
 		return 0;
-	if ((r = PyObject_CallMethod(loop, "is_running", NULL)) == NULL)
+	r = PyObject_CallMethod(loop, "is_running", NULL);
+	Py_DECREF(loop);
+	if (r == NULL)
 		return -1;
 	running = PyObject_IsTrue(r);
 	Py_DECREF(r);
@@ -88,6 +90,10 @@ local_sigint(PyObject *module, PyObject *args)
 
 	(void)module;
 	(void)args;
+	if (local == NULL) {
+		PyErr_SetNone(PyExc_KeyboardInterrupt);
+		return NULL;
+	}
 	if ((r = local_loop_running()) < 0)
 		return NULL;
 	if (r == 0 || session_running(local) ||
@@ -156,9 +162,11 @@ local_sigint_back(PyObject *loop)
 		PyErr_Clear();
 		return Py_NewRef(sigint_before);
 	}
-	task = PyDict_Check(kw) ? PyDict_GetItemString(kw, "main_task") : NULL;
+	task = PyDict_Check(kw) ?
+	    Py_XNewRef(PyDict_GetItemString(kw, "main_task")) : NULL;
 	if (task != NULL)
 		tl = PyObject_CallMethod(task, "get_loop", NULL);
+	Py_XDECREF(task);
 	Py_DECREF(kw);
 	PyErr_Clear();
 	same = tl != NULL && tl == loop;
@@ -201,11 +209,16 @@ local_sigint_give(PyObject *loop)
 static int
 local_on_run(PyObject *loop)
 {
-	PyObject	*cur = session_loop(local);
+	PyObject	*cur;
 	int		 closed;
 
-	if (cur != NULL && cur != loop) {
-		if ((closed = local_loop_closed(cur)) <= 0)
+	if (local == NULL)
+		return 0;
+	if ((cur = session_loop(local)) != NULL && cur != loop) {
+		Py_INCREF(cur);
+		closed = local_loop_closed(cur);
+		Py_DECREF(cur);
+		if (closed <= 0)
 			return closed;
 	}
 	if (session_attach(local, loop) != 0)
@@ -217,7 +230,7 @@ local_on_run(PyObject *loop)
 static void
 local_on_close(PyObject *loop)
 {
-	if (session_loop(local) == loop) {
+	if (local != NULL && session_loop(local) == loop) {
 		session_detach(local);
 		local_sigint_give(loop);
 	}
@@ -299,13 +312,15 @@ console_run_alone(void)
 	return -1;
 }
 
-/* The program is over: the console leaves quietly. */
+/* The program is over: the console leaves quietly, and its session
+ * goes (its namespace is freed, as python3 frees __main__'s). */
 void
 console_shutdown(void)
 {
 	if (local != NULL)
 		session_detach(local);
 	local_sigint_give(NULL);
+	Py_CLEAR(local);
 }
 
 /* apython.ainput(prompt=''): await a line from this console. */

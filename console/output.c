@@ -84,19 +84,26 @@ output_write_flush(PyObject *t, PyObject *text)
 	return 0;
 }
 
-/* Write what was held back, now that no prompt is shown. */
+/* Write what was held back, now that no prompt is shown. The items are
+ * taken out first: writing runs Python, which may hold text again. */
 int
 output_flush_held(void)
 {
-	PyObject	*t, *text;
-	Py_ssize_t	 pos = 0;
+	PyObject	*items, *item;
+	Py_ssize_t	 i;
 	int		 r = 0;
 
 	if (held == NULL || PyDict_GET_SIZE(held) == 0)
 		return 0;
-	while (r == 0 && PyDict_Next(held, &pos, &t, &text))
-		r = output_write_flush(t, text);
+	if ((items = PyDict_Items(held)) == NULL)
+		return -1;
 	PyDict_Clear(held);
+	for (i = 0; r == 0 && i < PyList_GET_SIZE(items); i++) {
+		item = PyList_GET_ITEM(items, i);
+		r = output_write_flush(PyTuple_GET_ITEM(item, 0),
+		    PyTuple_GET_ITEM(item, 1));
+	}
+	Py_DECREF(items);
 	return r;
 }
 

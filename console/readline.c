@@ -97,7 +97,7 @@ readline_generate(const char *text, int state)
 static char **
 readline_complete(const char *text, int start, int end)
 {
-	PyObject	*before, *word;
+	PyObject	*session, *before, *word;
 	char		**r, *head;
 
 	(void)end;
@@ -111,9 +111,11 @@ readline_complete(const char *text, int start, int end)
 	before = PyUnicode_DecodeLocale(head, "surrogateescape");
 	free(head);
 	word = PyUnicode_DecodeLocale(text, "surrogateescape");
+	/* Held: completing runs Python (__dir__, __getattr__). */
+	session = Py_NewRef(active->session);
 	if (before != NULL && word != NULL)
-		completions = complete_matches(active->session, before,
-		    word);
+		completions = complete_matches(session, before, word);
+	Py_DECREF(session);
 	Py_XDECREF(before);
 	Py_XDECREF(word);
 	if (completions == NULL) {
@@ -326,8 +328,11 @@ readline_accept(PyObject *session, struct term *in, char *text)
 		r = readline_feed_queued(session, NULL) == NULL ? -1 : 0;
 	/* Someone else still waits for a line: show their prompt. */
 	n = PyList_GET_SIZE(in->prompts);
-	if (r == 0 && n > 0 && !in->shown)
-		r = readline_show_prompt(in, PyList_GET_ITEM(in->prompts, n - 1));
+	if (r == 0 && n > 0 && !in->shown) {
+		s = Py_NewRef(PyList_GET_ITEM(in->prompts, n - 1));
+		r = readline_show_prompt(in, s);
+		Py_DECREF(s);
+	}
 	return r;
 }
 
@@ -593,9 +598,38 @@ readline_end(PyObject *session, PyObject *exit_exc)
 	return -1;
 }
 
+/* For the collector: the callbacks are bound to the session. */
+static int
+readline_traverse(void *state, visitproc visit, void *arg)
+{
+	struct term	*in = state;
+
+	Py_VISIT(in->loop);
+	Py_VISIT(in->readable);
+	Py_VISIT(in->feed);
+	Py_VISIT(in->resized);
+	Py_VISIT(in->prompts);
+	Py_VISIT(in->queued);
+	return 0;
+}
+
+static void
+readline_clear(void *arg)
+{
+	struct term	*in = arg;
+
+	Py_CLEAR(in->loop);
+	Py_CLEAR(in->readable);
+	Py_CLEAR(in->feed);
+	Py_CLEAR(in->resized);
+	Py_CLEAR(in->prompts);
+	Py_CLEAR(in->queued);
+}
+
 const struct session_io readline_io = {
 	readline_attach, readline_detach, readline_prompt, readline_end,
-	readline_statement, readline_interrupt, readline_free
+	readline_statement, readline_interrupt, readline_free,
+	readline_traverse, readline_clear
 };
 
 /* Readline input state for the terminal. */
@@ -627,11 +661,7 @@ readline_free(void *arg)
 		return;
 	if (active == in)
 		active = NULL;
-	Py_XDECREF(in->readable);
-	Py_XDECREF(in->feed);
-	Py_XDECREF(in->resized);
-	Py_XDECREF(in->prompts);
-	Py_XDECREF(in->queued);
+	readline_clear(in);
 	free(in->history);
 	free(in);
 }

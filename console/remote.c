@@ -38,14 +38,16 @@ stream_encode(PyObject *text)
 static PyObject *
 stream_write(struct stream *self, PyObject *text)
 {
-	PyObject	*b;
+	PyObject	*b, *conn;
 	int		 r = 0;
 
 	if ((b = stream_encode(text)) == NULL)
 		return NULL;
-	if (self->conn != NULL)
-		r = self->peer->write(self->conn, PyBytes_AS_STRING(b),
+	/* Held: sending may drop the connection, and our reference. */
+	if ((conn = Py_XNewRef(self->conn)) != NULL)
+		r = self->peer->write(conn, PyBytes_AS_STRING(b),
 		    PyBytes_GET_SIZE(b));
+	Py_XDECREF(conn);
 	Py_DECREF(b);
 	if (r != 0)
 		return NULL;
@@ -171,11 +173,12 @@ static PyTypeObject stream_type = {
 static PyObject *
 quitter_call(PyObject *self, PyObject *args, PyObject *kwargs)
 {
+	static char	*kwlist[] = { "code", NULL };
 	PyObject	*code = Py_None, *exc;
 
 	(void)self;
-	if (!PyArg_ParseTuple(args, "|O", &code) || (kwargs != NULL &&
-	    !PyArg_ValidateKeywordArguments(kwargs)))
+	if (!PyArg_ParseTupleAndKeywords(args, kwargs, "|O:exit", kwlist,
+	    &code))
 		return NULL;
 	if ((exc = PyObject_CallOneArg(PyExc_SystemExit, code)) == NULL)
 		return NULL;
@@ -210,7 +213,10 @@ remote_quitters(void)
 	struct quitter		*q;
 	int			 i;
 
-	for (i = 0; i < 2 && quitters[i] == NULL; i++) {
+	/* Each one that is missing: a failure may have left the second. */
+	for (i = 0; i < 2; i++) {
+		if (quitters[i] != NULL)
+			continue;
 		if ((q = PyObject_New(struct quitter, &quitter_type)) == NULL)
 			return -1;
 		q->name = names[i];
@@ -240,15 +246,17 @@ static int
 remote_prompt(PyObject *session, PyObject *prompt)
 {
 	struct stream	*st = STREAM(session);
-	PyObject	*b;
+	PyObject	*b, *conn;
 	int		 r;
 
 	if (st->conn == NULL)
 		return 0;
 	if ((b = stream_encode(prompt)) == NULL)
 		return -1;
-	r = st->peer->prompt(st->conn, PyBytes_AS_STRING(b),
+	conn = Py_NewRef(st->conn);
+	r = st->peer->prompt(conn, PyBytes_AS_STRING(b),
 	    PyBytes_GET_SIZE(b));
+	Py_DECREF(conn);
 	Py_DECREF(b);
 	return r;
 }
@@ -430,12 +438,14 @@ console_remote_complete(PyObject *session, const char *before, size_t blen,
 static int
 remote_loop_closed(PyObject *session)
 {
-	PyObject	*loop = session_loop(session), *r;
+	PyObject	*loop = Py_XNewRef(session_loop(session)), *r;
 	int		 closed;
 
 	if (loop == NULL)
 		return 1;
-	if ((r = PyObject_CallMethod(loop, "is_closed", NULL)) == NULL)
+	r = PyObject_CallMethod(loop, "is_closed", NULL);
+	Py_DECREF(loop);
+	if (r == NULL)
 		return -1;
 	closed = PyObject_IsTrue(r);
 	Py_DECREF(r);

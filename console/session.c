@@ -198,24 +198,32 @@ session_feed_line(PyObject *self, PyObject *line)
 	return session_wake(s);
 }
 
-/* End of input: ainput() raises EOFError, the console ends. */
+/* End of input: ainput() raises EOFError, the console ends. The readers
+ * are taken out first: resolving them may run Python. */
 int
 session_feed_eof(PyObject *self)
 {
 	struct session	*s = S(self);
-	PyObject	*f, *exc;
+	PyObject	*readers, *fresh, *exc;
 	Py_ssize_t	 i;
 	int		 r = 0;
 
 	s->eof = 1;
-	for (i = 0; i < PyList_GET_SIZE(s->readers) && r == 0; i++) {
-		f = PyList_GET_ITEM(s->readers, i);
-		if ((exc = PyObject_CallNoArgs(PyExc_EOFError)) == NULL)
-			return -1;
-		r = future_resolve(f, "set_exception", exc);
+	if ((fresh = PyList_New(0)) == NULL)
+		return -1;
+	readers = s->readers;		/* ours now */
+	s->readers = fresh;
+	for (i = 0; i < PyList_GET_SIZE(readers) && r == 0; i++) {
+		if ((exc = PyObject_CallNoArgs(PyExc_EOFError)) == NULL) {
+			r = -1;
+			break;
+		}
+		r = future_resolve(PyList_GET_ITEM(readers, i),
+		    "set_exception", exc);
 		Py_DECREF(exc);
 	}
-	if (r != 0 || PyList_SetSlice(s->readers, 0, PY_SSIZE_T_MAX, NULL))
+	Py_DECREF(readers);
+	if (r != 0)
 		return -1;
 	return session_wake(s);
 }
@@ -310,15 +318,18 @@ session_busy(PyObject *self)
 }
 
 /* Remember the exception for pdb.pm() as the REPL does. */
-static void
+static int
 session_set_last(PyObject *type, PyObject *value, PyObject *tb)
 {
-	PySys_SetObject("last_type", type);
-	PySys_SetObject("last_value", value);
-	PySys_SetObject("last_traceback", tb ? tb : Py_None);
+	if (PySys_SetObject("last_type", type) != 0 ||
+	    PySys_SetObject("last_value", value) != 0 ||
+	    PySys_SetObject("last_traceback", tb ? tb : Py_None) != 0)
+		return -1;
 #if PY_VERSION_HEX >= 0x030C0000
-	PySys_SetObject("last_exc", value);
+	if (PySys_SetObject("last_exc", value) != 0)
+		return -1;
 #endif
+	return 0;
 }
 
 /* Print an exception the way the interactive interpreter does. */
@@ -329,7 +340,10 @@ session_show(struct session *s, PyObject *value, int syntax)
 	int		 r;
 
 	tb = PyException_GetTraceback(value);
-	session_set_last(type, value, tb);
+	if (session_set_last(type, value, tb) != 0) {
+		Py_XDECREF(tb);
+		return -1;
+	}
 	if (syntax)
 		lines = PyObject_CallMethod(traceback_mod,
 		    "format_exception_only", "OO", type, value);
@@ -515,20 +529,46 @@ session_prompt(struct session *s)
 	return r;
 }
 
+/* The bytes of the file at path; NULL with exception. */
+static PyObject *
+session_read_file(PyObject *path)
+{
+	PyObject	*io, *f, *src, *r, *type, *value, *tb;
+
+	if ((io = PyImport_ImportModule("io")) == NULL)
+		return NULL;
+	f = PyObject_CallMethod(io, "open", "Os", path, "rb");
+	Py_DECREF(io);
+	if (f == NULL)
+		return NULL;
+	src = PyObject_CallMethod(f, "read", NULL);
+	if (src != NULL && !PyBytes_Check(src)) {
+		PyErr_SetString(PyExc_TypeError, "read() did not give bytes");
+		Py_CLEAR(src);
+	}
+	/* Closed either way; a read error is the one said. */
+	PyErr_Fetch(&type, &value, &tb);
+	r = PyObject_CallMethod(f, "close", NULL);
+	Py_DECREF(f);
+	if (type != NULL) {
+		Py_XDECREF(r);
+		PyErr_Restore(type, value, tb);
+		return NULL;
+	}
+	if (r == NULL)
+		Py_CLEAR(src);
+	Py_XDECREF(r);
+	return src;
+}
+
 /* Run PYTHONSTARTUP into the namespace; errors are shown, not fatal. */
 static int
 session_run_startup(struct session *s)
 {
-	PyObject	*path = s->startup, *io, *f, *src, *code = NULL, *r;
+	PyObject	*path = s->startup, *src, *code = NULL, *r;
 
 	s->startup = NULL;
-	io = PyImport_ImportModule("io");
-	f = io ? PyObject_CallMethod(io, "open", "Os", path, "rb") : NULL;
-	Py_XDECREF(io);
-	src = f ? PyObject_CallMethod(f, "read", NULL) : NULL;
-	if (f != NULL)
-		Py_XDECREF(PyObject_CallMethod(f, "close", NULL));
-	Py_XDECREF(f);
+	src = session_read_file(path);
 	if (src != NULL)
 		code = Py_CompileStringObject(PyBytes_AS_STRING(src), path,
 		    Py_file_input, NULL, -1);
@@ -763,7 +803,7 @@ session_set_intro(PyObject *self, PyObject *banner, PyObject *startup)
 }
 
 static const char default_banner[] =
-    "Python %s on %s\n"
+    "Python %U on %U\n"
     "Type \"help\", \"copyright\", \"credits\" or \"license\" for more "
     "information.\n"
     "---\n"
@@ -782,12 +822,12 @@ session_banner(PyObject *banner)
 		return PyUnicode_FromFormat("%U\n", banner);
 	version = PySys_GetObject("version");
 	platform = PySys_GetObject("platform");
-	if (version == NULL || platform == NULL) {
+	if (version == NULL || platform == NULL ||
+	    !PyUnicode_Check(version) || !PyUnicode_Check(platform)) {
 		PyErr_SetString(PyExc_RuntimeError, "lost sys.version");
 		return NULL;
 	}
-	return PyUnicode_FromFormat(default_banner, PyUnicode_AsUTF8(version),
-	    PyUnicode_AsUTF8(platform));
+	return PyUnicode_FromFormat(default_banner, version, platform);
 }
 
 /* A console namespace: asyncio, ainput, then the locals dict (or NULL). */
@@ -825,6 +865,7 @@ session_new(PyObject *ns, PyObject *out, const struct session_io *io,
 {
 	struct session	*s;
 	PyObject	*codeop, *inner = NULL, *flags = NULL, *nflags = NULL;
+	long		 v;
 
 	/* The session owns io_arg from here on, made or not. */
 	if ((s = PyObject_GC_New(struct session, &session_type)) == NULL) {
@@ -851,9 +892,9 @@ session_new(PyObject *ns, PyObject *out, const struct session_io *io,
 		inner = PyObject_GetAttrString(s->compiler, "compiler");
 	if (inner != NULL)
 		flags = PyObject_GetAttrString(inner, "flags");
-	if (flags != NULL)
-		nflags = PyLong_FromLong(PyLong_AsLong(flags) |
-		    PyCF_ALLOW_TOP_LEVEL_AWAIT);
+	if (flags != NULL && ((v = PyLong_AsLong(flags)) != -1 ||
+	    !PyErr_Occurred()))
+		nflags = PyLong_FromLong(v | PyCF_ALLOW_TOP_LEVEL_AWAIT);
 	if (nflags == NULL || PyObject_SetAttrString(inner, "flags", nflags) ||
 	    s->buffer == NULL || s->lines == NULL || s->readers == NULL)
 		Py_CLEAR(s);
@@ -879,6 +920,8 @@ session_traverse(struct session *s, visitproc visit, void *arg)
 	Py_VISIT(s->banner);
 	Py_VISIT(s->startup);
 	Py_VISIT(s->caught);
+	if (s->io != NULL && s->io->traverse != NULL)
+		return s->io->traverse(s->io_arg, visit, arg);
 	return 0;
 }
 
@@ -898,6 +941,8 @@ session_clear(struct session *s)
 	Py_CLEAR(s->banner);
 	Py_CLEAR(s->startup);
 	Py_CLEAR(s->caught);
+	if (s->io != NULL && s->io->clear != NULL)
+		s->io->clear(s->io_arg);
 	return 0;
 }
 
@@ -952,21 +997,60 @@ coro_iternext(struct console_coro *self)
 	return r;
 }
 
-/* throw(exc): the task is cancelled (the loop ends): stop, re-raise. */
+/* The exception throw(type[, value[, tb]]) raises, as a generator's
+ * throw makes it: *type, *value, *tb (new references); -1 with a
+ * TypeError for arguments a generator refuses. */
+static int
+coro_exception(PyObject **type, PyObject **value, PyObject **tb)
+{
+	if (*tb == Py_None)
+		*tb = NULL;
+	else if (*tb != NULL && !PyTraceBack_Check(*tb)) {
+		PyErr_SetString(PyExc_TypeError,
+		    "throw() third argument must be a traceback object");
+		return -1;
+	}
+	if (PyExceptionClass_Check(*type)) {
+		Py_INCREF(*type);
+		Py_XINCREF(*value);
+		Py_XINCREF(*tb);
+		PyErr_NormalizeException(type, value, tb);
+		return 0;
+	}
+	if (!PyExceptionInstance_Check(*type)) {
+		PyErr_Format(PyExc_TypeError, "exceptions must be classes or "
+		    "instances deriving from BaseException, not %s",
+		    Py_TYPE(*type)->tp_name);
+		return -1;
+	}
+	if (*value != NULL && *value != Py_None) {
+		PyErr_SetString(PyExc_TypeError,
+		    "instance exception may not have a separate value");
+		return -1;
+	}
+	*value = Py_NewRef(*type);
+	*type = Py_NewRef((PyObject *)Py_TYPE(*value));
+	if (*tb == NULL)
+		*tb = PyException_GetTraceback(*value);
+	else
+		Py_INCREF(*tb);
+	return 0;
+}
+
+/* throw(type[, value[, tb]]): the task is cancelled (the loop ends):
+ * stop, and raise that exception, its traceback after ours. */
 static PyObject *
 coro_throw(struct console_coro *self, PyObject *args)
 {
 	PyObject	*type, *value = NULL, *tb = NULL;
 
-	if (!PyArg_UnpackTuple(args, "throw", 1, 3, &type, &value, &tb))
+	if (!PyArg_UnpackTuple(args, "throw", 1, 3, &type, &value, &tb) ||
+	    coro_exception(&type, &value, &tb) != 0)
 		return NULL;
 	if (!self->finished && self->session != NULL)
 		session_stop(S(self->session));
 	self->finished = 1;
-	if (PyExceptionInstance_Check(type))
-		PyErr_SetObject((PyObject *)Py_TYPE(type), type);
-	else
-		PyErr_SetObject(type, value);
+	PyErr_Restore(type, value, tb);
 	return NULL;
 }
 

@@ -229,9 +229,10 @@ conn_prompt_used(struct conn *c)
 static int
 conn_feed(struct conn *c)
 {
-	char	*p, *nl;
-	size_t	 n, len;
-	int	 r;
+	PyObject	*session;
+	char		*p, *nl;
+	size_t		 n, len;
+	int		 r;
 
 	while (c->wanted > 0 && c->session != NULL && !c->closed) {
 		p = sbuf_ptr(&c->in);
@@ -242,14 +243,21 @@ conn_feed(struct conn *c)
 				n--;
 			c->wanted--;
 			conn_prompt_used(c);
-			r = console_remote_line(c->session, p, n);
+			/* Dropped first (p stays valid: dropping frees nothing),
+			 * as feeding the line runs Python that may close us. */
 			sbuf_drop(&c->in, nl + 1 - p);
+			session = Py_NewRef(c->session);
+			r = console_remote_line(session, p, n);
+			Py_DECREF(session);
 			if (r != 0)
 				return -1;
 		} else if (c->eof && !c->eof_fed) {
 			c->eof_fed = 1;
 			c->wanted = 0;
-			return console_remote_eof(c->session);
+			session = Py_NewRef(c->session);
+			r = console_remote_eof(session);
+			Py_DECREF(session);
+			return r;
 		} else
 			break;
 	}
@@ -264,11 +272,17 @@ conn_feed(struct conn *c)
 static int
 conn_interrupt(struct conn *c)
 {
+	PyObject	*session;
+	int		 r;
+
 	sbuf_free(&c->in);
 	c->partial = 0;
 	if (c->session == NULL)
 		return 0;
-	return console_remote_interrupt(c->session);
+	session = Py_NewRef(c->session);
+	r = console_remote_interrupt(session);
+	Py_DECREF(session);
+	return r;
 }
 
 /* A line over SERVE_LINE_MAX: dropped, said so, prompt shown again. */
@@ -377,7 +391,7 @@ conn_plain(struct conn *c, const char *p, size_t n)
 static int
 conn_complete(struct conn *c, const char *p, size_t n)
 {
-	PyObject	*list, *sep, *all = NULL, *b = NULL;
+	PyObject	*session, *list, *sep, *all = NULL, *b = NULL;
 	const char	*word;
 	size_t		 before = 0;
 
@@ -386,8 +400,11 @@ conn_complete(struct conn *c, const char *p, size_t n)
 	if ((word = memchr(p, '\0', n)) != NULL)
 		before = word - p;
 	word = word != NULL ? word + 1 : p;
-	list = console_remote_complete(c->session, p, before, word,
+	/* Completing runs Python (__dir__, __getattr__): hold the session. */
+	session = Py_NewRef(c->session);
+	list = console_remote_complete(session, p, before, word,
 	    n - (word - p));
+	Py_DECREF(session);
 	if (list == NULL)
 		PyErr_Clear();	/* nothing to offer */
 	else if ((sep = PyUnicode_FromString("\n")) != NULL) {
@@ -416,8 +433,9 @@ conn_frames(struct conn *c)
 {
 	const char	*p;
 	size_t		 n;
-	int		 type, r;
+	int		 type, r = 0;
 
+	/* Closed on entry (sending the prompt dropped it): nothing to do. */
 	while (!c->closed && (r = frame_next(&c->raw, &type, &p, &n)) == 1) {
 		switch (type) {
 		case FRAME_LINE:

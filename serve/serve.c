@@ -201,6 +201,18 @@ serve_running_loop(void)
 	return loop;
 }
 
+/* Close server on an error path: closing runs Python, and the
+ * exception set is the one to report. */
+static void
+server_close_keeping_error(PyObject *server)
+{
+	PyObject	*type, *value, *tb;
+
+	PyErr_Fetch(&type, &value, &tb);
+	server_close(server);
+	PyErr_Restore(type, value, tb);
+}
+
 /* A server for a on the running loop, as a future that has it. */
 static PyObject *
 serve_api_server(const struct serve_address *a, PyObject *banner,
@@ -220,7 +232,7 @@ serve_api_server(const struct serve_address *a, PyObject *banner,
 		goto out;
 	}
 	if (server_attach(server, loop) != 0) {
-		server_close(server);
+		server_close_keeping_error(server);
 		goto out;
 	}
 	if ((f = PyObject_CallMethod(loop, "create_future", NULL)) != NULL &&

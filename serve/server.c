@@ -186,7 +186,7 @@ server_refusal(struct server *s, int fd, const struct sockaddr_storage *ss)
 static int
 server_admit(struct server *s, int fd, const struct sockaddr_storage *ss)
 {
-	PyObject	*conn;
+	PyObject	*conn, *type, *value, *tb;
 	int		 r;
 
 	conn = conn_new((PyObject *)s, fd, s->secret != NULL,
@@ -198,8 +198,12 @@ server_admit(struct server *s, int fd, const struct sockaddr_storage *ss)
 	r = PySet_Add(s->conns, conn);
 	if (r == 0 && s->loop != NULL)
 		r = conn_attach(conn, s->loop);
-	if (r != 0)
+	if (r != 0) {
+		/* Closing runs Python: the exception to report is kept. */
+		PyErr_Fetch(&type, &value, &tb);
 		conn_close(conn);
+		PyErr_Restore(type, value, tb);
+	}
 	Py_DECREF(conn);
 	return r;
 }
@@ -285,16 +289,17 @@ server_detach(PyObject *self)
 	Py_CLEAR(s->loop);
 }
 
-/* Resolve the wait_closed() futures. */
+/* Resolve the wait_closed() futures (taken out first: resolving runs
+ * Python). */
 static void
 server_wake_waiters(struct server *s)
 {
-	PyObject	*f, *r;
+	PyObject	*waiters = s->waiters, *f, *r;
 	Py_ssize_t	 i;
 
-	for (i = 0; s->waiters != NULL && i < PyList_GET_SIZE(s->waiters);
-	    i++) {
-		f = PyList_GET_ITEM(s->waiters, i);
+	s->waiters = NULL;
+	for (i = 0; waiters != NULL && i < PyList_GET_SIZE(waiters); i++) {
+		f = PyList_GET_ITEM(waiters, i);
 		r = PyObject_CallMethod(f, "done", NULL);
 		if (r == Py_False) {
 			Py_DECREF(r);
@@ -303,25 +308,26 @@ server_wake_waiters(struct server *s)
 		Py_XDECREF(r);
 		PyErr_Clear();	/* a closed loop's future stays unresolved */
 	}
-	Py_CLEAR(s->waiters);
+	Py_XDECREF(waiters);
 }
 
-/* Let go of the socket objects handed out (they must not close our fds). */
+/* Let go of the socket objects handed out (they must not close our fds);
+ * taken out first, as detach() is a Python call. */
 static void
 server_drop_sockets(struct server *s)
 {
-	PyObject	*r;
+	PyObject	*sockets = s->sockets, *r;
 	Py_ssize_t	 i;
 
-	for (i = 0; s->sockets != NULL && i < PyList_GET_SIZE(s->sockets);
-	    i++) {
-		r = PyObject_CallMethod(PyList_GET_ITEM(s->sockets, i),
-		    "detach", NULL);
+	s->sockets = NULL;
+	for (i = 0; sockets != NULL && i < PyList_GET_SIZE(sockets); i++) {
+		r = PyObject_CallMethod(PyList_GET_ITEM(sockets, i), "detach",
+		    NULL);
 		if (r == NULL)
 			PyErr_WriteUnraisable(NULL);
 		Py_XDECREF(r);
 	}
-	Py_CLEAR(s->sockets);
+	Py_XDECREF(sockets);
 }
 
 /* Remove our unix socket, if it is still ours. */
@@ -625,11 +631,24 @@ server_clear(struct server *s)
 	return 0;
 }
 
+/* A server that was not closed closes as it goes (PEP 442: not from
+ * dealloc, which must run no Python); what is under way is kept. */
+static void
+server_finalize(PyObject *self)
+{
+	PyObject	*type, *value, *tb;
+
+	PyErr_Fetch(&type, &value, &tb);
+	server_shut(SV(self));
+	PyErr_Restore(type, value, tb);
+}
+
 static void
 server_dealloc(struct server *s)
 {
+	if (PyObject_CallFinalizerFromDealloc((PyObject *)s) < 0)
+		return;	/* brought back to life while closing */
 	PyObject_GC_UnTrack(s);
-	server_shut(s);
 	server_clear(s);
 	Py_CLEAR(s->conns);
 	Py_CLEAR(s->sockets);
@@ -669,6 +688,7 @@ static PyTypeObject server_type = {
 	.tp_traverse = (traverseproc)server_traverse,
 	.tp_clear = (inquiry)server_clear,
 	.tp_dealloc = (destructor)server_dealloc,
+	.tp_finalize = server_finalize,
 	.tp_repr = server_repr,
 	.tp_methods = server_methods,
 	.tp_getset = server_getset,
