@@ -7,11 +7,8 @@ import os
 
 import pexpect
 
+from conftest import PROGRAMS, TIMEOUT
 from serving import Client, serve
-
-PROGRAMS = os.path.join(os.path.dirname(os.path.abspath(__file__)),
-                        "programs")
-SLOW = 60       # seconds: a sanitizer build on a busy machine is slow
 
 # An object of the console's namespace that says when it is freed.
 FREED = (b"import os\n"
@@ -26,7 +23,7 @@ FREED = (b"import os\n"
 
 def test_piped_console_namespace_is_freed_at_exit_as_python3s(run,
                                                                run_python):
-    cp = run(["--banner=test"], input=FREED, timeout=SLOW)
+    cp = run(["--banner=test"], input=FREED, timeout=TIMEOUT)
     assert cp.stdout == b"freed\n"
     assert cp.returncode == 0
     assert run_python(["-"], input=FREED).stdout == b"freed\n"
@@ -42,16 +39,16 @@ def test_console_namespace_is_freed_when_the_program_ends(start, tmp_path):
                     "print('program over', flush=True)\n" % str(flag))
     proc = start(["--banner=test", prog])
     proc.send(FREED)
-    proc.expect_stderr(b">>> >>> ... ... ... >>> >>> ", timeout=SLOW)
+    proc.expect_stderr(b">>> >>> ... ... ... >>> >>> ", timeout=TIMEOUT)
     flag.write_text("")
-    assert proc.wait(SLOW) == 0
+    assert proc.wait(TIMEOUT) == 0
     assert proc.stdout == b"program over\nfreed\n"
 
 
 def test_terminal_console_namespace_is_freed_at_exit(apython, clean_env,
                                                      tmp_path):
     env = clean_env({"HOME": tmp_path, "TERM": "dumb"})
-    child = pexpect.spawn(apython, ["--banner=test"], env=env, timeout=SLOW)
+    child = pexpect.spawn(apython, ["--banner=test"], env=env, timeout=TIMEOUT)
     child.expect_exact(">>> ")
     child.sendline("import os")
     child.expect_exact(">>> ")
@@ -72,14 +69,14 @@ def test_terminal_console_namespace_is_freed_at_exit(apython, clean_env,
 
 def test_served_exit_with_code_keyword_shows_the_message(start):
     proc, address = serve(start, ":0")
-    c = Client(address, timeout=SLOW)
+    c = Client(address, timeout=TIMEOUT)
     c.send(b"exit(code='bye')\n")
     assert c.rest() == b"test\n>>> bye\n"
 
 
 def test_served_exit_with_a_numeric_code_keyword_ends_the_session(start):
     proc, address = serve(start, ":0")
-    c = Client(address, timeout=SLOW)
+    c = Client(address, timeout=TIMEOUT)
     c.send(b"quit(code=3)\n1+1\n")
     assert c.rest() == b"test\n>>> "
     assert proc.popen.poll() is None
@@ -87,7 +84,7 @@ def test_served_exit_with_a_numeric_code_keyword_ends_the_session(start):
 
 def test_served_exit_with_an_unknown_keyword_is_a_type_error(start):
     proc, address = serve(start, ":0")
-    c = Client(address, timeout=SLOW)
+    c = Client(address, timeout=TIMEOUT)
     c.until(b">>> ")
     c.send(b"exit(status=3)\n")
     out = c.until(b">>> ")
@@ -99,7 +96,7 @@ def test_served_exit_with_an_unknown_keyword_is_a_type_error(start):
 
 def test_served_exit_with_two_codes_is_a_type_error(start):
     proc, address = serve(start, ":0")
-    c = Client(address, timeout=SLOW)
+    c = Client(address, timeout=TIMEOUT)
     c.until(b">>> ")
     c.send(b"exit(1, 2)\n")
     out = c.until(b">>> ")
@@ -112,9 +109,9 @@ def test_served_exit_with_two_codes_is_a_type_error(start):
 def test_throw_into_the_console_coroutine_keeps_the_traceback(start):
     proc = start([os.path.join(PROGRAMS, "console_throw_tb.py")])
     proc.send(b"None\n")
-    proc.expect_stdout(b"['main', 'a_traceback']\n", timeout=SLOW)
+    proc.expect_stdout(b"['main', 'a_traceback']\n", timeout=TIMEOUT)
     proc.close_stdin()
-    assert proc.wait(SLOW) == 0
+    assert proc.wait(TIMEOUT) == 0
 
 
 # A console server freed without close() closes without running Python
@@ -123,6 +120,6 @@ def test_throw_into_the_console_coroutine_keeps_the_traceback(start):
 def test_server_freed_while_an_exception_passes_keeps_the_exception(start):
     proc = start([os.path.join(PROGRAMS, "server_dropped_raising.py")])
     proc.send(b"None\n")
-    proc.expect_stdout(b"caught ValueError('kept')\n", timeout=SLOW)
+    proc.expect_stdout(b"caught ValueError('kept')\n", timeout=TIMEOUT)
     proc.close_stdin()
-    assert proc.wait(SLOW) == 0
+    assert proc.wait(TIMEOUT) == 0
