@@ -19,6 +19,7 @@ apython.Loop; and on a module name the suite does not have.
 """
 import argparse
 import asyncio
+import functools
 import importlib
 import json
 import os
@@ -67,15 +68,19 @@ def install_factory(loop_class):
     global FACTORY
     FACTORY = Factory(loop_class)
     asyncio.DefaultEventLoopPolicy._loop_factory = staticmethod(FACTORY)
+    # Not apython.EventLoopPolicy, the binary's: the console joins its loops.
+    asyncio.set_event_loop_policy(None)
 
 
 def make_loop(self, *args):
     return FACTORY()
 
 
-def new_test_loop(self, gen=None):
-    # The clock generator only drives TestLoop's fake time; a real loop
-    # runs on real time.
+def new_test_loop(self, gen=None, _original=None):
+    # A clock generator drives TestLoop's fake time, which the test then
+    # asserts: such a test is about TestLoop and keeps it ("no loop").
+    if gen is not None:
+        return _original(self, gen)
     loop = FACTORY()
     self.set_event_loop(loop)
     return loop
@@ -115,7 +120,10 @@ def rewired(cls):
     ns = {"__module__": cls.__module__, "__qualname__": cls.__qualname__}
     for name in LOOP_HOOKS:
         if hasattr(cls, name):
-            ns[name] = new_test_loop if name == "new_test_loop" else make_loop
+            ns[name] = make_loop
+    if hasattr(cls, "new_test_loop"):
+        ns["new_test_loop"] = functools.partialmethod(
+            new_test_loop, _original=cls.new_test_loop)
     for base in cls.__mro__:
         ns.update(ADAPTERS.get((base.__module__.rpartition(".")[2],
                                 base.__name__), {}))
