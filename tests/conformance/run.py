@@ -43,6 +43,17 @@ CORE = [
 ]
 WINDOWS_ONLY = {"test_windows_events", "test_windows_utils",
                 "test_proactor_events"}
+# Out of the selection: tests of asyncio's own parts that apython.Loop does
+# not use. A module: every class; a class: module.Class.
+NOT_ABOUT_THE_LOOP = {
+    "test_protocols": "asyncio's protocol base classes, no loop",
+    "test_transports": "asyncio's transport base classes, no loop",
+    "test_selector_events":
+        "asyncio's selector loop and transports on a mocked selector",
+}
+for _name in ("UnixReadPipeTransportTests", "UnixWritePipeTransportTests"):
+    NOT_ABOUT_THE_LOOP["test_unix_events." + _name] = (
+        "asyncio's pipe transports on a mocked loop")
 # Methods through which a test class plugs in its own loop.
 LOOP_HOOKS = ("create_event_loop", "new_loop", "new_test_loop")
 HERE = os.path.dirname(os.path.abspath(__file__))
@@ -130,6 +141,10 @@ def rewired(cls):
     return type(cls.__name__, (cls,), ns)
 
 
+def class_id(cls):
+    return "%s.%s" % (cls.__module__.rpartition(".")[2], cls.__name__)
+
+
 def own_hook(cls):
     return any(name in vars(cls) for name in LOOP_HOOKS)
 
@@ -142,25 +157,32 @@ def test_classes(mod):
 
 
 def module_tests(loader, name):
-    """(suite, {class left out: the class run in its place})."""
+    """(suite, {class left out: why})."""
     mod = importlib.import_module("test.test_asyncio." + name)
-    classes = test_classes(mod)
+    left_out = {}
+    classes = []
+    for cls in test_classes(mod):
+        why = NOT_ABOUT_THE_LOOP.get(class_id(cls))
+        if why:
+            left_out[class_id(cls)] = why
+        else:
+            classes.append(cls)
     # Variants: classes with the same bases that differ only by the loop
     # their own hook makes (EPoll/Poll/Select/Proactor...). One runs.
     variants = {}
     for cls in classes:
         if own_hook(cls):
             variants.setdefault(cls.__bases__, []).append(cls)
-    left_out = {}
     for group in variants.values():
         runnable = [c for c in group
                     if not getattr(c, "__unittest_skip__", False)] or group
         for cls in group:
             if cls is not runnable[0]:
-                left_out[cls] = runnable[0]
+                left_out[class_id(cls)] = "the tests of %s on another loop" % (
+                    runnable[0].__name__)
     suite = unittest.TestSuite()
     for cls in classes:
-        if cls not in left_out:
+        if class_id(cls) not in left_out:
             suite.addTests(loader.loadTestsFromTestCase(rewired(cls)))
     return suite, left_out
 
@@ -253,11 +275,10 @@ class Result(unittest.TextTestResult):
                 "on_loop": sorted(self.on_loop)}
 
 
-def run_selection(names, loop_class, loop_name):
+def run_selection(names, left_out, loop_class, loop_name):
     install_factory(loop_class)
     loader = unittest.TestLoader()
     suite = unittest.TestSuite()
-    left_out = {}
     for name in names:
         tests, out = module_tests(loader, name)
         suite.addTests(tests)
@@ -339,9 +360,8 @@ def problems(names, mine, base, rows):
 def report(names, mine, base, left_out):
     lines, rows = table(names, mine, base)
     print("\n".join(lines))
-    for cls, instead in sorted(left_out.items(), key=lambda i: short_id_cls(i[0])):
-        print("not run: %s (the tests of %s on another loop)" % (
-            short_id_cls(cls), instead.__name__))
+    for what, why in sorted(left_out.items()):
+        print("not run: %s (%s)" % (what, why))
     known = known_failures()
     for (kind, tid), why in sorted(known.items()):
         if mine["outcome"].get(tid) in ("fail", "skip"):
@@ -362,10 +382,6 @@ def report(names, mine, base, left_out):
     return 1 if bad else 0
 
 
-def short_id_cls(cls):
-    return "%s.%s" % (cls.__module__.rpartition(".")[2], cls.__name__)
-
-
 def options(argv):
     parser = argparse.ArgumentParser(prog="run.py")
     parser.add_argument("--full", action="store_true")
@@ -377,18 +393,20 @@ def options(argv):
 
 
 def selection(opts):
-    """The module names to run, or exit with one line on a bad name."""
+    """(module names to run, {module left out: why}); exits with one line
+    on a name the suite does not have."""
     known = all_modules()
-    names = opts.modules
-    for name in names:
+    for name in opts.modules:
         if name not in known or name in WINDOWS_ONLY:
             sys.exit("run.py: no module %s in %s%s" % (
                 name, suite_dir(), " (Windows only)" if name in known else ""))
-    if names:
-        return names
-    if opts.full:
-        return [n for n in known if n not in WINDOWS_ONLY]
-    return [n for n in CORE if n in known]  # 3.8 has no test_ssl...
+    if opts.modules:
+        return opts.modules, {}
+    if not opts.full:
+        return [n for n in CORE if n in known], {}  # 3.8 has no test_ssl...
+    out = {n: "Windows only" for n in known if n in WINDOWS_ONLY}
+    out.update((n, why) for n, why in NOT_ABOUT_THE_LOOP.items() if n in known)
+    return [n for n in known if n not in out], out
 
 
 def baseline_loop():
@@ -423,10 +441,11 @@ def finish_baseline(child, path, log):
 
 def main(argv):
     opts = options(argv)
-    names = selection(opts)
+    names, left_out = selection(opts)
     if opts.baseline:
         loop = baseline_loop()
-        mine, left_out = run_selection(names, loop, "asyncio " + loop.__name__)
+        mine, left_out = run_selection(names, left_out, loop,
+                                       "asyncio " + loop.__name__)
         if opts.json:
             with open(opts.json, "w") as f:
                 json.dump(mine, f)
@@ -437,7 +456,8 @@ def main(argv):
     child = None
     if not opts.apython_only:
         child = start_baseline(opts, names)
-    mine, left_out = run_selection(names, apython.Loop, "apython.Loop")
+    mine, left_out = run_selection(names, left_out, apython.Loop,
+                                   "apython.Loop")
     base = finish_baseline(*child) if child else None
     return report(names, mine, base, left_out)
 
