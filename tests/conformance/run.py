@@ -304,11 +304,11 @@ def counts(summary, names):
 
 
 def table(names, mine, base):
-    head = "%-22s %30s" % ("", mine["loop"])
+    head = "%-22s %-29s" % ("", mine["loop"])
     cols = "%-22s %6s %7s %7s %6s" % ("module", "ran", "no loop",
                                       "skipped", "failed")
     if base:
-        head += "   %30s" % base["loop"]
+        head += "   %-29s" % base["loop"]
         cols += "   %6s %7s %7s %6s" % ("ran", "no loop", "skipped", "failed")
     lines = [head, cols]
     a = counts(mine, names)
