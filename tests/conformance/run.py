@@ -20,6 +20,7 @@ apython.Loop; and on a module name the suite does not have.
 import argparse
 import asyncio
 import functools
+import gc
 import importlib
 import json
 import os
@@ -129,7 +130,7 @@ ADAPTERS = {
 def rewired(cls):
     """A subclass of cls, with cls's name, whose loops come from FACTORY."""
     ns = {"__module__": cls.__module__, "__qualname__": cls.__qualname__}
-    for name in LOOP_HOOKS:
+    for name in ("create_event_loop", "new_loop"):
         if hasattr(cls, name):
             ns[name] = make_loop
     if hasattr(cls, "new_test_loop"):
@@ -244,6 +245,10 @@ class Result(unittest.TextTestResult):
         super().stopTest(test)
         if FACTORY.made != self._made:
             self.on_loop.add(short_id(test))
+        if self.outcome[short_id(test)] == "fail":
+            # Collect what a failed test left (futures never retrieved...)
+            # now, not inside a later test that asserts what gets logged.
+            gc.collect()
 
     def _fail(self, test):
         self.outcome[short_id(test)] = "fail"
