@@ -1,7 +1,7 @@
 """Run CPython's own asyncio test suite against apython.Loop, beside asyncio.
 
     apython tests/conformance/run.py [--full] [--apython-only] [MODULE...]
-    python3 tests/conformance/run.py --baseline [--json FILE] [--full] [MODULE...]
+    python3 tests/conformance/run.py --baseline [--json FILE] [--full] [...]
 
 Every loop a selected test would make comes from one factory: asyncio's
 default policy, the loop hooks test classes plug in (create_event_loop,
@@ -309,28 +309,20 @@ def counts(summary, names):
 
 
 def table(names, mine, base):
-    head = "%-22s %-29s" % ("", mine["loop"])
-    cols = "%-22s %6s %7s %7s %6s" % ("module", "ran", "no loop",
-                                      "skipped", "failed")
-    if base:
-        head += "   %-29s" % base["loop"]
-        cols += "   %6s %7s %7s %6s" % ("ran", "no loop", "skipped", "failed")
-    lines = [head, cols]
-    a = counts(mine, names)
-    b = counts(base, names) if base else {}
-    total = [[0] * 4, [0] * 4]
-    for name in sorted(a):
-        row = "%-22s %6d %7d %7d %6d" % ((name,) + tuple(a[name]))
-        total[0] = [x + y for x, y in zip(total[0], a[name])]
-        if base:
-            row += "   %6d %7d %7d %6d" % tuple(b.get(name, [0] * 4))
-            total[1] = [x + y for x, y in zip(total[1], b.get(name, [0] * 4))]
-        lines.append(row)
-    row = "%-22s %6d %7d %7d %6d" % (("total",) + tuple(total[0]))
-    if base:
-        row += "   %6d %7d %7d %6d" % tuple(total[1])
-    lines.append(row)
-    return lines, a
+    """The side-by-side lines, and apython's counts per module."""
+    blocks = [counts(mine, names)] + ([counts(base, names)] if base else [])
+    for rows in blocks:
+        rows["total"] = [sum(r[i] for r in rows.values()) for i in range(4)]
+    order = sorted(n for n in blocks[0] if n != "total") + ["total"]
+    lines = ["%-22s" % "" + "".join(
+        "%-29s   " % s["loop"] for s in (mine, base) if s),
+        "%-22s" % "module" + "%6s %7s %7s %6s   " % (
+            "ran", "no loop", "skipped", "failed") * len(blocks)]
+    for name in order:
+        lines.append("%-22s" % name + "".join(
+            "%6d %7d %7d %6d   " % tuple(rows.get(name, [0] * 4))
+            for rows in blocks))
+    return [line.rstrip() for line in lines], blocks[0]
 
 
 def problems(names, mine, base, rows):
