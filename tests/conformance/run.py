@@ -139,7 +139,19 @@ def rewired(cls):
     for base in cls.__mro__:
         ns.update(ADAPTERS.get((base.__module__.rpartition(".")[2],
                                 base.__name__), {}))
+    ns["run"] = functools.partialmethod(counted_run, _run=cls.run)
     return type(cls.__name__, (cls,), ns)
+
+
+def counted_run(self, result, _run):
+    # Around run(), not startTest(): IsolatedAsyncioTestCase makes its loop
+    # in run() before it starts the test (3.8 to 3.10).
+    made = FACTORY.made
+    try:
+        return _run(self, result)
+    finally:
+        if FACTORY.made != made:
+            result.on_loop.add(short_id(self))
 
 
 def class_id(cls):
@@ -233,18 +245,14 @@ class Result(unittest.TextTestResult):
         super().__init__(*args, **kwargs)
         self.outcome = {}       # test id -> pass / fail / skip
         self.reason = {}        # test id -> skip reason
-        self.on_loop = set()
-        self._made = 0
+        self.on_loop = set()     # filled by counted_run
 
     def startTest(self, test):
-        self._made = FACTORY.made
         self.outcome.setdefault(short_id(test), "pass")
         super().startTest(test)
 
     def stopTest(self, test):
         super().stopTest(test)
-        if FACTORY.made != self._made:
-            self.on_loop.add(short_id(test))
         if self.outcome[short_id(test)] == "fail":
             # Collect what a failed test left (futures never retrieved...)
             # now, not inside a later test that asserts what gets logged.
