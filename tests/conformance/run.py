@@ -322,12 +322,12 @@ def table(names, mine, base):
     for rows in blocks:
         rows["total"] = [sum(r[i] for r in rows.values()) for i in range(4)]
     order = sorted(n for n in blocks[0] if n != "total") + ["total"]
-    lines = ["%-22s" % "" + "".join(
+    lines = ["%-24s" % "" + "".join(
         "%-29s   " % s["loop"] for s in (mine, base) if s),
-        "%-22s" % "module" + "%6s %7s %7s %6s   " % (
+        "%-24s" % "module" + "%6s %7s %7s %6s   " % (
             "ran", "no loop", "skipped", "failed") * len(blocks)]
     for name in order:
-        lines.append("%-22s" % name + "".join(
+        lines.append("%-24s" % name + "".join(
             "%6d %7d %7d %6d   " % tuple(rows.get(name, [0] * 4))
             for rows in blocks))
     return [line.rstrip() for line in lines], blocks[0]
