@@ -5,7 +5,7 @@
 
 Every loop a selected test would make comes from one factory: asyncio's
 default policy, the loop hooks test classes plug in (create_event_loop,
-new_loop, new_test_loop) and the two classes that build a loop in setUp.
+new_loop, new_test_loop) and the classes that build one in setUp (ADAPTERS).
 Under apython the factory makes apython.Loop; with --baseline, run under
 the python3 apython embeds, it makes asyncio's default loop. A test counts
 as run on the loop only if it made one through the factory.
@@ -111,8 +111,9 @@ def runners_new_loop(self):
     return loop
 
 
-def pep492_setup(self):
-    # test_pep492's BaseTest.setUp builds a mocked BaseEventLoop inline.
+def factory_setup(self):
+    # test_pep492's BaseTest builds a mocked BaseEventLoop in setUp, and
+    # test_unix_events' unix socket tests a SelectorEventLoop.
     import test.test_asyncio.utils as test_utils
     test_utils.TestCase.setUp(self)
     self.loop = FACTORY()
@@ -123,7 +124,9 @@ def pep492_setup(self):
 # defines the method) -> {method: replacement}.
 ADAPTERS = {
     ("test_runners", "BaseTest"): {"new_loop": runners_new_loop},
-    ("test_pep492", "BaseTest"): {"setUp": pep492_setup},
+    ("test_pep492", "BaseTest"): {"setUp": factory_setup},
+    ("test_unix_events", "SelectorEventLoopUnixSocketTests"):
+        {"setUp": factory_setup},
 }
 
 
