@@ -42,7 +42,10 @@ static PyObject *s_stopping;
 static unsigned long main_thread;
 static struct loop *all_loops;
 static PyObject *base_events;		/* asyncio.base_events */
-static PyObject *set_running_loop;	/* asyncio.events._set_running_loop */
+/* asyncio.events: its _set_running_loop is looked up at each run, as
+ * asyncio's run_forever does, so that a swapped-in one is called. */
+static PyObject *asyncio_events;
+static PyObject *s_set_running_loop;
 static PyObject *get_agen_hooks, *set_agen_hooks;
 static PyObject *futures;		/* asyncio.futures */
 static PyObject *s_future, *s_context, *empty_tuple;
@@ -1001,7 +1004,7 @@ loop_announce(struct loop *self, int on, PyObject **agen_hooks)
 	Py_XDECREF(r);
 	if (r == NULL)
 		return -1;
-	r = PyObject_CallFunctionObjArgs(set_running_loop,
+	r = PyObject_CallMethodObjArgs(asyncio_events, s_set_running_loop,
 	    on ? (PyObject *)self : Py_None, NULL);
 	Py_XDECREF(r);
 	if (r == NULL)
@@ -1535,7 +1538,8 @@ loop_core_ready(void)
 	    (empty_tuple = PyTuple_New(0)) == NULL ||
 	    (futures = PyImport_ImportModule("asyncio.futures")) == NULL)
 		return -1;
-	if ((set_running_loop = loop_import("asyncio.events",
+	if ((asyncio_events = PyImport_ImportModule("asyncio.events")) == NULL ||
+	    (s_set_running_loop = PyUnicode_InternFromString(
 	    "_set_running_loop")) == NULL ||
 	    (get_agen_hooks = loop_import("sys", "get_asyncgen_hooks")) == NULL ||
 	    (set_agen_hooks = loop_import("sys", "set_asyncgen_hooks")) == NULL)
