@@ -18,7 +18,7 @@ struct loop {
 	struct event		*timeout_ev;
 	struct event		*wake_ev;
 	int			 wake_fd;	/* eventfd: threads wake us */
-	struct ring		*ready;
+	struct ring		*ready;	/* loop._ready shows it (ready.c) */
 	struct heap		*timers;
 	size_t			 cancelled;	/* cancelled timers in the heap */
 	struct watchers		*io;
@@ -1203,6 +1203,19 @@ static PyMethodDef after_fork_def = {
 	"_apython_loop_after_fork", loop_after_fork, METH_NOARGS, NULL
 };
 
+/* Drop what is queued to run; a release may queue more, dropped too. */
+static void
+loop_drop_ready(struct loop *self)
+{
+	PyObject	*h;
+
+	while ((h = ring_pop(self->ready)) != NULL) {
+		if (h == self->last_soon)
+			self->last_soon = NULL;
+		Py_DECREF(h);
+	}
+}
+
 /* Drop everything queued, timed or watched. Each release may run
  * finalizers that queue more: what they reach stays whole (the ring and
  * heap between releases, the epoll set detached before it is freed). */
@@ -1212,11 +1225,7 @@ loop_drop_all(struct loop *self)
 	struct sockpoll	*sp;
 	PyObject	*h;
 
-	while ((h = ring_pop(self->ready)) != NULL) {
-		if (h == self->last_soon)
-			self->last_soon = NULL;
-		Py_DECREF(h);
-	}
+	loop_drop_ready(self);
 	while ((h = heap_pop(self->timers)) != NULL)
 		Py_DECREF(h);
 	self->cancelled = 0;
@@ -1226,6 +1235,62 @@ loop_drop_all(struct loop *self)
 		sockpoll_free(sp);
 	}
 }
+
+/* loop._ready's ready queue (ready.c). */
+struct ring *
+loop_ready_ring(PyObject *loop)
+{
+	return ((struct loop *)loop)->ready;
+}
+
+/* loop._ready.append(h): queue h as asyncio's _run_once would run it. */
+int
+loop_ready_append(PyObject *loop, PyObject *h)
+{
+	return loop_push_ready((struct loop *)loop, Py_NewRef(h));
+}
+
+/* loop._ready.clear(). */
+void
+loop_ready_clear(PyObject *loop)
+{
+	loop_drop_ready((struct loop *)loop);
+}
+
+/* loop._ready: asyncio's BaseEventLoop keeps its ready queue there, a
+ * deque; ours is the ring self->ready, which call_soon and the run loop
+ * use directly. Reading _ready gives a view of the ring (ready.c), made
+ * only then, for the code and tests that read or append to it; asyncio's
+ * __init__ assigns it an empty deque, which empties the queue. */
+static PyObject *
+loop_get_ready(struct loop *self, void *closure)
+{
+	(void)closure;
+	return ready_view_new((PyObject *)self);
+}
+
+/* loop._ready = collection: only an empty one (asyncio's __init__). */
+static int
+loop_set_ready(struct loop *self, PyObject *value, void *closure)
+{
+	Py_ssize_t	n;
+
+	(void)closure;
+	if (value == NULL || (n = PyObject_Length(value)) > 0) {
+		PyErr_SetString(PyExc_AttributeError, "_ready is apython.Loop's "
+		    "C ready queue: it can be emptied, not replaced");
+		return -1;
+	}
+	if (n < 0)
+		return -1;
+	loop_drop_ready(self);
+	return 0;
+}
+
+static PyGetSetDef loop_getset[] = {
+	{ "_ready", (getter)loop_get_ready, (setter)loop_set_ready, NULL, NULL },
+	{ NULL, NULL, NULL, NULL, NULL }
+};
 
 /* close(): tell the console, let asyncio close its parts, then ours. */
 static PyObject *
@@ -1464,6 +1529,7 @@ static PyTypeObject loop_type = {
 	.tp_clear = (inquiry)loop_clear,
 	.tp_dealloc = (destructor)loop_dealloc,
 	.tp_methods = loop_methods,
+	.tp_getset = loop_getset,
 	.tp_repr = (reprfunc)loop_repr,
 };
 
@@ -1526,7 +1592,8 @@ loop_core_ready(void)
 {
 	main_thread = PyThread_get_thread_ident();
 	event_set_log_callback(loop_log);
-	if (PyType_Ready(&loop_type) != 0 || selector_view_ready() != 0)
+	if (PyType_Ready(&loop_type) != 0 || selector_view_ready() != 0 ||
+	    ready_view_ready() != 0)
 		return -1;
 	if ((base_events = PyImport_ImportModule("asyncio.base_events")) == NULL ||
 	    handle_ready() != 0 || transport_ready() != 0 || sock_ready() != 0 ||

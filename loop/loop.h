@@ -85,6 +85,13 @@ void		*ring_at(const struct ring *, size_t);
 size_t		 ring_len(const struct ring *);
 int		 ring_move(struct ring *, struct ring *);
 
+/* Internal to loop/: loop._ready, a view of the ready queue. */
+int		 ready_view_ready(void);
+PyObject	*ready_view_new(PyObject *);
+struct ring	*loop_ready_ring(PyObject *);
+int		 loop_ready_append(PyObject *, PyObject *);
+void		 loop_ready_clear(PyObject *);
+
 /* Internal to loop/: the timer heap. */
 struct heap;
 struct heap	*heap_new(void);
