@@ -1236,7 +1236,7 @@ loop_drop_all(struct loop *self)
 	}
 }
 
-/* loop._ready's ready queue (ready.c). */
+/* The ready queue, for loop._ready's view (ready.c). */
 struct ring *
 loop_ready_ring(PyObject *loop)
 {
@@ -1260,8 +1260,10 @@ loop_ready_clear(PyObject *loop)
 /* loop._ready: asyncio's BaseEventLoop keeps its ready queue there, a
  * deque; ours is the ring self->ready, which call_soon and the run loop
  * use directly. Reading _ready gives a view of the ring (ready.c), made
- * only then, for the code and tests that read or append to it; asyncio's
- * __init__ assigns it an empty deque, which empties the queue. */
+ * only then, for the code and tests that read or append to it. Of
+ * asyncio's methods that use _ready (3.8-3.13), _call_soon, _add_callback
+ * and _run_once are ours; its close() calls clear() and its __init__
+ * assigns an empty deque, which empties the queue. */
 static PyObject *
 loop_get_ready(struct loop *self, void *closure)
 {
