@@ -348,19 +348,88 @@ def free_port_fixture():
     return free_port
 
 
+SANITIZER_REPORT = re.compile(
+    rb"ERROR: \w+Sanitizer|SUMMARY: \w+Sanitizer|runtime error: ")
+CRASH_SIGNALS = (signal.SIGSEGV, signal.SIGABRT, signal.SIGBUS, signal.SIGFPE,
+                 signal.SIGILL)
+
+
+def end_all_started(procs):
+    """end_started on each (Proc, eof_first); then fail with what was
+    wrong, so that one bad process does not leave the others running."""
+    errors = []
+    for p, eof_first in procs:
+        try:
+            end_started(p, eof_first)
+        except AssertionError as e:
+            errors.append(str(e))
+    if errors:
+        pytest.fail("\n\n".join(errors), pytrace=False)
+
+
+def end_started(p, eof_first):
+    """End a process a test left running as its user would, and check how
+    it ended: a served console (or python3, which has none) by Ctrl-C
+    (SIGINT), a local console by EOF on its stdin, then Ctrl-C if it is
+    still running. The exit path then runs (LeakSanitizer's check too):
+    a served console alone exits 0, a program dies of KeyboardInterrupt
+    (-SIGINT) as under python3. Only when that does not end it in time is
+    it killed, and that fails the test. A test that reaped the process
+    checked its status; every process is checked for sanitizer reports
+    and for a crash."""
+    reaped = p.popen.returncode is not None
+    rc = p.popen.poll()
+    if rc is None:
+        steps = ["EOF", signal.SIGINT] if eof_first else [signal.SIGINT]
+        for step in steps:
+            if step == "EOF":
+                try:
+                    p.close_stdin()
+                except BrokenPipeError:
+                    pass
+            else:
+                p.popen.send_signal(step)
+            try:
+                rc = p.popen.wait(TIMEOUT)
+                break
+            except subprocess.TimeoutExpired:
+                pass
+        else:
+            p.kill()
+            raise AssertionError("%s still running after EOF and Ctrl-C: "
+                                 "killed\nstdout: %r\nstderr: %r"
+                                 % (p.popen.args, p.stdout, p.stderr))
+        allowed = (0,) if step == "EOF" else (0, -signal.SIGINT)
+    else:
+        allowed = None
+    for t in p.threads:
+        t.join(TIMEOUT)
+    report = SANITIZER_REPORT.search(p.stderr)
+    assert report is None, "sanitizer report from %s:\n%s" % (
+        p.popen.args, p.stderr[report.start():].decode(errors="replace"))
+    assert -rc not in CRASH_SIGNALS, "%s crashed (status %d)\nstderr: %r" % (
+        p.popen.args, rc, p.stderr)
+    if allowed is not None and not reaped:
+        assert rc in allowed, "%s ended with status %d\nstderr: %r" % (
+            p.popen.args, rc, p.stderr)
+
+
 @pytest.fixture
 def start(apython):
-    """start(args, env=None, cwd=None) -> Proc running apython; killed at the end."""
+    """start(args, env=None, cwd=None) -> Proc running apython; ended at
+    the end of the test as its user would (see end_started)."""
     procs = []
 
     def _start(args, env=None, cwd=None):
-        p = Proc([apython, *map(str, args)], env=env, cwd=cwd)
-        procs.append(p)
+        args = [str(a) for a in args]
+        p = Proc([apython, *args], env=env, cwd=cwd)
+        served = "--serve" in args or "-s" in args or any(
+            a.startswith("--serve=") for a in args)
+        procs.append((p, not served))
         return p
 
     yield _start
-    for p in procs:
-        p.kill()
+    end_all_started(procs)
 
 
 @pytest.fixture
@@ -370,12 +439,11 @@ def start_python():
 
     def _start(args, env=None, cwd=None):
         p = Proc([SYSTEM_PYTHON, *map(str, args)], env=env, cwd=cwd)
-        procs.append(p)
+        procs.append((p, False))
         return p
 
     yield _start
-    for p in procs:
-        p.kill()
+    end_all_started(procs)
 
 
 @pytest.fixture(scope="session")

@@ -7,7 +7,8 @@ import socket
 import struct
 import time
 
-TIMEOUT = 10
+from conftest import TIMEOUT
+
 SERVED = re.compile(rb"The console is being served on (\S+)\n")
 
 
