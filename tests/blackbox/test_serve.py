@@ -355,7 +355,12 @@ def test_kill_int_ends_a_server_whose_client_holds_the_cpu(start):
     # terminal reaches the program; serving alone, it ends the server.
     proc, address = serve(start, ":0")
     c = Client(address)
-    c.send(b"print('busy')\nwhile True: pass\n\n")
+    c.until(b">>> ")
+    c.run(b"import itertools")
+    # It says so once it spins.
+    c.send(b"for i in itertools.count():\n"
+           b"    if i == 0: print('busy')\n"
+           b"\n")
     c.until(b"busy\n")
     proc.popen.send_signal(signal.SIGINT)
     assert proc.wait() == 0
