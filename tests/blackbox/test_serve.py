@@ -480,6 +480,12 @@ def test_with_a_secret_the_first_line_must_be_it(start):
     ip = other_host_ip()
     proc, address = serve(start, "0.0.0.0:0",
                           env={"APYTHON_SECRET": "s3cret"})
+    # A session that stays: the loop and its fds are up.
+    stays = Client(address)
+    stays.send(b"s3cret\n")
+    stays.until(b">>> ")
+    assert stays.run(b"'up'") == b"'up'\n>>> "
+    before = open_fds(proc.popen.pid)
     host = ip or "127.0.0.1"
     good = Client(address, host=host)
     good.send(b"s3cret\n1+1\n")
@@ -491,6 +497,13 @@ def test_with_a_secret_the_first_line_must_be_it(start):
     local = Client(address)
     local.send(b"1+1\n")
     assert local.rest() == b"apython: refused: wrong secret\n"
+    # Each is closed once its client closes.
+    for c in (good, bad, local):
+        c.close()
+    deadline = time.monotonic() + TIMEOUT
+    while open_fds(proc.popen.pid) > before:
+        assert time.monotonic() < deadline, (open_fds(proc.popen.pid), before)
+        time.sleep(0.1)
 
 
 def test_secret_from_a_0600_file(start, run, tmp_path):
@@ -579,6 +592,7 @@ def test_garbage_and_resets_never_take_the_server_down(start):
 
 def test_100_clients_at_once_each_get_their_own_answer(start):
     proc, address = serve(start, ":0", "--locals", "{'box': []}")
+    before = open_fds(proc.popen.pid)
     clients = [Client(address) for i in range(100)]
     for c in clients:
         c.until(b">>> ")
@@ -591,6 +605,12 @@ def test_100_clients_at_once_each_get_their_own_answer(start):
                b"%d\n" % (i, i))
     for i, c in enumerate(clients):
         assert c.until(b"\n>>> ") == b">>> ... ... >>> %d\n>>> " % i
+    for c in clients:
+        c.close()
+    deadline = time.monotonic() + TIMEOUT
+    while open_fds(proc.popen.pid) > before:
+        assert time.monotonic() < deadline, (open_fds(proc.popen.pid), before)
+        time.sleep(0.1)
 
 
 def test_1000_connections_leak_no_file_descriptor(start):
