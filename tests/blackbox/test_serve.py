@@ -592,6 +592,10 @@ def test_garbage_and_resets_never_take_the_server_down(start):
 
 def test_100_clients_at_once_each_get_their_own_answer(start):
     proc, address = serve(start, ":0", "--locals", "{'box': []}")
+    warm = Client(address)
+    warm.until(b">>> ")
+    warm.close()
+    time.sleep(0.3)
     before = open_fds(proc.popen.pid)
     clients = [Client(address) for i in range(100)]
     for c in clients:
