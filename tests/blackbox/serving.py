@@ -7,7 +7,8 @@ import socket
 import struct
 import time
 
-TIMEOUT = 10
+from conftest import TIMEOUT
+
 SERVED = re.compile(rb"The console is being served on (\S+)\n")
 
 
@@ -51,14 +52,23 @@ def rss_kib(pid):
 class Client:
     """A plain client: bytes in, bytes out, as nc sees them."""
 
-    def __init__(self, address, host="127.0.0.1", timeout=TIMEOUT):
+    def __init__(self, address, host="127.0.0.1", timeout=TIMEOUT,
+                 rcvbuf=None):
+        """rcvbuf: the socket's receive buffer, set before connecting."""
         if "/" in address:
             self.sock = socket.socket(socket.AF_UNIX)
-            self.sock.settimeout(timeout)
-            self.sock.connect(address)
         else:
-            self.sock = socket.create_connection((host, port_of(address)),
-                                                 timeout=timeout)
+            self.sock = socket.socket(socket.AF_INET6 if ":" in host
+                                      else socket.AF_INET)
+        if rcvbuf is not None:
+            self.sock.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, rcvbuf)
+        self.sock.settimeout(timeout)
+        try:
+            self.sock.connect(address if "/" in address
+                              else (host, port_of(address)))
+        except OSError:
+            self.sock.close()
+            raise
         self.data = b""
         self.timeout = timeout
 

@@ -13,6 +13,7 @@ import time
 
 import pytest
 
+from conftest import TIMEOUT
 from serving import (Client, open_fds, port_of, program_until, rss_kib,
                      serve)
 
@@ -59,10 +60,9 @@ def test_piped_lines_and_half_close_give_python3s_bytes(start):
     assert c.rest() == b"test\n>>> ... ... ... >>> 1\n2\n>>> \n"
 
 
-def test_port_alone_serves_ipv4_and_ipv6_loopback(start, free_port):
-    port = free_port()
-    proc, address = serve(start, str(port))
-    assert address == "127.0.0.1:%d" % port
+def test_port_alone_serves_ipv4_and_ipv6_loopback(start):
+    proc, address = serve(start, "0")
+    assert re.fullmatch(r"127\.0\.0\.1:\d+", address)
     if not socket.has_ipv6:
         pytest.skip("no IPv6")
     c = Client(address, host="::1")
@@ -104,10 +104,15 @@ def test_served_console_replaces_the_local_one(start):
     proc, address = serve(start, ":0", os.path.join(PROGRAMS, "forever.py"))
     proc.send(b"1+1\n")
     c = Client(address)
-    c.send(b"loop.is_running()\n")
-    assert c.until(b">>> True\n")
-    time.sleep(0.2)
-    assert b">>>" not in proc.stderr
+    c.until(b">>> ")
+    assert c.run(b"loop.is_running()") == b"True\n>>> "
+    c.send(b"import __main__; __main__.FOREVER.set_result(None)\n")
+    assert proc.wait() == 0
+    # Complete streams: no banner, prompt or answer to "1+1" at the
+    # terminal's place, and the program's stdin left to it.
+    assert proc.stderr == b""
+    assert proc.stdout == b"The console is being served on %s\n" \
+        b"started\nafter\n" % address.encode()
 
 
 def test_served_console_runs_on_the_programs_loop(start, tmp_path):
@@ -172,9 +177,8 @@ def test_output_goes_to_the_client_whose_code_wrote_it(start):
     assert got == b"p\nw\n2\ne\n2\n>>> "
     a.run(b"t = asyncio.ensure_future(asyncio.sleep(0.1)); "
           b"t.add_done_callback(lambda t: print('later'))")
-    assert a.until(b"later\n")
-    time.sleep(0.2)
-    assert b"later" not in b.data
+    assert a.until(b"later\n") == b"later\n"
+    # Had b been sent "later", it would come before b's answer.
     assert b.run(b"1") == b"1\n>>> "
     assert proc.stdout.count(b"\n") == 1
     assert b"later" not in proc.stderr
@@ -203,11 +207,10 @@ def test_a_slow_statement_does_not_hold_other_clients(start):
     slow, fast = Client(address), Client(address)
     slow.until(b">>> ")
     fast.until(b">>> ")
-    slow.send(b"await asyncio.sleep(5, result='slow')\n")
-    t0 = time.monotonic()
+    slow.send(b"print('slow'); await asyncio.sleep(3600)\n")
+    slow.until(b"slow\n")
     assert fast.run(b"await asyncio.sleep(0.1, result='fast')") == \
         b"'fast'\n>>> "
-    assert time.monotonic() - t0 < 2
 
 
 # What ends a session: only that session.
@@ -245,9 +248,11 @@ def test_exit_with_a_message_shows_it(start):
 
 def test_exit_in_an_awaiting_statement_ends_the_session(start):
     proc, address = serve(start, ":0")
-    c = Client(address)
+    c, other = Client(address), Client(address)
+    other.until(b">>> ")
     c.send(b"await asyncio.sleep(0.1); exit(3)\n")
     assert c.rest() == b"test\n>>> "
+    assert other.run(b"'still' + ' here'") == b"'still here'\n>>> "
 
 
 def test_half_close_lets_the_running_statement_finish(start):
@@ -267,30 +272,29 @@ def statement_and_watcher(start, where):
     a, b = Client(address), Client(address)
     a.until(b">>> ")
     b.until(b">>> ")
-    a.send(b"try:\n    await asyncio.sleep(30)\nfinally:\n"
-           b"    box.append('cancelled')\n\n")
-    a.until(b"... ... ... ... ")
-    time.sleep(0.3)
+    a.send(b"try:\n    print('sleeping')\n    await asyncio.sleep(3600)\n"
+           b"finally:\n    box.append('cancelled')\n\n")
+    a.until(b"... ... ... ... ... sleeping\n")
     return a, b
 
 
-def assert_cancelled_soon(b, timeout):
+def assert_cancelled_soon(b, timeout=TIMEOUT):
     deadline = time.monotonic() + timeout
     while b.run(b"box") != b"['cancelled']\n>>> ":
-        assert time.monotonic() < deadline
+        assert time.monotonic() < deadline, "not cancelled"
         time.sleep(0.1)
 
 
 def test_reset_cancels_the_running_statement(start):
     a, b = statement_and_watcher(start, ":0")
     a.reset()
-    assert_cancelled_soon(b, 5)
+    assert_cancelled_soon(b)
 
 
 def test_unix_client_that_closes_cancels_its_statement(start, tmp_path):
     a, b = statement_and_watcher(start, str(tmp_path / "s.sock"))
     a.close()
-    assert_cancelled_soon(b, 5)
+    assert_cancelled_soon(b)
 
 
 def test_client_gone_after_half_close_is_found_and_cancelled(start,
@@ -300,20 +304,20 @@ def test_client_gone_after_half_close_is_found_and_cancelled(start,
     time.sleep(0.5)
     assert b.run(b"box") == b"[]\n>>> "
     a.close()
-    assert_cancelled_soon(b, 10)
+    assert_cancelled_soon(b)
 
 
 def test_program_exit_closes_sessions_and_removes_the_socket(start,
                                                              tmp_path):
-    prog = tmp_path / "prog.py"
-    prog.write_text("import asyncio\nasyncio.run(asyncio.sleep(1.5))\n"
-                    "print('done', flush=True)\n")
+    prog, flag = program_until(tmp_path, "print('done', flush=True)")
     path = str(tmp_path / "s.sock")
     proc, address = serve(start, path, prog)
     c = Client(path)
     c.until(b">>> ")
-    c.send(b"await asyncio.sleep(30)\n")
-    assert c.rest(timeout=10) == b""
+    c.send(b"print('sleeping'); await asyncio.sleep(3600)\n")
+    c.until(b"sleeping\n")
+    flag.write_text("")
+    assert c.rest() == b""
     assert proc.wait() == 0
     assert proc.stdout.endswith(b"done\n")
     assert not os.path.exists(path)
@@ -335,10 +339,32 @@ def test_sessions_follow_the_program_from_loop_to_loop(start, tmp_path):
     c.until(b">>> ")
     assert c.run(b"loop.phase") == b"1\n>>> "
     open(str(flag) + "1", "w").close()
-    time.sleep(0.5)
-    assert c.run(b"asyncio.get_running_loop().phase") == b"2\n>>> "
+    deadline = time.monotonic() + TIMEOUT
+    while c.run(b"asyncio.get_running_loop().phase") != b"2\n>>> ":
+        assert time.monotonic() < deadline, "still on the first loop"
+        time.sleep(0.1)
     open(str(flag) + "2", "w").close()
     assert proc.wait() == 0
+
+
+@pytest.mark.xfail(strict=True, reason="bug: a SIGINT from kill lands in "
+                   "the served statement on the CPU (the client sees "
+                   "KeyboardInterrupt) and the server goes on")
+def test_kill_int_ends_a_server_whose_client_holds_the_cpu(start):
+    # design.md: every SIGINT but a Ctrl-C typed at the console's own
+    # terminal reaches the program; serving alone, it ends the server.
+    proc, address = serve(start, ":0")
+    c = Client(address)
+    c.until(b">>> ")
+    c.run(b"import itertools")
+    # It says so once it spins.
+    c.send(b"for i in itertools.count():\n"
+           b"    if i == 0: print('busy')\n"
+           b"\n")
+    c.until(b"busy\n")
+    proc.popen.send_signal(signal.SIGINT)
+    assert proc.wait() == 0
+    assert proc.stderr == b""
 
 
 def test_serving_alone_ends_quietly_on_ctrl_c_and_sigterm(start, tmp_path):
@@ -454,6 +480,12 @@ def test_with_a_secret_the_first_line_must_be_it(start):
     ip = other_host_ip()
     proc, address = serve(start, "0.0.0.0:0",
                           env={"APYTHON_SECRET": "s3cret"})
+    # A session that stays: the loop and its fds are up.
+    stays = Client(address)
+    stays.send(b"s3cret\n")
+    stays.until(b">>> ")
+    assert stays.run(b"'up'") == b"'up'\n>>> "
+    before = open_fds(proc.popen.pid)
     host = ip or "127.0.0.1"
     good = Client(address, host=host)
     good.send(b"s3cret\n1+1\n")
@@ -465,6 +497,13 @@ def test_with_a_secret_the_first_line_must_be_it(start):
     local = Client(address)
     local.send(b"1+1\n")
     assert local.rest() == b"apython: refused: wrong secret\n"
+    # Each is closed once its client closes.
+    for c in (good, bad, local):
+        c.close()
+    deadline = time.monotonic() + TIMEOUT
+    while open_fds(proc.popen.pid) > before:
+        assert time.monotonic() < deadline, (open_fds(proc.popen.pid), before)
+        time.sleep(0.1)
 
 
 def test_secret_from_a_0600_file(start, run, tmp_path):
@@ -518,8 +557,8 @@ def test_telnet_negotiation_is_ignored_and_ip_interrupts(start):
            b"1+1\r\n")
     assert c.until(b">>> ") == b"test\n>>> "
     assert c.until(b">>> ") == b"2\n>>> "
-    c.send(b"await asyncio.sleep(30)\r\n")
-    time.sleep(0.2)
+    c.send(b"print('sleeping'); await asyncio.sleep(3600)\r\n")
+    c.until(b"sleeping\n")
     c.send(b"\xff\xf4\xff\xfd\x06")
     assert c.until(b">>> ") == b"KeyboardInterrupt\n>>> "
     # IAC IAC is one 255 byte, which is not UTF-8.
@@ -528,6 +567,10 @@ def test_telnet_negotiation_is_ignored_and_ip_interrupts(start):
 
 def test_garbage_and_resets_never_take_the_server_down(start):
     proc, address = serve(start, ":0")
+    warm = Client(address)
+    warm.until(b">>> ")
+    warm.close()
+    before = open_fds(proc.popen.pid)
     for i in range(20):
         c = Client(address)
         c.send(os.urandom(200000))
@@ -539,41 +582,39 @@ def test_garbage_and_resets_never_take_the_server_down(start):
     c.until(b">>> ")
     assert c.run(b"1+1") == b"2\n>>> "
     assert proc.popen.poll() is None
-
-
-def test_client_that_stops_reading_is_dropped(start):
-    proc, address = serve(start, ":0")
-    hog, other = Client(address), Client(address)
-    hog.until(b">>> ")
-    other.until(b">>> ")
-    rss0 = rss_kib(proc.popen.pid)
-    hog.send(b"while True:\n    print('x' * 65536)\n"
-             b"    await asyncio.sleep(0)\n\n")
-    time.sleep(3)
-    assert other.run(b"1+1") == b"2\n>>> "
-    assert rss_kib(proc.popen.pid) - rss0 < 64 * 1024
-    # Its console was dropped: what it gets now ends.
-    hog.sock.settimeout(10)
-    total = 0
-    while True:
-        chunk = hog.sock.recv(1 << 20)
-        if not chunk:
-            break
-        total += len(chunk)
-    assert total > 0
+    # The closed clients' lines run out, then their sessions go.
+    deadline = time.monotonic() + TIMEOUT
+    while open_fds(proc.popen.pid) > before + 1:
+        assert time.monotonic() < deadline, \
+            (open_fds(proc.popen.pid), before + 1)
+        time.sleep(0.1)
 
 
 def test_100_clients_at_once_each_get_their_own_answer(start):
-    proc, address = serve(start, ":0")
+    proc, address = serve(start, ":0", "--locals", "{'box': []}")
+    warm = Client(address)
+    warm.until(b">>> ")
+    warm.close()
+    time.sleep(0.3)
+    before = open_fds(proc.popen.pid)
     clients = [Client(address) for i in range(100)]
     for c in clients:
         c.until(b">>> ")
-    t0 = time.monotonic()
+    # Each statement ends only once all 100 run at the same time.
     for i, c in enumerate(clients):
-        c.send(b"await asyncio.sleep(1, result=%d)\n" % i)
+        c.send(b"box.append(%d)\n"
+               b"while len(box) < 100:\n"
+               b"    await asyncio.sleep(0.01)\n"
+               b"\n"
+               b"%d\n" % (i, i))
     for i, c in enumerate(clients):
-        assert c.until(b">>> ") == b"%d\n>>> " % i
-    assert time.monotonic() - t0 < 6
+        assert c.until(b"\n>>> ") == b">>> ... ... >>> %d\n>>> " % i
+    for c in clients:
+        c.close()
+    deadline = time.monotonic() + TIMEOUT
+    while open_fds(proc.popen.pid) > before:
+        assert time.monotonic() < deadline, (open_fds(proc.popen.pid), before)
+        time.sleep(0.1)
 
 
 def test_1000_connections_leak_no_file_descriptor(start):
@@ -597,7 +638,7 @@ def test_1000_connections_leak_no_file_descriptor(start):
             c.close()
         else:
             c.close()
-    deadline = time.monotonic() + 10
+    deadline = time.monotonic() + TIMEOUT
     while open_fds(proc.popen.pid) > before:
         assert time.monotonic() < deadline, \
             (open_fds(proc.popen.pid), before)
