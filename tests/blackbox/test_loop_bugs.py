@@ -2,9 +2,8 @@
 python3 apython embeds prints for it."""
 
 import subprocess
-from pathlib import Path
 
-PROGRAMS = Path(__file__).resolve().parent / "programs"
+from conftest import PROGRAMS
 
 
 def same_python(embedded, clean_env, prog):

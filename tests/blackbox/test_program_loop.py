@@ -4,14 +4,11 @@ console awaits, output stays apart, and one console per process."""
 
 import re
 import socket
-from pathlib import Path
 
 import pytest
 
-from conftest import REPO
+from conftest import PROGRAMS, REPO
 
-HERE = Path(__file__).resolve().parent
-PROGRAMS = HERE / "programs"
 FOREVER = PROGRAMS / "forever.py"
 EXAMPLE_ECHO = REPO / "examples" / "echo.py"
 

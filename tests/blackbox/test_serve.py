@@ -13,12 +13,8 @@ import time
 
 import pytest
 
-from conftest import TIMEOUT
-from serving import (Client, open_fds, port_of, program_until, rss_kib,
-                     serve)
-
-PROGRAMS = os.path.join(os.path.dirname(os.path.abspath(__file__)),
-                        "programs")
+from conftest import PROGRAMS, TIMEOUT
+from serving import Client, open_fds, port_of, program_until, serve
 
 
 def other_host_ip():

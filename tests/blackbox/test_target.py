@@ -7,8 +7,6 @@ import os
 import signal
 import subprocess
 
-import pytest
-
 REPORT = """\
 import json, sys
 print(json.dumps({"argv": sys.argv, "path0": sys.path[0],
