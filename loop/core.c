@@ -1289,12 +1289,48 @@ loop_set_ready(struct loop *self, PyObject *value, void *closure)
 	return 0;
 }
 
+/* loop._closed: asyncio's flag, kept as self->closed so that call_soon
+ * and the rest refuse from the moment asyncio's close() sets it, before
+ * it drops the queue (whose finalizers may try to queue more). */
+static PyObject *
+loop_get_closed(struct loop *self, void *closure)
+{
+	(void)closure;
+	return PyBool_FromLong(self->closed);
+}
+
+/* loop._closed = flag: asyncio's __init__ (False) and close() (True);
+ * a closed loop's parts are gone, so it is not reopened. */
+static int
+loop_set_closed(struct loop *self, PyObject *value, void *closure)
+{
+	int	closed;
+
+	(void)closure;
+	if (value == NULL || (closed = PyObject_IsTrue(value)) < 0) {
+		if (value == NULL)
+			PyErr_SetString(PyExc_AttributeError,
+			    "cannot delete _closed");
+		return -1;
+	}
+	if (self->closed && !closed) {
+		PyErr_SetString(PyExc_RuntimeError,
+		    "a closed apython.Loop cannot be reopened");
+		return -1;
+	}
+	self->closed = closed;
+	return 0;
+}
+
 static PyGetSetDef loop_getset[] = {
 	{ "_ready", (getter)loop_get_ready, (setter)loop_set_ready, NULL, NULL },
+	{ "_closed", (getter)loop_get_closed, (setter)loop_set_closed, NULL,
+	    NULL },
 	{ NULL, NULL, NULL, NULL, NULL }
 };
 
-/* close(): tell the console, let asyncio close its parts, then ours. */
+/* close(): tell the console, let asyncio close its parts (it sets
+ * _closed, i.e. self->closed, before it drops the queue), then ours. */
 static PyObject *
 loop_close(struct loop *self, PyObject *unused)
 {
@@ -1311,7 +1347,6 @@ loop_close(struct loop *self, PyObject *unused)
 	}
 	if ((r = loop_super_call(self, "close")) == NULL)
 		return NULL;
-	self->closed = 1;
 	loop_drop_all(self);
 	return r;
 }
