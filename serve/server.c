@@ -631,8 +631,9 @@ server_clear(struct server *s)
 	return 0;
 }
 
-/* A server that was not closed closes as it goes (PEP 442: not from
- * dealloc, which must run no Python); what is under way is kept. */
+/* A server that was not closed closes as it goes (PEP 442: run through
+ * PyObject_CallFinalizerFromDealloc, which allows Python and handles
+ * resurrection); what is under way is kept, a new error reported. */
 static void
 server_finalize(PyObject *self)
 {
@@ -640,6 +641,8 @@ server_finalize(PyObject *self)
 
 	PyErr_Fetch(&type, &value, &tb);
 	server_shut(SV(self));
+	if (PyErr_Occurred())
+		PyErr_WriteUnraisable(self);
 	PyErr_Restore(type, value, tb);
 }
 
