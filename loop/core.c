@@ -454,12 +454,14 @@ loop_unschedule(void *h)
 	Py_DECREF((PyObject *)h);
 }
 
-/* heap_filter callback: keep timers that are not cancelled. */
+/* heap_filter callback, which runs no Python: keep timers not known to be
+ * cancelled; one whose _cancelled is not a bool waits for the head
+ * pruning, which may ask Python. */
 static int
 loop_keep_timer(void *h, void *arg)
 {
 	(void)arg;
-	return handle_cancelled(h) == 0;
+	return handle_cancelled_bool(h) != 1;
 }
 
 /* Drop cancelled timers: all of them when they are most of the heap

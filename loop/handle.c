@@ -253,6 +253,19 @@ handle_cancelled(PyObject *h)
 	return r;
 }
 
+/* handle_cancelled without running Python: 1 or 0 when h is a handle
+ * whose _cancelled is True or False (asyncio's always is), else -1. */
+int
+handle_cancelled_bool(PyObject *h)
+{
+	PyObject	*v;
+
+	if (!PyObject_TypeCheck(h, handle_type) ||
+	    (v = SLOT(h, off_cancelled)) == NULL)
+		return -1;
+	return v == Py_True ? 1 : (v == Py_False ? 0 : -1);
+}
+
 /* True (1) when timer h is in a loop's heap. */
 int
 timer_scheduled(PyObject *h)

@@ -137,8 +137,9 @@ heap_at(const struct heap *h, size_t i)
 
 /* Keep the items for which keep() says true and hand the others to
  * drop() once the heap is whole again: drop() may push into it (a timer
- * released runs finalizers, which may call call_later), keep() must not.
- * -1, with nothing dropped, when out of memory. */
+ * released runs finalizers, which may call call_later); keep() runs while
+ * the heap is torn, so it must run no Python. -1, with nothing dropped,
+ * when out of memory. */
 int
 heap_filter(struct heap *h, int (*keep)(void *, void *), void (*drop)(void *),
     void *arg)

@@ -32,6 +32,7 @@ PyObject	*handle_new(PyObject *, PyObject *, PyObject *, PyObject *, int);
 PyObject	*timer_new(PyObject *, PyObject *, PyObject *, PyObject *,
 		     PyObject *, int);
 int		 handle_cancelled(PyObject *);
+int		 handle_cancelled_bool(PyObject *);
 int		 handle_run(PyObject *);
 int		 timer_scheduled(PyObject *);
 void		 timer_set_scheduled(PyObject *, int);
