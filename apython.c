@@ -351,6 +351,7 @@ static int
 module_found(PyObject *runpy, const char *name, int *status)
 {
 	PyObject	*err, *r;
+	int		 missing = 0;
 
 	if ((err = PyObject_GetAttrString(runpy, "_Error")) == NULL) {
 		if (!PyErr_ExceptionMatches(PyExc_AttributeError))
@@ -363,10 +364,11 @@ module_found(PyObject *runpy, const char *name, int *status)
 	if (r == NULL && PyErr_ExceptionMatches(err)) {
 		module_error(name);
 		*status = 1;
+		missing = 1;
 	}
 	Py_DECREF(err);
 	if (r == NULL)
-		return *status == 1 ? 0 : -1;
+		return missing ? 0 : -1;
 	Py_DECREF(r);
 	return 1;
 }
