@@ -41,6 +41,8 @@ SYSTEM_PYTHON = "/usr/bin/python3"
 # APYTHON_TEST_TIMEOUT=SECONDS overrides.
 TIMEOUT = int(os.environ.get("APYTHON_TEST_TIMEOUT") or
               (30 if "ASAN_OPTIONS" in os.environ else 10))
+# Seconds a long program (a stress test) may run.
+LONG_TIMEOUT = 12 * TIMEOUT
 # Seconds each phase of a test (set-up, call, tear-down) may take.
 TEST_TIMEOUT = 18 * TIMEOUT
 
@@ -475,6 +477,19 @@ def embedded(apython, tmp_path_factory):
         version_info = ast.literal_eval(m.group(2).decode())
         executable = ast.literal_eval(m.group(3).decode())
     return Embedded
+
+
+@pytest.fixture(scope="session")
+def same_python(embedded):
+    """same_python(prog) -> CompletedProcess of prog run by the python3
+    apython stands in for (the same version), stdin empty, given
+    LONG_TIMEOUT seconds."""
+    def _run(prog):
+        return subprocess.run([embedded.executable, str(prog)],
+                              stdin=subprocess.DEVNULL,
+                              stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                              env=clean_env(), timeout=LONG_TIMEOUT)
+    return _run
 
 
 @pytest.fixture(scope="session")
