@@ -27,7 +27,7 @@ def test_timers_scheduled_while_cancelled_ones_are_dropped_all_run(
           b"again: 150 True\n"
           b"again in deadline order: True\n"
           b"never: 0\n"
-          b"kept after again: True\n")
+          b"all in deadline order: True\n")
 
 
 def test_cycle_through_a_failed_callbacks_handle_is_collected(
