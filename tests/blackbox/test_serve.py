@@ -14,7 +14,8 @@ import time
 import pytest
 
 from conftest import PROGRAMS, TIMEOUT
-from serving import Client, open_fds, port_of, program_until, serve
+from serving import (Client, fds_without, open_fds, port_of, program_until,
+                     serve, wait_fds)
 
 
 def other_host_ip():
@@ -496,10 +497,7 @@ def test_with_a_secret_the_first_line_must_be_it(start):
     # Each is closed once its client closes.
     for c in (good, bad, local):
         c.close()
-    deadline = time.monotonic() + TIMEOUT
-    while open_fds(proc.popen.pid) > before:
-        assert time.monotonic() < deadline, (open_fds(proc.popen.pid), before)
-        time.sleep(0.1)
+    wait_fds(proc.popen.pid, before)
 
 
 def test_secret_from_a_0600_file(start, run, tmp_path):
@@ -565,8 +563,7 @@ def test_garbage_and_resets_never_take_the_server_down(start):
     proc, address = serve(start, ":0")
     warm = Client(address)
     warm.until(b">>> ")
-    warm.close()
-    before = open_fds(proc.popen.pid)
+    before = fds_without(proc.popen.pid, warm)
     for i in range(20):
         c = Client(address)
         c.send(os.urandom(200000))
@@ -579,20 +576,14 @@ def test_garbage_and_resets_never_take_the_server_down(start):
     assert c.run(b"1+1") == b"2\n>>> "
     assert proc.popen.poll() is None
     # The closed clients' lines run out, then their sessions go.
-    deadline = time.monotonic() + TIMEOUT
-    while open_fds(proc.popen.pid) > before + 1:
-        assert time.monotonic() < deadline, \
-            (open_fds(proc.popen.pid), before + 1)
-        time.sleep(0.1)
+    wait_fds(proc.popen.pid, before + 1)
 
 
 def test_100_clients_at_once_each_get_their_own_answer(start):
     proc, address = serve(start, ":0", "--locals", "{'box': []}")
     warm = Client(address)
     warm.until(b">>> ")
-    warm.close()
-    time.sleep(0.3)
-    before = open_fds(proc.popen.pid)
+    before = fds_without(proc.popen.pid, warm)
     clients = [Client(address) for i in range(100)]
     for c in clients:
         c.until(b">>> ")
@@ -607,19 +598,14 @@ def test_100_clients_at_once_each_get_their_own_answer(start):
         assert c.until(b"\n>>> ") == b">>> ... ... >>> %d\n>>> " % i
     for c in clients:
         c.close()
-    deadline = time.monotonic() + TIMEOUT
-    while open_fds(proc.popen.pid) > before:
-        assert time.monotonic() < deadline, (open_fds(proc.popen.pid), before)
-        time.sleep(0.1)
+    wait_fds(proc.popen.pid, before)
 
 
 def test_1000_connections_leak_no_file_descriptor(start):
     proc, address = serve(start, ":0")
     warm = Client(address)
     warm.until(b">>> ")
-    warm.close()
-    time.sleep(0.3)
-    before = open_fds(proc.popen.pid)
+    before = fds_without(proc.popen.pid, warm)
     for i in range(1000):
         c = Client(address)
         if i % 4 == 0:
@@ -634,11 +620,7 @@ def test_1000_connections_leak_no_file_descriptor(start):
             c.close()
         else:
             c.close()
-    deadline = time.monotonic() + TIMEOUT
-    while open_fds(proc.popen.pid) > before:
-        assert time.monotonic() < deadline, \
-            (open_fds(proc.popen.pid), before)
-        time.sleep(0.1)
+    wait_fds(proc.popen.pid, before)
     c = Client(address)
     c.until(b">>> ")
     assert c.run(b"1+1") == b"2\n>>> "
