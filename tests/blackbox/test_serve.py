@@ -253,12 +253,17 @@ def test_exit_in_an_awaiting_statement_ends_the_session(start):
 
 
 def test_half_close_lets_the_running_statement_finish(start):
-    proc, address = serve(start, ":0")
-    c = Client(address)
+    # The statement waits for a future the other client resolves once
+    # the half-close was sent (and is there to read on the server).
+    proc, address = serve(start, ":0", "--locals", "{'box': []}")
+    c, other = Client(address), Client(address)
     c.until(b">>> ")
-    c.send(b"await asyncio.sleep(0.3, result=5)\n")
-    time.sleep(0.1)
+    other.until(b">>> ")
+    c.send(b"f = asyncio.get_running_loop().create_future(); box.append(f); "
+           b"print('sleeping'); await f\n")
+    c.until(b"sleeping\n")
     c.half_close()
+    assert other.run(b"box[0].set_result(5)") == b">>> "
     assert c.rest() == b"5\n>>> \n"
 
 
