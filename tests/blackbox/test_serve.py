@@ -301,10 +301,26 @@ def test_unix_client_that_closes_cancels_its_statement(start, tmp_path):
 
 def test_client_gone_after_half_close_is_found_and_cancelled(start,
                                                             tmp_path):
-    a, b = statement_and_watcher(start, str(tmp_path / "s.sock"))
+    # a's statement says 'waiting' each time b resolves the future it
+    # waits on: after the half-close it still runs and a still reads it.
+    proc, address = serve(start, str(tmp_path / "s.sock"), "--locals",
+                          "{'box': [], 'pings': []}")
+    a, b = Client(address), Client(address)
+    a.until(b">>> ")
+    b.until(b">>> ")
+    a.send(b"try:\n"
+           b"    while True:\n"
+           b"        f = asyncio.get_running_loop().create_future()\n"
+           b"        pings.append(f)\n"
+           b"        print('waiting')\n"
+           b"        await f\n"
+           b"finally:\n"
+           b"    box.append('cancelled')\n\n")
+    assert a.until(b"waiting\n") == b"... " * 8 + b"waiting\n"
     a.half_close()
-    time.sleep(0.5)
-    assert b.run(b"box") == b"[]\n>>> "
+    assert b.run(b"pings[-1].set_result(None)") == b">>> "
+    assert a.until(b"waiting\n") == b"waiting\n"
+    assert b.run(b"box, len(pings)") == b"([], 2)\n>>> "
     a.close()
     assert_cancelled_soon(b)
 
