@@ -535,8 +535,8 @@ def term_env(clean_env, tmp_path):
 @pytest.fixture
 def pty(term_env):
     """pty(argv, term, env=None, cwd=None) -> vt.Term running argv on a pty
-    with TERM=term, env on top of term_env (None removes); killed at the
-    end."""
+    with TERM=term, env on top of term_env (None removes); ended at the
+    end of the test as its user would (see end_terminal)."""
     terms = []
 
     def _start(argv, term, env=None, cwd=None):
@@ -548,8 +548,47 @@ def pty(term_env):
         return t
 
     yield _start
+    errors = []
     for t in terms:
-        t.close()
+        try:
+            end_terminal(t)
+        except AssertionError as e:
+            errors.append(str(e))
+    if errors:
+        pytest.fail("\n\n".join(errors), pytrace=False)
+
+
+def end_terminal(t):
+    """End a program a test left running on a terminal as its user would:
+    Ctrl-C first unless the console waits at an empty prompt (a statement
+    may be running, a line half typed), then Ctrl-D at the prompt; once
+    more from Ctrl-C if it goes on (Ctrl-C ends a program without a
+    console). Only when that does not end it in time is it killed, and
+    that fails the test. Whoever ended it, what it wrote is searched for
+    sanitizer reports and its end for a crash."""
+    for attempt in range(2):
+        if t.exited(0):
+            break
+        if attempt or not t.at_prompt():
+            n = len(t.log.getvalue())
+            t.interrupt()
+            if t.exited(TIMEOUT, until=lambda: t.at_prompt(after=n)):
+                break
+        t.eof()
+        if t.exited(TIMEOUT):
+            break
+    else:
+        t.kill()
+        raise AssertionError(
+            "%s still running after Ctrl-C and Ctrl-D: killed\nscreen:\n%s"
+            % (t.child.args, "\n".join(t.screen())))
+    log = t.log.getvalue()
+    report = SANITIZER_REPORT.search(log)
+    assert report is None, "sanitizer report from %s:\n%s" % (
+        t.child.args, log[report.start():].decode(errors="replace"))
+    assert t.child.signalstatus not in CRASH_SIGNALS, (
+        "%s crashed (signal %d)\nscreen:\n%s"
+        % (t.child.args, t.child.signalstatus, "\n".join(t.screen())))
 
 
 @pytest.fixture
