@@ -41,6 +41,8 @@ SYSTEM_PYTHON = "/usr/bin/python3"
 # APYTHON_TEST_TIMEOUT=SECONDS overrides.
 TIMEOUT = int(os.environ.get("APYTHON_TEST_TIMEOUT") or
               (30 if "ASAN_OPTIONS" in os.environ else 10))
+# Seconds a long program (a stress test) may run.
+LONG_TIMEOUT = 12 * TIMEOUT
 # Seconds each phase of a test (set-up, call, tear-down) may take.
 TEST_TIMEOUT = 18 * TIMEOUT
 
@@ -478,6 +480,19 @@ def embedded(apython, tmp_path_factory):
 
 
 @pytest.fixture(scope="session")
+def same_python(embedded):
+    """same_python(prog) -> CompletedProcess of prog run by the python3
+    apython stands in for (the same version), stdin empty, given
+    LONG_TIMEOUT seconds."""
+    def _run(prog):
+        return subprocess.run([embedded.executable, str(prog)],
+                              stdin=subprocess.DEVNULL,
+                              stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                              env=clean_env(), timeout=LONG_TIMEOUT)
+    return _run
+
+
+@pytest.fixture(scope="session")
 def same_as_system_python(embedded):
     """True when apython embeds the same minor version as /usr/bin/python3,
     so their behaviour can be compared byte for byte."""
@@ -520,8 +535,8 @@ def term_env(clean_env, tmp_path):
 @pytest.fixture
 def pty(term_env):
     """pty(argv, term, env=None, cwd=None) -> vt.Term running argv on a pty
-    with TERM=term, env on top of term_env (None removes); killed at the
-    end."""
+    with TERM=term, env on top of term_env (None removes); ended at the
+    end of the test as its user would (see end_terminal)."""
     terms = []
 
     def _start(argv, term, env=None, cwd=None):
@@ -533,8 +548,47 @@ def pty(term_env):
         return t
 
     yield _start
+    errors = []
     for t in terms:
-        t.close()
+        try:
+            end_terminal(t)
+        except AssertionError as e:
+            errors.append(str(e))
+    if errors:
+        pytest.fail("\n\n".join(errors), pytrace=False)
+
+
+def end_terminal(t):
+    """End a program a test left running on a terminal as its user would:
+    Ctrl-C first unless the console waits at an empty prompt (a statement
+    may be running, a line half typed), then Ctrl-D at the prompt; once
+    more from Ctrl-C if it goes on (Ctrl-C ends a program without a
+    console). Only when that does not end it in time is it killed, and
+    that fails the test. Whoever ended it, what it wrote is searched for
+    sanitizer reports and its end for a crash."""
+    for attempt in range(2):
+        if t.exited(0):
+            break
+        if attempt or not t.at_prompt():
+            n = len(t.log.getvalue())
+            t.interrupt()
+            if t.exited(TIMEOUT, until=lambda: t.at_prompt(after=n)):
+                break
+        t.eof()
+        if t.exited(TIMEOUT):
+            break
+    else:
+        t.kill()
+        raise AssertionError(
+            "%s still running after Ctrl-C and Ctrl-D: killed\nscreen:\n%s"
+            % (t.child.args, "\n".join(t.screen())))
+    log = t.log.getvalue()
+    report = SANITIZER_REPORT.search(log)
+    assert report is None, "sanitizer report from %s:\n%s" % (
+        t.child.args, log[report.start():].decode(errors="replace"))
+    assert t.child.signalstatus not in CRASH_SIGNALS, (
+        "%s crashed (signal %d)\nscreen:\n%s"
+        % (t.child.args, t.child.signalstatus, "\n".join(t.screen())))
 
 
 @pytest.fixture

@@ -41,6 +41,24 @@ def open_fds(pid):
     return len(os.listdir("/proc/%d/fd" % pid))
 
 
+def wait_fds(pid, most, timeout=TIMEOUT):
+    """Wait until process pid has at most `most` file descriptors open."""
+    deadline = time.monotonic() + timeout
+    while open_fds(pid) > most:
+        assert time.monotonic() < deadline, (open_fds(pid), most)
+        time.sleep(0.05)
+
+
+def fds_without(pid, client):
+    """Close `client`, connected to process pid, and wait until its
+    session's descriptor is closed there too; return how many pid has
+    open then."""
+    with_it = open_fds(pid)
+    client.close()
+    wait_fds(pid, with_it - 1)
+    return open_fds(pid)
+
+
 def rss_kib(pid):
     with open("/proc/%d/status" % pid) as f:
         for line in f:

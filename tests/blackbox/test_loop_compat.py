@@ -1,21 +1,10 @@
 """apython.Loop's compatibility with asyncio's loop where programs (and
 CPython's own tests) reach into asyncio's private parts."""
 
-import subprocess
-
 from conftest import PROGRAMS
 
 
-def same_python(embedded, clean_env, prog):
-    """prog run by the python3 apython stands in for: the same version."""
-    return subprocess.run([embedded.executable, str(prog)],
-                          stdin=subprocess.DEVNULL, stdout=subprocess.PIPE,
-                          stderr=subprocess.PIPE, env=clean_env(),
-                          timeout=60)
-
-
-def test_loop_ready_shows_and_takes_the_queued_handles(run, embedded,
-                                                       clean_env):
+def test_loop_ready_shows_and_takes_the_queued_handles(run, same_python):
     # Truthiness, len() and iteration of loop._ready, stepping the loop
     # while it is not empty, a handle appended to it running, close()
     # emptying it.
@@ -23,7 +12,7 @@ def test_loop_ready_shows_and_takes_the_queued_handles(run, embedded,
     cp = run([prog])
     assert cp.stderr == b""
     assert cp.returncode == 0
-    assert cp.stdout == same_python(embedded, clean_env, prog).stdout == (
+    assert cp.stdout == same_python(prog).stdout == (
         b"new: False 0 []\n"
         b"queued: True 3 ['a', 'cancelled', 'a']\n"
         b"a ran\n"
@@ -37,12 +26,12 @@ def test_loop_ready_shows_and_takes_the_queued_handles(run, embedded,
 
 
 def test_run_forever_calls_the_set_running_loop_in_place_when_it_runs(
-        run, embedded, clean_env):
+        run, same_python):
     prog = PROGRAMS / "running_loop_swap.py"
     cp = run([prog])
     assert cp.stderr == b""
     assert cp.returncode == 0
-    assert cp.stdout == same_python(embedded, clean_env, prog).stdout == (
+    assert cp.stdout == same_python(prog).stdout == (
         b"before the swap: True []\n"
         b"swapped: True ['set', 'cleared']\n"
         b"restored: True ['set', 'cleared']\n")

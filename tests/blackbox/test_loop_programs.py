@@ -1,8 +1,6 @@
 """Real programs on apython's loop: what the loop API gives them is what
 python3's asyncio gives them."""
 
-import subprocess
-
 from conftest import PROGRAMS
 
 LOOP_FEATURES_OUTPUT = b"""\
@@ -97,15 +95,7 @@ loop.close()
         b"_UnixSelectorEventLoop Socket cannot be of type SSLSocket\n" * 2)
 
 
-def same_python(embedded, clean_env, prog):
-    """prog run by the python3 apython stands in for: the same version."""
-    return subprocess.run([embedded.executable, str(prog)],
-                          stdin=subprocess.DEVNULL, stdout=subprocess.PIPE,
-                          stderr=subprocess.PIPE, env=clean_env(),
-                          timeout=60)
-
-
-def test_sock_operations_behave_as_asyncios(run, embedded, clean_env):
+def test_sock_operations_behave_as_asyncios(run, same_python):
     # The sock_* methods: at once or after waiting, cancelled, timed out,
     # failing, never awaited, on reused fds, owned by a transport, on a
     # socket subclass, in debug mode, with keywords, with datagrams and
@@ -114,20 +104,19 @@ def test_sock_operations_behave_as_asyncios(run, embedded, clean_env):
     cp = run([prog])
     assert cp.stderr == b""
     assert cp.returncode == 0
-    assert cp.stdout == same_python(embedded, clean_env, prog).stdout
+    assert cp.stdout == same_python(prog).stdout
     assert b"stale data ignored: True\nnew: b'new'\n" in cp.stdout
     assert cp.stdout.endswith(b"child exit: 0\ndone\n")
 
 
-def test_queued_callbacks_and_the_garbage_collector(run, embedded,
-                                                    clean_env):
+def test_queued_callbacks_and_the_garbage_collector(run, same_python):
     # Handles only the ready queue holds are not tracked by the collector:
     # what they refer to must still keep cycles collectable.
     prog = PROGRAMS / "queued_gc.py"
     cp = run([prog])
     assert cp.stderr == b""
     assert cp.returncode == 0
-    assert cp.stdout == same_python(embedded, clean_env, prog).stdout == (
+    assert cp.stdout == same_python(prog).stdout == (
         b"cycle=False collected: [True, True]\n"
         b"cycle=True collected: [True, True]\n"
         b"[0, 1, 2] 10003 [False, False, False] True\n")

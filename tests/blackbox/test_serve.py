@@ -14,7 +14,8 @@ import time
 import pytest
 
 from conftest import PROGRAMS, TIMEOUT
-from serving import Client, open_fds, port_of, program_until, serve
+from serving import (Client, fds_without, open_fds, port_of, program_until,
+                     serve, wait_fds)
 
 
 def other_host_ip():
@@ -252,12 +253,17 @@ def test_exit_in_an_awaiting_statement_ends_the_session(start):
 
 
 def test_half_close_lets_the_running_statement_finish(start):
-    proc, address = serve(start, ":0")
-    c = Client(address)
+    # The statement waits for a future the other client resolves once
+    # the half-close was sent (and is there to read on the server).
+    proc, address = serve(start, ":0", "--locals", "{'box': []}")
+    c, other = Client(address), Client(address)
     c.until(b">>> ")
-    c.send(b"await asyncio.sleep(0.3, result=5)\n")
-    time.sleep(0.1)
+    other.until(b">>> ")
+    c.send(b"f = asyncio.get_running_loop().create_future(); box.append(f); "
+           b"print('sleeping'); await f\n")
+    c.until(b"sleeping\n")
     c.half_close()
+    assert other.run(b"box[0].set_result(5)") == b">>> "
     assert c.rest() == b"5\n>>> \n"
 
 
@@ -295,10 +301,26 @@ def test_unix_client_that_closes_cancels_its_statement(start, tmp_path):
 
 def test_client_gone_after_half_close_is_found_and_cancelled(start,
                                                             tmp_path):
-    a, b = statement_and_watcher(start, str(tmp_path / "s.sock"))
+    # a's statement says 'waiting' each time b resolves the future it
+    # waits on: after the half-close it still runs and a still reads it.
+    proc, address = serve(start, str(tmp_path / "s.sock"), "--locals",
+                          "{'box': [], 'pings': []}")
+    a, b = Client(address), Client(address)
+    a.until(b">>> ")
+    b.until(b">>> ")
+    a.send(b"try:\n"
+           b"    while True:\n"
+           b"        f = asyncio.get_running_loop().create_future()\n"
+           b"        pings.append(f)\n"
+           b"        print('waiting')\n"
+           b"        await f\n"
+           b"finally:\n"
+           b"    box.append('cancelled')\n\n")
+    assert a.until(b"waiting\n") == b"... " * 8 + b"waiting\n"
     a.half_close()
-    time.sleep(0.5)
-    assert b.run(b"box") == b"[]\n>>> "
+    assert b.run(b"pings[-1].set_result(None)") == b">>> "
+    assert a.until(b"waiting\n") == b"waiting\n"
+    assert b.run(b"box, len(pings)") == b"([], 2)\n>>> "
     a.close()
     assert_cancelled_soon(b)
 
@@ -359,7 +381,8 @@ def test_kill_int_ends_a_server_whose_client_holds_the_cpu(start):
            b"\n")
     c.until(b"busy\n")
     proc.popen.send_signal(signal.SIGINT)
-    assert proc.wait() == 0
+    # A few seconds show it goes on (the process is ended at teardown).
+    assert proc.wait(5) == 0
     assert proc.stderr == b""
 
 
@@ -496,10 +519,7 @@ def test_with_a_secret_the_first_line_must_be_it(start):
     # Each is closed once its client closes.
     for c in (good, bad, local):
         c.close()
-    deadline = time.monotonic() + TIMEOUT
-    while open_fds(proc.popen.pid) > before:
-        assert time.monotonic() < deadline, (open_fds(proc.popen.pid), before)
-        time.sleep(0.1)
+    wait_fds(proc.popen.pid, before)
 
 
 def test_secret_from_a_0600_file(start, run, tmp_path):
@@ -565,8 +585,7 @@ def test_garbage_and_resets_never_take_the_server_down(start):
     proc, address = serve(start, ":0")
     warm = Client(address)
     warm.until(b">>> ")
-    warm.close()
-    before = open_fds(proc.popen.pid)
+    before = fds_without(proc.popen.pid, warm)
     for i in range(20):
         c = Client(address)
         c.send(os.urandom(200000))
@@ -579,20 +598,14 @@ def test_garbage_and_resets_never_take_the_server_down(start):
     assert c.run(b"1+1") == b"2\n>>> "
     assert proc.popen.poll() is None
     # The closed clients' lines run out, then their sessions go.
-    deadline = time.monotonic() + TIMEOUT
-    while open_fds(proc.popen.pid) > before + 1:
-        assert time.monotonic() < deadline, \
-            (open_fds(proc.popen.pid), before + 1)
-        time.sleep(0.1)
+    wait_fds(proc.popen.pid, before + 1)
 
 
 def test_100_clients_at_once_each_get_their_own_answer(start):
     proc, address = serve(start, ":0", "--locals", "{'box': []}")
     warm = Client(address)
     warm.until(b">>> ")
-    warm.close()
-    time.sleep(0.3)
-    before = open_fds(proc.popen.pid)
+    before = fds_without(proc.popen.pid, warm)
     clients = [Client(address) for i in range(100)]
     for c in clients:
         c.until(b">>> ")
@@ -607,19 +620,14 @@ def test_100_clients_at_once_each_get_their_own_answer(start):
         assert c.until(b"\n>>> ") == b">>> ... ... >>> %d\n>>> " % i
     for c in clients:
         c.close()
-    deadline = time.monotonic() + TIMEOUT
-    while open_fds(proc.popen.pid) > before:
-        assert time.monotonic() < deadline, (open_fds(proc.popen.pid), before)
-        time.sleep(0.1)
+    wait_fds(proc.popen.pid, before)
 
 
 def test_1000_connections_leak_no_file_descriptor(start):
     proc, address = serve(start, ":0")
     warm = Client(address)
     warm.until(b">>> ")
-    warm.close()
-    time.sleep(0.3)
-    before = open_fds(proc.popen.pid)
+    before = fds_without(proc.popen.pid, warm)
     for i in range(1000):
         c = Client(address)
         if i % 4 == 0:
@@ -634,11 +642,7 @@ def test_1000_connections_leak_no_file_descriptor(start):
             c.close()
         else:
             c.close()
-    deadline = time.monotonic() + TIMEOUT
-    while open_fds(proc.popen.pid) > before:
-        assert time.monotonic() < deadline, \
-            (open_fds(proc.popen.pid), before)
-        time.sleep(0.1)
+    wait_fds(proc.popen.pid, before)
     c = Client(address)
     c.until(b">>> ")
     assert c.run(b"1+1") == b"2\n>>> "

@@ -17,6 +17,7 @@ import pexpect
 
 UP = "\x1b[A"
 CSI = re.compile(r"\x1b\[(\d*)([A-Za-z])")
+BRACKETED_PASTE = re.compile(rb"\x1b\[\?2004[hl]")
 CLOCK_TICKS = os.sysconf("SC_CLK_TCK")
 
 
@@ -175,7 +176,33 @@ class Term:
         self.child.close()
         return self.child.exitstatus, self.child.signalstatus
 
-    def close(self):
+    def at_prompt(self, after=0):
+        """Whether the screen ends in an empty primary prompt, shown after
+        the first `after` bytes of output (readline's bracketed-paste
+        switches, which screen_lines does not know, left out)."""
+        self.drain()
+        log = self.log.getvalue()
+        return len(log) > after and screen_lines(
+            BRACKETED_PASTE.sub(b"", log))[-1] == ">>>"
+
+    def exited(self, timeout, until=lambda: False):
+        """Wait up to `timeout` seconds for the program to exit (or for
+        until() to be true), reading what it writes; whether it exited.
+        Once it has, everything it wrote is in the log."""
+        deadline = time.monotonic() + timeout
+        while self.child.isalive():
+            if until() or time.monotonic() > deadline:
+                return False
+            self._pump(0.05)
+            if self.child.flag_eof:
+                time.sleep(0.05)
+        if not self.child.closed:
+            self.drain()
+            self.child.close()
+        return True
+
+    def kill(self):
+        """SIGKILL, the last resort."""
         if self.child.isalive():
             self.child.close(force=True)
 
