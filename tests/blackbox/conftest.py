@@ -492,6 +492,20 @@ def same_python(embedded):
     return _run
 
 
+@pytest.fixture
+def same_output(same_python):
+    """same_output(prog, timeout=TIMEOUT) -> prog's stdout under apython,
+    after checking that it wrote nothing on stderr, exited 0 and printed
+    exactly what the python3 apython stands in for prints."""
+    def _check(prog, timeout=TIMEOUT):
+        cp = run([prog], timeout=timeout)
+        assert cp.stderr == b""
+        assert cp.returncode == 0
+        assert cp.stdout == same_python(prog).stdout
+        return cp.stdout
+    return _check
+
+
 @pytest.fixture(scope="session")
 def same_as_system_python(embedded):
     """True when apython embeds the same minor version as /usr/bin/python3,

@@ -6,28 +6,23 @@ import os
 from conftest import LONG_TIMEOUT, PROGRAMS
 
 
-def check(run, same_python, name, expected):
-    prog = PROGRAMS / name
-    cp = run([prog], timeout=LONG_TIMEOUT)
-    assert cp.stderr == b""
-    assert cp.returncode == 0
-    assert cp.stdout == expected
-    assert same_python(prog).stdout == expected
+def check(same_output, name, expected):
+    assert same_output(PROGRAMS / name, timeout=LONG_TIMEOUT) == expected
 
 
-def test_loops_in_threads_each_read_their_own_bytes(run, same_python):
+def test_loops_in_threads_each_read_their_own_bytes(same_output):
     # Four loops in four threads; collections inside the loop's C code
     # let the other threads run between a recv and the copy of its bytes.
     # Fewer transfers under the sanitizers, as the program says.
     transfers = 50 if "ASAN_OPTIONS" in os.environ else 200
-    check(run, same_python, "threaded_streams_gc.py", b"".join(
+    check(same_output, "threaded_streams_gc.py", b"".join(
         b"thread %d: %d transfers, 0 corrupted\n" % (i, transfers)
         for i in range(4)))
 
 
 def test_timers_scheduled_while_cancelled_ones_are_dropped_all_run(
-        run, same_python):
-    check(run, same_python, "timers_reschedule_on_drop.py",
+        same_output):
+    check(same_output, "timers_reschedule_on_drop.py",
           b"kept: True\n"
           b"again: 150 True\n"
           b"again in deadline order: True\n"
@@ -36,8 +31,8 @@ def test_timers_scheduled_while_cancelled_ones_are_dropped_all_run(
 
 
 def test_cycle_through_a_failed_callbacks_handle_is_collected(
-        run, same_python):
-    check(run, same_python, "failed_handle_cycle.py",
+        same_output):
+    check(same_output, "failed_handle_cycle.py",
           b"handler got: ['exception', 'handle', 'message'] callback failed\n"
           b"cycle through the failed handle collected: True\n")
 

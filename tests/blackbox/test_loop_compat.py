@@ -4,15 +4,11 @@ CPython's own tests) reach into asyncio's private parts."""
 from conftest import PROGRAMS
 
 
-def test_loop_ready_shows_and_takes_the_queued_handles(run, same_python):
+def test_loop_ready_shows_and_takes_the_queued_handles(same_output):
     # Truthiness, len() and iteration of loop._ready, stepping the loop
     # while it is not empty, a handle appended to it running, close()
     # emptying it.
-    prog = PROGRAMS / "ready_queue.py"
-    cp = run([prog])
-    assert cp.stderr == b""
-    assert cp.returncode == 0
-    assert cp.stdout == same_python(prog).stdout == (
+    assert same_output(PROGRAMS / "ready_queue.py") == (
         b"new: False 0 []\n"
         b"queued: True 3 ['a', 'cancelled', 'a']\n"
         b"a ran\n"
@@ -26,12 +22,8 @@ def test_loop_ready_shows_and_takes_the_queued_handles(run, same_python):
 
 
 def test_run_forever_calls_the_set_running_loop_in_place_when_it_runs(
-        run, same_python):
-    prog = PROGRAMS / "running_loop_swap.py"
-    cp = run([prog])
-    assert cp.stderr == b""
-    assert cp.returncode == 0
-    assert cp.stdout == same_python(prog).stdout == (
+        same_output):
+    assert same_output(PROGRAMS / "running_loop_swap.py") == (
         b"before the swap: True []\n"
         b"swapped: True ['set', 'cleared']\n"
         b"restored: True ['set', 'cleared']\n")
