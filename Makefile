@@ -3,21 +3,28 @@
 
 -include config.mk
 
-SRCS = apython.c $(wildcard loop/*.c console/*.c serve/*.c)
+# Folders whose code embeds Python, and pure-C folders: those are built
+# without Python's include path, so Python.h cannot creep into them.
+PY_DIRS = loop console serve py
+PURE_DIRS = lib proto term client
+DIRS = $(PY_DIRS) $(PURE_DIRS)
+SRCS = apython.c $(foreach d,$(DIRS),$(wildcard $(d)/*.c))
 OBJS = $(SRCS:.c=.o)
-HDRS = compat.h $(wildcard loop/*.h console/*.h serve/*.h)
+PURE_OBJS = $(foreach d,$(PURE_DIRS),$(patsubst %.c,%.o,$(wildcard $(d)/*.c)))
+HDRS = compat.h $(foreach d,$(DIRS),$(wildcard $(d)/*.h))
 WARN = -Wall -Wextra -Wshadow -Wmissing-prototypes -Wstrict-prototypes -Wformat=2 \
 	-Wno-missing-field-initializers $(WERROR)
-ALL_CFLAGS = -std=gnu11 $(WARN) -fno-strict-aliasing $(SANITIZE) $(CFLAGS) \
-	$(PYTHON_CFLAGS) $(LIBEVENT_CFLAGS) $(READLINE_CFLAGS) -I. \
-	-DAPYTHON_VERSION='"$(VERSION)"' -DAPYTHON_PYTHON='"$(PYTHON_EXECUTABLE)"'
+PURE_CFLAGS = -std=gnu11 $(WARN) -fno-strict-aliasing $(SANITIZE) $(CFLAGS) \
+	$(LIBEVENT_CFLAGS) $(READLINE_CFLAGS) -I. -D_GNU_SOURCE -DAPYTHON_VERSION='"$(VERSION)"'
+ALL_CFLAGS = $(PURE_CFLAGS) $(PYTHON_CFLAGS) \
+	-DAPYTHON_PYTHON='"$(PYTHON_EXECUTABLE)"'
 ALL_LIBS = $(PYTHON_LIBS) $(LIBEVENT_LIBS) $(READLINE_LIBS) -lpthread
 TEST_PYTHON = /usr/bin/python3
 PYTEST = $(TEST_PYTHON) -m pytest
 
-# Unit tests link only the pure-C objects they test.
+# Unit tests are pure C: they link the pure-C folders, no libpython.
 UNIT_TESTS = $(patsubst %.c,%,$(wildcard tests/unit/test_*.c))
-UNIT_OBJS = loop/ring.o loop/heap.o serve/address.o serve/frame.o serve/secret.o
+UNIT_LIBS = $(LIBEVENT_LIBS) $(READLINE_LIBS)
 
 .PHONY: all check check-unit check-man check-blackbox check-conformance \
 	check-full bench install \
@@ -40,8 +47,12 @@ apython: $(OBJS)
 %.o: %.c $(HDRS) config.mk
 	$(CC) $(ALL_CFLAGS) $(CPPFLAGS) -c -o $@ $<
 
-tests/unit/test_%: tests/unit/test_%.c tests/unit/unit.h $(UNIT_OBJS)
-	$(CC) $(ALL_CFLAGS) $(CPPFLAGS) -o $@ $< $(UNIT_OBJS) $(SANITIZE) $(LDFLAGS) $(ALL_LIBS)
+$(PURE_OBJS): %.o: %.c $(HDRS) config.mk
+	$(CC) $(PURE_CFLAGS) $(CPPFLAGS) -c -o $@ $<
+
+tests/unit/test_%: tests/unit/test_%.c tests/unit/unit.h $(PURE_OBJS)
+	$(CC) $(PURE_CFLAGS) $(CPPFLAGS) -o $@ $< $(PURE_OBJS) $(SANITIZE) \
+		$(LDFLAGS) $(UNIT_LIBS)
 
 check: check-unit check-man check-blackbox check-conformance
 
@@ -79,7 +90,7 @@ uninstall:
 	rm -f $(DESTDIR)$(bindir)/apython $(DESTDIR)$(mandir)/man1/apython.1
 
 clean:
-	rm -f apython bench/client $(OBJS) $(UNIT_TESTS) loop/*.o console/*.o serve/*.o
+	rm -f apython bench/client $(OBJS) $(UNIT_TESTS) $(foreach d,$(DIRS),$(d)/*.o)
 	rm -rf tests/blackbox/__pycache__ tests/conformance/__pycache__ .pytest_cache
 
 distclean: clean

@@ -5,6 +5,7 @@
 #include <stddef.h>
 
 #include "compat.h"
+#include "lib/lib.h"
 
 struct event_base;
 
@@ -76,34 +77,12 @@ int		 sockpoll_dispatch(struct sockpoll *,
 		     int (*)(void *, PyObject *), void *);
 int		 sockpoll_after_fork(struct sockpoll *);
 
-/* Internal to loop/: the ready queue and thread inbox. */
-struct ring;
-struct ring	*ring_new(void);
-void		 ring_free(struct ring *);
-int		 ring_push(struct ring *, void *);
-void		*ring_pop(struct ring *);
-void		*ring_at(const struct ring *, size_t);
-size_t		 ring_len(const struct ring *);
-int		 ring_move(struct ring *, struct ring *);
-
 /* Internal to loop/: loop._ready, a view of the ready queue. */
 int		 ready_view_ready(void);
 PyObject	*ready_view_new(PyObject *);
 struct ring	*loop_ready_ring(PyObject *);
 int		 loop_ready_append(PyObject *, PyObject *);
 void		 loop_ready_clear(PyObject *);
-
-/* Internal to loop/: the timer heap. */
-struct heap;
-struct heap	*heap_new(void);
-void		 heap_free(struct heap *);
-int		 heap_push(struct heap *, double, void *);
-size_t		 heap_len(const struct heap *);
-void		*heap_top(const struct heap *, double *);
-void		*heap_pop(struct heap *);
-void		*heap_at(const struct heap *, size_t);
-int		 heap_filter(struct heap *, int (*)(void *, void *),
-		     void (*)(void *), void *);
 
 /* Internal to loop/: fd watchers on libevent, and the view asyncio's
  * transports read as loop._selector. */

@@ -1,5 +1,5 @@
 /* --serve / --connect addresses: [HOST:]PORT, [IPV6]:PORT and PATH. */
-#include "serve/serve.h"
+#include "proto/proto.h"
 #include "tests/unit/unit.h"
 
 static void

@@ -1,5 +1,5 @@
 /* serve/: byte buffers, the --connect frames, the shared secret. */
-#include "serve/serve.h"
+#include "proto/proto.h"
 #include "tests/unit/unit.h"
 
 #include <sys/stat.h>

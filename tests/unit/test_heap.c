@@ -1,5 +1,5 @@
 /* The timer heap: earliest first, ties in insertion order, filtering. */
-#include "loop/loop.h"
+#include "lib/lib.h"
 #include "tests/unit/unit.h"
 
 static void

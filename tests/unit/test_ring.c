@@ -1,5 +1,5 @@
 /* The ready queue: FIFO order across growth and wrap-around. */
-#include "loop/loop.h"
+#include "lib/lib.h"
 #include "tests/unit/unit.h"
 
 static void

@@ -2,7 +2,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "loop/loop.h"
+#include "lib/lib.h"
 
 struct ring {
 	void	**items;

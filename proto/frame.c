@@ -1,5 +1,5 @@
 /* Byte buffers and the frames of the --connect protocol. */
-#include "serve/serve.h"
+#include "proto/proto.h"
 
 #include <errno.h>
 #include <stdint.h>

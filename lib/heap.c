@@ -1,7 +1,7 @@
 /* A binary min-heap of timers ordered by deadline, then by insertion. */
 #include <stdlib.h>
 
-#include "loop/loop.h"
+#include "lib/lib.h"
 
 struct heap_entry {
 	double			 when;

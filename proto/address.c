@@ -2,7 +2,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "serve/serve.h"
+#include "proto/proto.h"
 
 /* A decimal port 0..65535, or -1. */
 static int

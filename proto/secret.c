@@ -1,6 +1,6 @@
 /* The shared secret a served console may require: APYTHON_SECRET, or the
  * first line of the file APYTHON_SECRET_FILE names (mode 0600). */
-#include "serve/serve.h"
+#include "proto/proto.h"
 
 #include <errno.h>
 #include <fcntl.h>

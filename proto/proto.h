@@ -1,0 +1,61 @@
+/* proto/: what the console server and the --connect client share, in
+ * pure C (no Python): addresses, the wire protocol, the secret. */
+#ifndef APYTHON_PROTO_H
+#define APYTHON_PROTO_H
+
+#include <stddef.h>
+
+enum serve_kind { SERVE_TCP, SERVE_UNIX };
+
+/* A parsed --serve / --connect address. */
+struct serve_address {
+	enum serve_kind	 kind;
+	char		 host[256];	/* TCP: empty means loopback */
+	int		 port;		/* TCP: 0 picks a free port */
+	char		 path[108];	/* UNIX: the socket's path */
+};
+
+int	 serve_parse_address(const char *, struct serve_address *);
+
+/* Limits of what a client may send or be sent. */
+#define SERVE_LINE_MAX		(1024 * 1024)	/* bytes in one line */
+#define SERVE_OUTPUT_MAX	(8 * 1024 * 1024) /* unsent output kept */
+
+/* The --connect client's protocol. It sends the
+ * secret line (when one is set), then SERVE_HELLO; the server answers
+ * SERVE_HELLO and both sides then speak frames: a type byte, a 4-byte
+ * big-endian length, the payload. */
+#define SERVE_HELLO		"\0apython-connect 1\n"
+#define SERVE_HELLO_LEN		(sizeof SERVE_HELLO - 1)
+#define FRAME_HEADER		5
+#define FRAME_MAX		(SERVE_LINE_MAX + 64)
+#define FRAME_LINE		'L'	/* client: a line typed */
+#define FRAME_EOF		'E'	/* client: Ctrl-D */
+#define FRAME_INTERRUPT		'I'	/* client: Ctrl-C */
+#define FRAME_COMPLETE		'C'	/* client: line before, NUL, word */
+#define FRAME_OUTPUT		'O'	/* server: text to show */
+#define FRAME_PROMPT		'P'	/* server: read a line after this */
+#define FRAME_MATCHES		'M'	/* server: completions, '\n' apart */
+
+/* A byte buffer, read from the front. */
+struct sbuf {
+	char	*data;
+	size_t	 start;		/* first unread byte */
+	size_t	 end;		/* one past the last byte */
+	size_t	 cap;
+};
+
+int	 sbuf_add(struct sbuf *, const void *, size_t);
+void	 sbuf_drop(struct sbuf *, size_t);
+void	 sbuf_free(struct sbuf *);
+extern char	 sbuf_empty[1];
+#define sbuf_ptr(b)	((b)->data != NULL ? (b)->data + (b)->start : sbuf_empty)
+#define sbuf_len(b)	((b)->end - (b)->start)
+int	 frame_add(struct sbuf *, int, const void *, size_t);
+int	 frame_next(struct sbuf *, int *, const char **, size_t *);
+
+/* The shared secret (APYTHON_SECRET[_FILE]). */
+int	 secret_load(char **, size_t *, char **cause);
+int	 secret_equal(const char *, size_t, const char *, size_t);
+
+#endif
