@@ -1,7 +1,7 @@
 /* One client of a console server: reads its lines (telnet bytes, over-long
  * lines, the --connect handshake and frames), sends what its console
  * writes through a bounded buffer, and closes without losing either. */
-#include "serve/serve.h"
+#include "serve/serve-internal.h"
 
 #include <sys/socket.h>
 #include <netinet/in.h>

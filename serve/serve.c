@@ -1,12 +1,13 @@
 /* --serve (the console served instead of the local one, on the loops the
  * program runs) and apython.start_console_server. */
-#include "serve/serve.h"
+#include "serve/serve-internal.h"
 
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
+#include "console/console.h"
 #include "loop/loop.h"
 
 static PyObject *served;	/* --serve's server */
@@ -37,7 +38,9 @@ serve_on_close(PyObject *loop)
 static const struct loop_hooks serve_hooks = { serve_on_run, serve_on_close };
 
 /* --serve: listen on a now, say where on stdout, and serve on the loops
- * the program runs. -1 with a cause, or with an exception (no cause). */
+ * the program runs (there is no local console: the remote consoles'
+ * types are readied here). -1 with a cause, or with an exception (no
+ * cause). */
 int
 serve_start(const struct serve_address *a, const char *banner,
     PyObject *locals, char **cause)
@@ -45,6 +48,8 @@ serve_start(const struct serve_address *a, const char *banner,
 	PyObject	*text = NULL;
 
 	*cause = NULL;
+	if (console_prepare() != 0)
+		return -1;
 	if (banner != NULL && (text = PyUnicode_DecodeFSDefault(banner)) == NULL)
 		return -1;
 	served = server_new(a, text, locals, cause);

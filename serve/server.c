@@ -1,6 +1,6 @@
 /* Console servers: listening sockets watched by the loop, a console per
  * client, who may connect; apython.start_console_server and --serve. */
-#include "serve/serve.h"
+#include "serve/serve-internal.h"
 
 #include <sys/queue.h>
 #include <sys/socket.h>
