@@ -24,7 +24,7 @@ serve_on_run(PyObject *loop)
 		return 0;
 	if ((cur = server_loop(served)) != NULL && cur != loop)
 		return 0;
-	return server_attach(served, loop);
+	return server_attach_loop(served, loop);
 }
 
 /* A loop closes: if the server is on it, it waits for the next one. */
@@ -32,7 +32,7 @@ static void
 serve_on_close(PyObject *loop)
 {
 	if (served != NULL && server_loop(served) == loop)
-		server_detach(served);
+		server_detach_loop(served);
 }
 
 static const struct loop_hooks serve_hooks = { serve_on_run, serve_on_close };
@@ -236,7 +236,7 @@ serve_api_server(const struct serve_address *a, PyObject *banner,
 		free(cause);
 		goto out;
 	}
-	if (server_attach(server, loop) != 0) {
+	if (server_attach_loop(server, loop) != 0) {
 		server_close_keeping_error(server);
 		goto out;
 	}

@@ -89,9 +89,9 @@ server_check_secret(PyObject *self, const char *p, size_t n)
 	    s->secretlen);
 }
 
-/* A client closed: forget it. */
+/* A client closed: the server no longer holds it. */
 void
-server_forget(PyObject *self, PyObject *conn)
+server_remove_conn(PyObject *self, PyObject *conn)
 {
 	if (SV(self)->conns != NULL && PySet_Discard(SV(self)->conns, conn) < 0)
 		PyErr_WriteUnraisable(self);
@@ -197,11 +197,11 @@ server_admit(struct server *s, int fd, const struct sockaddr_storage *ss)
 	}
 	r = PySet_Add(s->conns, conn);
 	if (r == 0 && s->loop != NULL)
-		r = conn_attach(conn, s->loop);
+		r = conn_attach_loop(conn_of(conn), s->loop);
 	if (r != 0) {
 		/* Closing runs Python: the exception to report is kept. */
 		PyErr_Fetch(&type, &value, &tb);
-		conn_close(conn);
+		conn_close_now(conn_of(conn));
 		PyErr_Restore(type, value, tb);
 	}
 	Py_DECREF(conn);
@@ -242,7 +242,7 @@ server_accept(PyObject *self, PyObject *arg)
 
 /* Listen on loop, and move the clients there. */
 int
-server_attach(PyObject *self, PyObject *loop)
+server_attach_loop(PyObject *self, PyObject *loop)
 {
 	struct server	*s = SV(self);
 	PyObject	*conns;
@@ -252,21 +252,21 @@ server_attach(PyObject *self, PyObject *loop)
 	if (s->closed || (s->loop == loop && s->listening))
 		return 0;
 	if (s->loop != NULL && s->loop != loop)
-		server_detach(self);
+		server_detach_loop(self);
 	Py_XSETREF(s->loop, Py_NewRef(loop));
 	if (server_listen(s, 1) != 0)
 		return -1;
 	if ((conns = PySequence_List(s->conns)) == NULL)
 		return -1;
 	for (i = 0; i < PyList_GET_SIZE(conns) && r == 0; i++)
-		r = conn_attach(PyList_GET_ITEM(conns, i), loop);
+		r = conn_attach_loop(conn_of(PyList_GET_ITEM(conns, i)), loop);
 	Py_DECREF(conns);
 	return r;
 }
 
 /* Leave the loop (it closes): stop listening, clients wait for the next. */
 void
-server_detach(PyObject *self)
+server_detach_loop(PyObject *self)
 {
 	struct server	*s = SV(self);
 	PyObject	*conns, *r;
@@ -284,7 +284,7 @@ server_detach(PyObject *self)
 	if ((conns = PySequence_List(s->conns)) == NULL)
 		PyErr_WriteUnraisable(NULL);
 	for (i = 0; conns != NULL && i < PyList_GET_SIZE(conns); i++)
-		conn_detach(PyList_GET_ITEM(conns, i));
+		conn_detach_loop(conn_of(PyList_GET_ITEM(conns, i)));
 	Py_XDECREF(conns);
 	Py_CLEAR(s->loop);
 }
@@ -366,10 +366,10 @@ server_shut(struct server *s)
 	if ((conns = PySequence_List(s->conns)) == NULL)
 		PyErr_WriteUnraisable(NULL);
 	for (i = 0; conns != NULL && i < PyList_GET_SIZE(conns); i++)
-		conn_close(PyList_GET_ITEM(conns, i));
+		conn_close_now(conn_of(PyList_GET_ITEM(conns, i)));
 	Py_XDECREF(conns);
 	PySet_Clear(s->conns);
-	server_detach(self);
+	server_detach_loop(self);
 	server_wake_waiters(s);
 }
 
