@@ -2,6 +2,9 @@
 #ifndef APYTHON_SERVE_INTERNAL_H
 #define APYTHON_SERVE_INTERNAL_H
 
+#include <sys/types.h>
+#include <sys/queue.h>
+
 #include <stddef.h>
 
 #include "serve/serve.h"
@@ -17,7 +20,37 @@ int	 listen_open(const struct serve_address *, struct listener **,
 int	 listen_name(int, char *, size_t);
 int	 listen_is_loopback(const void *sockaddr);
 
-/* server.c: a console server, the clients it holds. */
+/* server*.c: a console server, the clients it holds. The loop's
+ * thread only. */
+struct server {
+	PyObject_HEAD
+	struct listener		*ls;
+	int			 nls;
+	PyObject		*loop;		/* where we listen, or NULL */
+	PyObject		*conns;		/* set: connected clients */
+	PyObject		*banner;	/* str, or NULL: the default */
+	PyObject		*locals;	/* dict, or NULL */
+	PyObject		*waiters;	/* wait_closed() futures */
+	PyObject		*sockets;	/* socket.socket over ls, or NULL */
+	PyObject		*pause;		/* handle: accepting resumes */
+	char			*secret;
+	size_t			 secretlen;
+	char			 name[300];	/* what we listen on */
+	char			 path[108];	/* unix socket to remove */
+	dev_t			 dev;
+	ino_t			 ino;
+	int			 listening;
+	int			 closed;
+	LIST_ENTRY(server)	 entry;
+};
+
+static inline struct server *
+server_of(PyObject *o)
+{
+	return (struct server *)o;
+}
+
+/* server.c: the object. */
 PyObject	*server_new(const struct serve_address *, PyObject *banner,
 		     PyObject *locals, char **cause);
 int		 server_attach_loop(PyObject *, PyObject *loop);
@@ -31,6 +64,16 @@ PyObject	*server_banner(PyObject *);
 PyObject	*server_locals(PyObject *);
 int		 server_check_secret(PyObject *, const char *, size_t);
 void		 server_remove_conn(PyObject *, PyObject *conn);
+
+/* server-accept.c: taking clients. */
+int		 server_listen(struct server *, int on);
+PyObject	*server_on_accept(PyObject *, PyObject *fd);
+PyObject	*server_on_resume(PyObject *, PyObject *);
+
+/* server-api.c: the methods and attributes Python sees. */
+extern PyMethodDef	 server_methods[];
+extern PyGetSetDef	 server_getset[];
+PyObject		*server_repr(PyObject *);
 
 /* One client's connection (conn*.c). The loop's thread only; Python
  * calls made from here may close it (conn_close_now): who calls one
