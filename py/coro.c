@@ -67,8 +67,9 @@ PyObject *
 py_coro_send(PyObject *self, PyObject *value)
 {
 	PyObject	*out = NULL;
+	int		 r = coro_ops(self)->send(self, value, &out);
 
-	return coro_outcome(coro_ops(self)->send(self, value, &out), out);
+	return coro_outcome(r, out);
 }
 
 /* The exception throw(type[, value[, tb]]) raises, checked as asyncio's
