@@ -5,6 +5,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "py/py.h"
+
 /* The address start_console_server's keywords give. */
 static int
 serve_api_address(PyObject *host, PyObject *port, PyObject *path,
@@ -75,11 +77,11 @@ serve_running_loop(void)
 static void
 server_close_keeping_error(PyObject *server)
 {
-	PyObject	*type, *value, *tb;
+	PyObject	*exc = py_exception_fetch();
 
-	PyErr_Fetch(&type, &value, &tb);
 	server_close(server);
-	PyErr_Restore(type, value, tb);
+	if (exc != NULL)
+		py_exception_raise(exc);
 }
 
 /* A server for a on the running loop, as a future that has it. */

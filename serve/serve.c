@@ -8,6 +8,7 @@
 
 #include "console/console.h"
 #include "loop/loop.h"
+#include "py/py.h"
 
 static PyObject *served;	/* --serve's server */
 static int stopping;		/* serving alone: SIGTERM came */
@@ -110,8 +111,7 @@ serve_forever(PyObject *loop)
 int
 serve_run_alone(void)
 {
-	PyObject	*asyncio, *loop, *r = NULL;
-	PyObject	*type, *value, *tb;
+	PyObject	*asyncio, *loop, *r = NULL, *exc;
 	int		 status = -1;
 
 	if ((asyncio = PyImport_ImportModule("asyncio")) == NULL)
@@ -124,11 +124,12 @@ serve_run_alone(void)
 		status = serve_forever(loop);
 	}
 	if (loop != NULL) {
-		PyErr_Fetch(&type, &value, &tb);
+		exc = py_exception_fetch();
 		if ((r = PyObject_CallMethod(loop, "close", NULL)) == NULL)
 			PyErr_WriteUnraisable(loop);
 		Py_XDECREF(r);
-		PyErr_Restore(type, value, tb);
+		if (exc != NULL)
+			py_exception_raise(exc);
 	}
 	Py_XDECREF(loop);
 	Py_DECREF(asyncio);

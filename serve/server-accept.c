@@ -10,6 +10,8 @@
 #include <errno.h>
 #include <unistd.h>
 
+#include "py/py.h"
+
 #define SERVER_ACCEPTS	32	/* clients taken per wake-up */
 #define SERVER_PAUSE	0.1	/* seconds without accepting, out of fds */
 
@@ -108,7 +110,7 @@ server_refusal(struct server *s, int fd, const struct sockaddr_storage *ss)
 static int
 server_admit(struct server *s, int fd, const struct sockaddr_storage *ss)
 {
-	PyObject	*conn, *type, *value, *tb;
+	PyObject	*conn, *exc;
 	int		 r;
 
 	conn = conn_new((PyObject *)s, fd, s->secret != NULL,
@@ -122,9 +124,10 @@ server_admit(struct server *s, int fd, const struct sockaddr_storage *ss)
 		r = conn_attach_loop(conn_of(conn), s->loop);
 	if (r != 0) {
 		/* Closing runs Python: the exception to report is kept. */
-		PyErr_Fetch(&type, &value, &tb);
+		exc = py_exception_fetch();
 		conn_close_now(conn_of(conn));
-		PyErr_Restore(type, value, tb);
+		if (exc != NULL)
+			py_exception_raise(exc);
 	}
 	Py_DECREF(conn);
 	return r;

@@ -12,7 +12,10 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "py/py.h"
+
 static PyTypeObject server_type;
+static PyObject *str_done;
 static LIST_HEAD(, server) servers = LIST_HEAD_INITIALIZER(servers);
 
 /* The banner given for the server's consoles (borrowed), or NULL. */
@@ -121,12 +124,9 @@ server_wake_waiters(struct server *s)
 	s->waiters = NULL;
 	for (i = 0; waiters != NULL && i < PyList_GET_SIZE(waiters); i++) {
 		f = PyList_GET_ITEM(waiters, i);
-		r = PyObject_CallMethod(f, "done", NULL);
-		if (r == Py_False) {
+		if (py_call_truth(f, str_done) == 0 && (r =
+		    PyObject_CallMethod(f, "set_result", "O", Py_None)) != NULL)
 			Py_DECREF(r);
-			r = PyObject_CallMethod(f, "set_result", "O", Py_None);
-		}
-		Py_XDECREF(r);
 		PyErr_Clear();	/* a closed loop's future stays unresolved */
 	}
 	Py_XDECREF(waiters);
@@ -308,13 +308,13 @@ server_clear(struct server *s)
 static void
 server_finalize(PyObject *self)
 {
-	PyObject	*type, *value, *tb;
+	PyObject	*exc = py_exception_fetch();
 
-	PyErr_Fetch(&type, &value, &tb);
 	server_shut(server_of(self));
 	if (PyErr_Occurred())
 		PyErr_WriteUnraisable(self);
-	PyErr_Restore(type, value, tb);
+	if (exc != NULL)
+		py_exception_raise(exc);
 }
 
 static void
@@ -350,7 +350,12 @@ static PyTypeObject server_type = {
 int
 server_ready(void)
 {
-	if (PyType_Ready(&server_type) != 0 || conn_ready() != 0)
+	static const struct py_name names[] = {
+		{ .slot = &str_done, .text = "done" },
+	};
+
+	if (py_intern_names(names, PY_NAMES_LEN(names)) != 0 ||
+	    PyType_Ready(&server_type) != 0 || conn_ready() != 0)
 		return -1;
 	return 0;
 }
