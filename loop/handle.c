@@ -10,7 +10,7 @@
  * context when its callback raises). */
 #include <stddef.h>
 
-#include "loop/loop.h"
+#include "loop/loop-internal.h"
 #include "structmember.h"
 
 #define SLOT(o, off)	(*(PyObject **)((char *)(o) + (off)))

@@ -1,8 +1,8 @@
 /* apython.Loop (the C core mixed into asyncio's Unix loop for what is
  * off the hot path) and apython.EventLoopPolicy. */
-#include "loop/loop.h"
+#include "loop/loop-internal.h"
 
-/* EventLoopPolicy.new_event_loop(self): a Loop the console may join. */
+/* EventLoopPolicy.new_event_loop(self): a Loop its observers follow. */
 static PyObject *
 policy_new_event_loop(PyObject *module, PyObject *policy)
 {
@@ -14,7 +14,7 @@ policy_new_event_loop(PyObject *module, PyObject *policy)
 	loop = PyObject_CallNoArgs(factory);
 	Py_DECREF(factory);
 	if (loop != NULL && PyObject_TypeCheck(loop, loop_core_type()))
-		loop_set_eligible(loop);
+		loop_set_observed(loop);
 	return loop;
 }
 

@@ -2,7 +2,7 @@
  * it (truthiness, len(), iteration, indexing, append(), clear()), made on
  * each read as a view of the loop's C ring; call_soon and the run loop
  * never touch it. */
-#include "loop/loop.h"
+#include "loop/loop-internal.h"
 
 struct ready_view {
 	PyObject_HEAD

@@ -5,7 +5,7 @@
  * ...) is left to the Python code. */
 #include <string.h>
 
-#include "loop/loop.h"
+#include "loop/loop-internal.h"
 
 static PyTypeObject *proto_type;	/* asyncio.streams.StreamReaderProtocol */
 static PyTypeObject *reader_type;	/* asyncio.streams.StreamReader */

@@ -5,7 +5,7 @@
 #include <errno.h>
 #include <sys/socket.h>
 
-#include "loop/loop.h"
+#include "loop/loop-internal.h"
 
 static PyTypeObject core_type;
 static PyObject *transport_cls;		/* the mixed class */
@@ -272,7 +272,7 @@ static PyTypeObject core_type = {
 
 /* loop._make_socket_transport(sock, protocol, waiter=None, *, extra=None,
  * server=None): our transport class, as asyncio makes its own. */
-PyObject *
+static PyObject *
 transport_make(PyObject *loop, PyObject *const *args, Py_ssize_t nargs,
     PyObject *kwnames)
 {
@@ -310,6 +310,12 @@ transport_make(PyObject *loop, PyObject *const *args, Py_ssize_t nargs,
 	return PyObject_CallFunctionObjArgs(transport_cls, a[0], a[1], a[2],
 	    a[3], a[4], a[5], NULL);
 }
+
+const PyMethodDef loop_transport_methods[] = {
+	{ "_make_socket_transport", (PyCFunction)(void (*)(void))transport_make,
+	    LOOP_FASTKW, NULL },
+	{ NULL, NULL, 0, NULL }
+};
 
 /* Intern the attribute names; -1 with exception. */
 static int

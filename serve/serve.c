@@ -34,7 +34,10 @@ serve_on_close(PyObject *loop)
 		server_detach(served);
 }
 
-static const struct loop_hooks serve_hooks = { serve_on_run, serve_on_close };
+static const struct loop_observer serve_observer = {
+	.on_run = serve_on_run,
+	.on_close = serve_on_close,
+};
 
 /* --serve: listen on a now, say where on stdout, and serve on the loops
  * the program runs. -1 with a cause, or with an exception (no cause). */
@@ -53,8 +56,7 @@ serve_start(const struct serve_address *a, const char *banner,
 		return -1;
 	printf("The console is being served on %s\n", server_name(served));
 	fflush(stdout);
-	loop_set_hooks(&serve_hooks);
-	return 0;
+	return loop_observe(&serve_observer);
 }
 
 /* SIGTERM while serving alone: stop. */
