@@ -287,7 +287,7 @@ loop_new(PyTypeObject *type, PyObject *args, PyObject *kwargs)
 
 	(void)args;
 	(void)kwargs;
-	if ((self = (struct loop *)type->tp_alloc(type, 0)) == NULL)
+	if ((self = loop_of(type->tp_alloc(type, 0))) == NULL)
 		return NULL;
 	self->wake_fd = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
 	self->base = loop_new_base();
@@ -371,6 +371,29 @@ static PyTypeObject loop_type = {
 	.tp_repr = loop_repr,
 };
 
+/* Join n NULL-terminated method tables into dst, cap entries with the
+ * NULL that ends it; -1 with exception when they do not fit. */
+int
+loop_methods_join(PyMethodDef *dst, size_t cap,
+    const PyMethodDef *const *tables, size_t n)
+{
+	const PyMethodDef	*m;
+	size_t			 i, k = 0;
+
+	for (i = 0; i < n; i++) {
+		for (m = tables[i]; m->ml_name != NULL; m++) {
+			if (k + 1 >= cap) {
+				PyErr_SetString(PyExc_SystemError,
+				    "too many methods for their table");
+				return -1;
+			}
+			dst[k++] = *m;
+		}
+	}
+	memset(&dst[k], 0, sizeof dst[k]);
+	return 0;
+}
+
 /* Gather each concern's methods into loop_methods, close() first. */
 static int
 loop_gather_methods(void)
@@ -384,20 +407,9 @@ loop_gather_methods(void)
 		loop_debug_methods, loop_io_methods, loop_sock_methods,
 		loop_transport_methods
 	};
-	const PyMethodDef	*m;
-	size_t			 i, n = 0;
 
-	for (i = 0; i < sizeof tables / sizeof tables[0]; i++) {
-		for (m = tables[i]; m->ml_name != NULL; m++) {
-			if (n + 1 >= sizeof loop_methods / sizeof loop_methods[0]) {
-				PyErr_SetString(PyExc_SystemError,
-				    "loop_methods is too small");
-				return -1;
-			}
-			loop_methods[n++] = *m;
-		}
-	}
-	return 0;
+	return loop_methods_join(loop_methods, sizeof loop_methods /
+	    sizeof loop_methods[0], tables, sizeof tables / sizeof tables[0]);
 }
 
 /* The core type, ready once loop_core_ready() has succeeded. */

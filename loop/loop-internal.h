@@ -63,6 +63,8 @@ loop_now(void)
 #define LOOP_FASTKW	(METH_FASTCALL | METH_KEYWORDS)
 
 /* core.c: the type, its parts and its life. */
+int		 loop_methods_join(PyMethodDef *, size_t,
+		     const PyMethodDef *const *, size_t);
 PyTypeObject	*loop_core_type(void);
 int		 loop_core_ready(void);
 int		 loop_in_main_thread(void);
@@ -147,14 +149,62 @@ int		 stream_data_received(PyObject *, const char *, Py_ssize_t);
 extern const PyMethodDef loop_sock_methods[];
 struct sockpoll	*loop_sockpoll(PyObject *, int);
 
-/* sockop.c, sockio.c, sockfuture.c: a sock_* operation, at once its
- * coroutine and the future its task waits on. */
+/* sockop.c: a sock_* operation, at once its coroutine and, once it
+ * waits, the future its task blocks on; sockio.c makes its syscalls and
+ * sockfuture.c is its future's side. */
 enum { SOCK_RECV, SOCK_RECV_INTO, SOCK_SENDALL, SOCK_ACCEPT, SOCK_RECVFROM,
     SOCK_RECVFROM_INTO, SOCK_SENDTO };
+enum { SOCKOP_NEW, SOCKOP_WAITING, SOCKOP_DONE, SOCKOP_CANCELLED };
+struct sockop {
+	PyObject_HEAD
+	PyObject	*loop;
+	PyObject	*sock;
+	PyObject	*arg;		/* size, buffer or data, as the method's */
+	PyObject	*arg2;		/* recvfrom_into's nbytes, sendto's address */
+	PyObject	*value;		/* result, exception or cancel message */
+	PyObject	*cb, *ctx;	/* the first done callback */
+	PyObject	*more;		/* the others: a list of (fn, ctx) */
+	Py_buffer	 view;		/* sendall's data while it is sent */
+	Py_ssize_t	 n;		/* recv's size, sendall's bytes sent */
+	int		 fd;
+	unsigned char	 kind, state, failed, blocking, yielded, consumed;
+	unsigned char	 has_view;
+};
+
+/* The operation behind an object of sockop.c's type. */
+static inline struct sockop *
+sockop_of(PyObject *o)
+{
+	return (struct sockop *)o;
+}
+
+/* Waits to write rather than to read. */
+static inline int
+sockop_dir(const struct sockop *op)
+{
+	return op->kind == SOCK_SENDALL || op->kind == SOCK_SENDTO;
+}
+
+/* Not over yet: not started, or waiting. */
+static inline int
+sockop_pending(const struct sockop *op)
+{
+	return op->state == SOCKOP_NEW || op->state == SOCKOP_WAITING;
+}
+
 int		 sock_ready(void);
 PyObject	*sock_op_new(PyObject *, int, PyObject *const *, Py_ssize_t);
 int		 sock_op_check(PyObject *);
+int		 sockop_finish(struct sockop *, int);
+void		 sockop_keep_error(struct sockop *);
+int		 sockio_ready(void);
+int		 sockop_start(struct sockop *);
 int		 sock_op_run(PyObject *);
+extern const PyMethodDef sockop_future_methods[];
+extern PyGetSetDef sockop_future_getset[];
+int		 sockfuture_ready(void);
+int		 sockop_schedule(struct sockop *, PyObject *, PyObject *);
+PyObject	*sockop_result(struct sockop *, PyObject *);
 
 /* poll.c: the epoll set where sock_* operations wait. */
 struct sockpoll	*sockpoll_new(struct event_base *);

@@ -1,0 +1,239 @@
+/* The future's side of a sock_* operation, which tasks use while it
+ * waits: done callbacks, result(), exception(), cancel(). */
+#include "loop/loop-internal.h"
+
+static PyObject *cancelled_error, *invalid_state;
+
+/* Schedule fn(op) in ctx as asyncio's futures do, with call_soon. */
+int
+sockop_schedule(struct sockop *op, PyObject *fn, PyObject *ctx)
+{
+	return loop_soon_call(op->loop, fn, (PyObject *)op, ctx);
+}
+
+/* A new CancelledError, with the message cancel() was given. */
+static PyObject *
+op_cancelled_error(struct sockop *op)
+{
+	if (op->value == NULL || op->value == Py_None)
+		return PyObject_CallNoArgs(cancelled_error);
+	return PyObject_CallOneArg(cancelled_error, op->value);
+}
+
+/* Raise exc (a new reference) with the traceback it carries. */
+static void
+op_raise(PyObject *exc)
+{
+	PyObject	*tb;
+
+	if (exc == NULL)
+		return;
+	tb = PyException_GetTraceback(exc);
+	PyErr_Restore(Py_NewRef((PyObject *)Py_TYPE(exc)), exc, tb);
+}
+
+static PyObject *
+op_get_blocking(struct sockop *op, void *unused)
+{
+	(void)unused;
+	if (!op->yielded)
+		Py_RETURN_NONE;	/* not a future before it waits */
+	return PyBool_FromLong(op->blocking);
+}
+
+static int
+op_set_blocking(struct sockop *op, PyObject *v, void *unused)
+{
+	int	on;
+
+	(void)unused;
+	if (v == NULL || (on = PyObject_IsTrue(v)) < 0) {
+		if (v == NULL)
+			PyErr_SetString(PyExc_AttributeError, "cannot delete");
+		return -1;
+	}
+	op->blocking = on;
+	return 0;
+}
+
+static PyObject *
+op_get_loop(struct sockop *op, PyObject *unused)
+{
+	(void)unused;
+	return Py_NewRef(op->loop);
+}
+
+/* add_done_callback(fn, *, context=None) */
+static PyObject *
+op_add_done_callback(struct sockop *op, PyObject *const *args,
+    Py_ssize_t nargs, PyObject *kwnames)
+{
+	PyObject	*ctx = NULL, *t;
+	int		 r;
+
+	if (nargs != 1 || (kwnames != NULL && (PyTuple_GET_SIZE(kwnames) != 1
+	    || PyUnicode_CompareWithASCIIString(PyTuple_GET_ITEM(kwnames, 0),
+	    "context") != 0))) {
+		PyErr_SetString(PyExc_TypeError,
+		    "add_done_callback(fn, *, context=None)");
+		return NULL;
+	}
+	if (kwnames != NULL && args[1] != Py_None)
+		ctx = Py_NewRef(args[1]);
+	else if ((ctx = PyContext_CopyCurrent()) == NULL)
+		return NULL;
+	if (!sockop_pending(op)) {
+		r = sockop_schedule(op, args[0], ctx);
+		Py_DECREF(ctx);
+		return r == 0 ? Py_NewRef(Py_None) : NULL;
+	}
+	if (op->cb == NULL) {
+		op->cb = Py_NewRef(args[0]);
+		op->ctx = ctx;
+		Py_RETURN_NONE;
+	}
+	if (op->more == NULL && (op->more = PyList_New(0)) == NULL) {
+		Py_DECREF(ctx);
+		return NULL;
+	}
+	t = PyTuple_Pack(2, args[0], ctx);
+	Py_DECREF(ctx);
+	r = t ? PyList_Append(op->more, t) : -1;
+	Py_XDECREF(t);
+	return r == 0 ? Py_NewRef(Py_None) : NULL;
+}
+
+/* remove_done_callback(fn): how many were removed. */
+static PyObject *
+op_remove_done_callback(struct sockop *op, PyObject *fn)
+{
+	Py_ssize_t	 i, removed = 0;
+	int		 eq;
+
+	if (op->cb != NULL) {
+		if ((eq = PyObject_RichCompareBool(op->cb, fn, Py_EQ)) < 0)
+			return NULL;
+		if (eq) {
+			Py_CLEAR(op->cb);
+			Py_CLEAR(op->ctx);
+			removed++;
+		}
+	}
+	for (i = op->more ? PyList_GET_SIZE(op->more) - 1 : -1; i >= 0; i--) {
+		eq = PyObject_RichCompareBool(PyTuple_GET_ITEM(
+		    PyList_GET_ITEM(op->more, i), 0), fn, Py_EQ);
+		if (eq < 0 || (eq && PySequence_DelItem(op->more, i) != 0))
+			return NULL;
+		removed += eq;
+	}
+	return PyLong_FromSsize_t(removed);
+}
+
+static PyObject *
+op_done(struct sockop *op, PyObject *unused)
+{
+	(void)unused;
+	return PyBool_FromLong(!sockop_pending(op));
+}
+
+static PyObject *
+op_cancelled(struct sockop *op, PyObject *unused)
+{
+	(void)unused;
+	return PyBool_FromLong(op->state == SOCKOP_CANCELLED);
+}
+
+static PyObject *
+op_exception(struct sockop *op, PyObject *unused)
+{
+	(void)unused;
+	if (sockop_pending(op)) {
+		PyErr_SetString(invalid_state, "Exception is not set.");
+		return NULL;
+	}
+	if (op->state == SOCKOP_CANCELLED) {
+		op_raise(op_cancelled_error(op));
+		return NULL;
+	}
+	return Py_NewRef(op->failed ? op->value : Py_None);
+}
+
+/* result(): the outcome, raised when it is an exception. */
+PyObject *
+sockop_result(struct sockop *op, PyObject *unused)
+{
+	(void)unused;
+	if (sockop_pending(op)) {
+		PyErr_SetString(invalid_state, "Result is not ready.");
+		return NULL;
+	}
+	if (op->state == SOCKOP_CANCELLED) {
+		op_raise(op_cancelled_error(op));
+		return NULL;
+	}
+	if (op->failed) {
+		op_raise(Py_NewRef(op->value));
+		return NULL;
+	}
+	return Py_NewRef(op->value);
+}
+
+/* cancel(msg=None): stop waiting; the awaiting task gets CancelledError. */
+static PyObject *
+op_cancel(struct sockop *op, PyObject *const *args, Py_ssize_t nargs,
+    PyObject *kwnames)
+{
+	PyObject	*msg = Py_None;
+	Py_ssize_t	 nkw = kwnames ? PyTuple_GET_SIZE(kwnames) : 0;
+
+	if (nargs + nkw > 1 || (nkw == 1 && PyUnicode_CompareWithASCIIString(
+	    PyTuple_GET_ITEM(kwnames, 0), "msg") != 0)) {
+		PyErr_SetString(PyExc_TypeError, "cancel(msg=None)");
+		return NULL;
+	}
+	if (nargs + nkw == 1)
+		msg = args[0];
+	if (!sockop_pending(op))
+		Py_RETURN_FALSE;
+	Py_XSETREF(op->value, Py_NewRef(msg));
+	if (sockop_finish(op, SOCKOP_CANCELLED) != 0)
+		return NULL;
+	Py_RETURN_TRUE;
+}
+
+
+const PyMethodDef sockop_future_methods[] = {
+	{ "get_loop", (PyCFunction)op_get_loop, METH_NOARGS, NULL },
+	{ "add_done_callback",
+	    (PyCFunction)(void (*)(void))op_add_done_callback, LOOP_FASTKW,
+	    NULL },
+	{ "remove_done_callback", (PyCFunction)op_remove_done_callback, METH_O,
+	    NULL },
+	{ "done", (PyCFunction)op_done, METH_NOARGS, NULL },
+	{ "cancelled", (PyCFunction)op_cancelled, METH_NOARGS, NULL },
+	{ "result", (PyCFunction)sockop_result, METH_NOARGS, NULL },
+	{ "exception", (PyCFunction)op_exception, METH_NOARGS, NULL },
+	{ "cancel", (PyCFunction)(void (*)(void))op_cancel, LOOP_FASTKW, NULL },
+	{ NULL, NULL, 0, NULL }
+};
+
+PyGetSetDef sockop_future_getset[] = {
+	{ "_asyncio_future_blocking", (getter)op_get_blocking,
+	    (setter)op_set_blocking, NULL, NULL },
+	{ NULL, NULL, NULL, NULL, NULL }
+};
+
+/* asyncio's exceptions; -1 with exception. */
+int
+sockfuture_ready(void)
+{
+	PyObject	*m;
+
+	if ((m = PyImport_ImportModule("asyncio.exceptions")) == NULL)
+		return -1;
+	if ((cancelled_error = PyObject_GetAttrString(m,
+	    "CancelledError")) != NULL)
+		invalid_state = PyObject_GetAttrString(m, "InvalidStateError");
+	Py_DECREF(m);
+	return invalid_state == NULL ? -1 : 0;
+}
