@@ -6,7 +6,7 @@
 #include "loop/loop-internal.h"
 
 static PyObject *futures;		/* asyncio.futures */
-static PyObject *s_future, *s_context, *empty_tuple;
+static PyObject *s_future, *empty_tuple;
 
 /* Refuse what asyncio refuses as a callback. */
 static int
@@ -27,34 +27,38 @@ loop_check_callback(PyObject *cb, const char *method)
 	return 0;
 }
 
-/* Split fastcall arguments: the callback at args[first], the rest of the
- * positionals as a tuple, and an optional context= keyword. */
-static int
-loop_parse_callback(PyObject *const *args, Py_ssize_t nargs,
-    PyObject *kwnames, Py_ssize_t first, const char *method, PyObject **cb,
-    PyObject **cbargs, PyObject **context)
-{
-	Py_ssize_t	nkw = kwnames ? PyTuple_GET_SIZE(kwnames) : 0;
+/* The parameters of call_soon(callback, *args, context=None) and kin
+ * (np: 1, or 2 with when/delay first), with their messages as they were. */
+#define CALLBACK_ARGS(m, np, ...)					\
+static const char *const m##_params[] = { __VA_ARGS__, NULL };		\
+static const struct loop_args m##_args = {				\
+	.name = #m, .params = m##_params, .npos = np, .kwfrom = np,	\
+	.need = np, .rest = 1,						\
+	.usage = #m "() missing required arguments",			\
+	.badkw = #m "() got an unexpected keyword argument",		\
+}
 
-	*context = Py_None;
-	if (nargs <= first) {
-		PyErr_Format(PyExc_TypeError, "%s() missing required arguments",
-		    method);
+CALLBACK_ARGS(call_soon, 1, "callback", "context");
+CALLBACK_ARGS(call_soon_threadsafe, 1, "callback", "context");
+CALLBACK_ARGS(call_at, 2, "when", "callback", "context");
+CALLBACK_ARGS(call_later, 2, "delay", "callback", "context");
+
+/* Split fastcall arguments: the callback, the positionals after it as a
+ * tuple, and the context= keyword (None when not given). */
+static int
+loop_parse_callback(const struct loop_args *a, PyObject *const *args,
+    Py_ssize_t nargs, PyObject *kwnames, PyObject **cb, PyObject **cbargs,
+    PyObject **context)
+{
+	PyObject	*out[3];
+
+	if (loop_args_parse(a, args, nargs, kwnames, out) != 0)
 		return -1;
-	}
-	/* Keyword names come interned: compare pointers first. */
-	if (nkw > 1 || (nkw == 1 && PyTuple_GET_ITEM(kwnames, 0) != s_context &&
-	    PyUnicode_Compare(PyTuple_GET_ITEM(kwnames, 0), s_context) != 0)) {
-		PyErr_Format(PyExc_TypeError,
-		    "%s() got an unexpected keyword argument", method);
+	*cb = out[a->npos - 1];
+	*context = out[a->npos] != NULL ? out[a->npos] : Py_None;
+	if (loop_check_callback(*cb, a->name) != 0)
 		return -1;
-	}
-	if (nkw == 1)
-		*context = args[nargs];
-	*cb = args[first];
-	if (loop_check_callback(*cb, method) != 0)
-		return -1;
-	*cbargs = loop_args_tuple(args + first + 1, nargs - first - 1);
+	*cbargs = loop_args_tuple(args + a->npos, nargs - a->npos);
 	return *cbargs == NULL ? -1 : 0;
 }
 
@@ -122,8 +126,8 @@ loop_call_soon(struct loop *self, PyObject *const *args, Py_ssize_t nargs,
 
 	if (loop_check_open(self) != 0)
 		return NULL;
-	if (loop_parse_callback(args, nargs, kwnames, 0, "call_soon", &cb,
-	    &cbargs, &ctx) != 0)
+	if (loop_parse_callback(&call_soon_args, args, nargs, kwnames,
+	    &cb, &cbargs, &ctx) != 0)
 		return NULL;
 	h = loop_soon(self, cb, cbargs, ctx);
 	Py_DECREF(cbargs);
@@ -172,8 +176,8 @@ loop_call_at(struct loop *self, PyObject *const *args, Py_ssize_t nargs,
 
 	if (loop_check_open(self) != 0)
 		return NULL;
-	if (loop_parse_callback(args, nargs, kwnames, 1, "call_at", &cb,
-	    &cbargs, &ctx) != 0)
+	if (loop_parse_callback(&call_at_args, args, nargs, kwnames,
+	    &cb, &cbargs, &ctx) != 0)
 		return NULL;
 	at = PyFloat_AsDouble(args[0]);
 	h = at == -1 && PyErr_Occurred() ? NULL :
@@ -192,8 +196,8 @@ loop_call_later(struct loop *self, PyObject *const *args, Py_ssize_t nargs,
 
 	if (loop_check_open(self) != 0)
 		return NULL;
-	if (loop_parse_callback(args, nargs, kwnames, 1, "call_later", &cb,
-	    &cbargs, &ctx) != 0)
+	if (loop_parse_callback(&call_later_args, args, nargs, kwnames,
+	    &cb, &cbargs, &ctx) != 0)
 		return NULL;
 	if (args[0] == Py_None)
 		PyErr_SetString(PyExc_TypeError, "delay must not be None");
@@ -236,8 +240,8 @@ loop_call_soon_threadsafe(struct loop *self, PyObject *const *args,
 		PyErr_SetString(PyExc_RuntimeError, "Event loop is closed");
 		return NULL;
 	}
-	if (loop_parse_callback(args, nargs, kwnames, 0,
-	    "call_soon_threadsafe", &cb, &cbargs, &ctx) != 0)
+	if (loop_parse_callback(&call_soon_threadsafe_args, args, nargs,
+	    kwnames, &cb, &cbargs, &ctx) != 0)
 		return NULL;
 	h = loop_soon(self, cb, cbargs, ctx);
 	Py_DECREF(cbargs);
@@ -426,7 +430,6 @@ int
 schedule_ready(void)
 {
 	if ((s_future = PyUnicode_InternFromString("Future")) == NULL ||
-	    (s_context = PyUnicode_InternFromString("context")) == NULL ||
 	    (empty_tuple = PyTuple_New(0)) == NULL ||
 	    (futures = PyImport_ImportModule("asyncio.futures")) == NULL)
 		return -1;

@@ -19,57 +19,19 @@ loop_sockpoll(PyObject *loop, int create)
 	return self->sp = sockpoll_new(self->base);
 }
 
-/* Place keyword arguments among the positional ones by the names of
- * the parameters; the count in *n; -1 with TypeError as Python's. */
-static int
-loop_sock_args(PyObject *const *args, Py_ssize_t nargs, PyObject *kwnames,
-    const char *name, const char *const *params, PyObject **out,
-    Py_ssize_t *n)
-{
-	Py_ssize_t	i, k, nkw = kwnames ? PyTuple_GET_SIZE(kwnames) : 0;
-
-	for (i = 0; params[i] != NULL; i++)
-		out[i] = i < nargs ? args[i] : NULL;
-	if (nargs > i) {
-		PyErr_Format(PyExc_TypeError, "%s() takes %zd positional "
-		    "arguments but %zd were given", name, i + 1, nargs + 1);
-		return -1;
-	}
-	for (k = 0; k < nkw; k++) {
-		for (i = 0; params[i] != NULL && PyUnicode_CompareWithASCIIString(
-		    PyTuple_GET_ITEM(kwnames, k), params[i]) != 0; i++)
-			;
-		if (params[i] == NULL || out[i] != NULL) {
-			PyErr_Format(PyExc_TypeError, params[i] ? "%s() got "
-			    "multiple values for argument '%U'" : "%s() got an "
-			    "unexpected keyword argument '%U'", name,
-			    PyTuple_GET_ITEM(kwnames, k));
-			return -1;
-		}
-		out[i] = args[nargs + k];
-	}
-	for (*n = 0; params[*n] != NULL && out[*n] != NULL; (*n)++)
-		;
-	return 0;
-}
-
-/* A sock_* method with need required parameters: our operation for a
- * socket.socket, asyncio's coroutine for anything else. */
+/* A sock_* method: our operation for a socket.socket, asyncio's
+ * coroutine for anything else. */
 static PyObject *
 loop_sock_op(struct loop *self, PyObject *const *args, Py_ssize_t nargs,
-    PyObject *kwnames, int kind, const char *name, const char *const *params,
-    Py_ssize_t need)
+    PyObject *kwnames, int kind, const struct loop_args *a)
 {
 	PyObject	*op, *sup, *meth, *all[4];
 	Py_ssize_t	 n;
 
-	if (loop_sock_args(args, nargs, kwnames, name, params, all, &n) != 0)
+	if (loop_args_parse(a, args, nargs, kwnames, all) != 0)
 		return NULL;
-	if (n < need) {
-		PyErr_Format(PyExc_TypeError, "%s() missing required argument "
-		    "'%s'", name, params[n]);
-		return NULL;
-	}
+	for (n = 0; a->params[n] != NULL && all[n] != NULL; n++)
+		;
 	if (loop_check_open(self) != 0)
 		return NULL;
 	if ((op = sock_op_new((PyObject *)self, kind, all, n)) != NULL ||
@@ -77,7 +39,7 @@ loop_sock_op(struct loop *self, PyObject *const *args, Py_ssize_t nargs,
 		return op;
 	if ((sup = loop_super(self)) == NULL)
 		return NULL;
-	meth = PyObject_GetAttrString(sup, name);
+	meth = PyObject_GetAttrString(sup, a->name);
 	Py_DECREF(sup);
 	if (meth == NULL)
 		return NULL;
@@ -86,16 +48,21 @@ loop_sock_op(struct loop *self, PyObject *const *args, Py_ssize_t nargs,
 	return op;
 }
 
-/* loop_<m>(): the sock_* method m; need of its parameters are required. */
-#define LOOP_SOCK_METHOD(m, kind, need, ...)				\
+/* loop_<m>(): the sock_* method m; nreq of its parameters are required,
+ * any may come by name, as asyncio's. */
+#define LOOP_SOCK_METHOD(m, kind, nreq, ...)				\
+static const char *const m##_params[] = { __VA_ARGS__, NULL };		\
+static const struct loop_args m##_args = {				\
+	.name = #m, .params = m##_params,				\
+	.npos = sizeof m##_params / sizeof m##_params[0] - 1,		\
+	.need = nreq,							\
+};									\
+									\
 static PyObject *							\
 loop_##m(struct loop *self, PyObject *const *args, Py_ssize_t nargs,	\
     PyObject *kwnames)							\
 {									\
-	static const char *const params[] = { __VA_ARGS__, NULL };	\
-									\
-	return loop_sock_op(self, args, nargs, kwnames, kind, #m, params, \
-	    need);							\
+	return loop_sock_op(self, args, nargs, kwnames, kind, &m##_args); \
 }
 
 LOOP_SOCK_METHOD(sock_recv, SOCK_RECV, 2, "sock", "n")
@@ -108,7 +75,6 @@ LOOP_SOCK_METHOD(sock_recvfrom_into, SOCK_RECVFROM_INTO, 2, "sock", "buf",
     "nbytes")
 LOOP_SOCK_METHOD(sock_sendto, SOCK_SENDTO, 3, "sock", "data", "address")
 #endif
-
 
 const PyMethodDef loop_sock_methods[] = {
 	{ "sock_recv", (PyCFunction)(void (*)(void))loop_sock_recv,

@@ -63,32 +63,35 @@ op_get_loop(struct sockop *op, PyObject *unused)
 	return Py_NewRef(op->loop);
 }
 
+static const char *const add_done_params[] = { "fn", "context", NULL };
+static const struct loop_args add_done_args = {
+	.name = "add_done_callback", .params = add_done_params,
+	.npos = 1, .kwfrom = 1, .need = 1,
+	.usage = "add_done_callback(fn, *, context=None)",
+	.badkw = "add_done_callback(fn, *, context=None)",
+};
+
 /* add_done_callback(fn, *, context=None) */
 static PyObject *
 op_add_done_callback(struct sockop *op, PyObject *const *args,
     Py_ssize_t nargs, PyObject *kwnames)
 {
-	PyObject	*ctx = NULL, *t;
+	PyObject	*a[2], *ctx = NULL, *t;
 	int		 r;
 
-	if (nargs != 1 || (kwnames != NULL && (PyTuple_GET_SIZE(kwnames) != 1
-	    || PyUnicode_CompareWithASCIIString(PyTuple_GET_ITEM(kwnames, 0),
-	    "context") != 0))) {
-		PyErr_SetString(PyExc_TypeError,
-		    "add_done_callback(fn, *, context=None)");
+	if (loop_args_parse(&add_done_args, args, nargs, kwnames, a) != 0)
 		return NULL;
-	}
-	if (kwnames != NULL && args[1] != Py_None)
-		ctx = Py_NewRef(args[1]);
+	if (a[1] != NULL && a[1] != Py_None)
+		ctx = Py_NewRef(a[1]);
 	else if ((ctx = PyContext_CopyCurrent()) == NULL)
 		return NULL;
 	if (!sockop_pending(op)) {
-		r = sockop_schedule(op, args[0], ctx);
+		r = sockop_schedule(op, a[0], ctx);
 		Py_DECREF(ctx);
 		return r == 0 ? Py_NewRef(Py_None) : NULL;
 	}
 	if (op->cb == NULL) {
-		op->cb = Py_NewRef(args[0]);
+		op->cb = Py_NewRef(a[0]);
 		op->ctx = ctx;
 		Py_RETURN_NONE;
 	}
@@ -96,7 +99,7 @@ op_add_done_callback(struct sockop *op, PyObject *const *args,
 		Py_DECREF(ctx);
 		return NULL;
 	}
-	t = PyTuple_Pack(2, args[0], ctx);
+	t = PyTuple_Pack(2, a[0], ctx);
 	Py_DECREF(ctx);
 	r = t ? PyList_Append(op->more, t) : -1;
 	Py_XDECREF(t);
@@ -178,21 +181,23 @@ sockop_result(struct sockop *op, PyObject *unused)
 	return Py_NewRef(op->value);
 }
 
+static const char *const cancel_params[] = { "msg", NULL };
+static const struct loop_args cancel_args = {
+	.name = "cancel", .params = cancel_params, .npos = 1,
+	.usage = "cancel(msg=None)", .badkw = "cancel(msg=None)",
+};
+
 /* cancel(msg=None): stop waiting; the awaiting task gets CancelledError. */
 static PyObject *
 op_cancel(struct sockop *op, PyObject *const *args, Py_ssize_t nargs,
     PyObject *kwnames)
 {
-	PyObject	*msg = Py_None;
-	Py_ssize_t	 nkw = kwnames ? PyTuple_GET_SIZE(kwnames) : 0;
+	PyObject	*msg;
 
-	if (nargs + nkw > 1 || (nkw == 1 && PyUnicode_CompareWithASCIIString(
-	    PyTuple_GET_ITEM(kwnames, 0), "msg") != 0)) {
-		PyErr_SetString(PyExc_TypeError, "cancel(msg=None)");
+	if (loop_args_parse(&cancel_args, args, nargs, kwnames, &msg) != 0)
 		return NULL;
-	}
-	if (nargs + nkw == 1)
-		msg = args[0];
+	if (msg == NULL)
+		msg = Py_None;
 	if (!sockop_pending(op))
 		Py_RETURN_FALSE;
 	Py_XSETREF(op->value, Py_NewRef(msg));

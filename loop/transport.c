@@ -270,38 +270,30 @@ static PyTypeObject core_type = {
 	.tp_new = PyType_GenericNew,
 };
 
+static const char *const make_params[] = { "sock", "protocol", "waiter",
+    "extra", "server", NULL };
+static const struct loop_args make_args = {
+	.name = "_make_socket_transport", .params = make_params,
+	.npos = 3, .kwfrom = 2, .need = 2,
+	.usage = "_make_socket_transport(sock, protocol, waiter=None, *, "
+	    "extra=None, server=None)",
+};
+
 /* loop._make_socket_transport(sock, protocol, waiter=None, *, extra=None,
  * server=None): our transport class, as asyncio makes its own. */
 static PyObject *
 transport_make(PyObject *loop, PyObject *const *args, Py_ssize_t nargs,
     PyObject *kwnames)
 {
-	PyObject	*a[6] = { loop, Py_None, Py_None, Py_None, Py_None,
-			    Py_None };
-	PyObject	*r;
-	Py_ssize_t	 i, nkw = kwnames ? PyTuple_GET_SIZE(kwnames) : 0;
+	PyObject	*a[6], *r;
+	size_t		 i;
 
-	if (nargs < 2 || nargs > 3) {
-		PyErr_SetString(PyExc_TypeError, "_make_socket_transport("
-		    "sock, protocol, waiter=None, *, extra=None, server=None)");
+	a[0] = loop;
+	if (loop_args_parse(&make_args, args, nargs, kwnames, a + 1) != 0)
 		return NULL;
-	}
-	for (i = 0; i < nargs; i++)
-		a[i + 1] = args[i];
-	for (i = 0; i < nkw; i++) {
-		PyObject *k = PyTuple_GET_ITEM(kwnames, i);
-		if (PyUnicode_CompareWithASCIIString(k, "waiter") == 0)
-			a[3] = args[nargs + i];
-		else if (PyUnicode_CompareWithASCIIString(k, "extra") == 0)
-			a[4] = args[nargs + i];
-		else if (PyUnicode_CompareWithASCIIString(k, "server") == 0)
-			a[5] = args[nargs + i];
-		else {
-			PyErr_Format(PyExc_TypeError, "_make_socket_transport() "
-			    "got an unexpected keyword argument %R", k);
-			return NULL;
-		}
-	}
+	for (i = 1; i < 6; i++)
+		if (a[i] == NULL)
+			a[i] = Py_None;
 	/* 3.13 checks the fd is free here; earlier versions in the caller. */
 	r = PyObject_CallMethod(loop, "_ensure_fd_no_transport", "O", a[1]);
 	if (r == NULL)
