@@ -157,10 +157,13 @@ loop_set_closed(struct loop *self, PyObject *value, void *closure)
 }
 
 static PyGetSetDef loop_getset[] = {
-	{ "_ready", (getter)loop_get_ready, (setter)loop_set_ready, NULL, NULL },
-	{ "_closed", (getter)loop_get_closed, (setter)loop_set_closed, NULL,
-	    NULL },
-	{ NULL, NULL, NULL, NULL, NULL }
+	{ .name = "_ready",
+	  .get = (getter)loop_get_ready,
+	  .set = (setter)loop_set_ready },
+	{ .name = "_closed",
+	  .get = (getter)loop_get_closed,
+	  .set = (setter)loop_set_closed },
+	{ .name = NULL },
 };
 
 /* Call super(LoopCore, self).name(). */
@@ -399,8 +402,10 @@ static int
 loop_gather_methods(void)
 {
 	static const PyMethodDef own[] = {
-		{ "close", (PyCFunction)loop_close, METH_NOARGS, NULL },
-		{ NULL, NULL, 0, NULL }
+		{ .ml_name = "close",
+		  .ml_meth = (PyCFunction)loop_close,
+		  .ml_flags = METH_NOARGS },
+		{ .ml_name = NULL },
 	};
 	const PyMethodDef *const tables[] = {
 		own, loop_schedule_methods, loop_run_methods,

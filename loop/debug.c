@@ -97,9 +97,13 @@ loop_repr(PyObject *o)
 }
 
 const PyMethodDef loop_debug_methods[] = {
-	{ "set_debug", (PyCFunction)loop_set_debug, METH_O, NULL },
-	{ "get_debug", (PyCFunction)loop_get_debug, METH_NOARGS, NULL },
-	{ NULL, NULL, 0, NULL }
+	{ .ml_name = "set_debug",
+	  .ml_meth = (PyCFunction)loop_set_debug,
+	  .ml_flags = METH_O },
+	{ .ml_name = "get_debug",
+	  .ml_meth = (PyCFunction)loop_get_debug,
+	  .ml_flags = METH_NOARGS },
+	{ .ml_name = NULL },
 };
 
 /* What the slow callback warning needs; -1 with exception. */

@@ -49,7 +49,9 @@ loop_after_fork(PyObject *module, PyObject *unused)
 }
 
 static PyMethodDef after_fork_def = {
-	"_apython_loop_after_fork", loop_after_fork, METH_NOARGS, NULL
+	.ml_name = "_apython_loop_after_fork",
+	.ml_meth = loop_after_fork,
+	.ml_flags = METH_NOARGS,
 };
 
 /* os.register_at_fork(after_in_child=...) for our loops; -1 with exception. */

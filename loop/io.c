@@ -345,14 +345,22 @@ loop_process_events(PyObject *self, PyObject *events)
 
 
 const PyMethodDef loop_io_methods[] = {
-	{ "_add_reader", (PyCFunction)(void (*)(void))loop_add_reader,
-	    METH_FASTCALL, NULL },
-	{ "_add_writer", (PyCFunction)(void (*)(void))loop_add_writer,
-	    METH_FASTCALL, NULL },
-	{ "_remove_reader", (PyCFunction)loop_remove_reader, METH_O, NULL },
-	{ "_remove_writer", (PyCFunction)loop_remove_writer, METH_O, NULL },
-	{ "_process_events", loop_process_events, METH_O, NULL },
-	{ NULL, NULL, 0, NULL }
+	{ .ml_name = "_add_reader",
+	  .ml_meth = (PyCFunction)(void (*)(void))loop_add_reader,
+	  .ml_flags = METH_FASTCALL },
+	{ .ml_name = "_add_writer",
+	  .ml_meth = (PyCFunction)(void (*)(void))loop_add_writer,
+	  .ml_flags = METH_FASTCALL },
+	{ .ml_name = "_remove_reader",
+	  .ml_meth = (PyCFunction)loop_remove_reader,
+	  .ml_flags = METH_O },
+	{ .ml_name = "_remove_writer",
+	  .ml_meth = (PyCFunction)loop_remove_writer,
+	  .ml_flags = METH_O },
+	{ .ml_name = "_process_events",
+	  .ml_meth = loop_process_events,
+	  .ml_flags = METH_O },
+	{ .ml_name = NULL },
 };
 
 /* The view of the watchers that asyncio's transports read as
@@ -459,10 +467,16 @@ selector_view_dealloc(struct selector_view *self)
 }
 
 static PyMethodDef selector_view_methods[] = {
-	{ "get_key", (PyCFunction)selector_view_get_key, METH_O, NULL },
-	{ "get_map", (PyCFunction)selector_view_get_map, METH_NOARGS, NULL },
-	{ "close", selector_view_close, METH_NOARGS, NULL },
-	{ NULL, NULL, 0, NULL }
+	{ .ml_name = "get_key",
+	  .ml_meth = (PyCFunction)selector_view_get_key,
+	  .ml_flags = METH_O },
+	{ .ml_name = "get_map",
+	  .ml_meth = (PyCFunction)selector_view_get_map,
+	  .ml_flags = METH_NOARGS },
+	{ .ml_name = "close",
+	  .ml_meth = selector_view_close,
+	  .ml_flags = METH_NOARGS },
+	{ .ml_name = NULL },
 };
 
 static PyTypeObject selector_view_type = {

@@ -32,13 +32,18 @@ module_new_event_loop(PyObject *module, PyObject *unused)
 }
 
 static PyMethodDef policy_new_def = {
-	"new_event_loop", policy_new_event_loop, METH_O,
-	"Create a new apython.Loop; in the main thread the console joins it."
+	.ml_name = "new_event_loop",
+	.ml_meth = policy_new_event_loop,
+	.ml_flags = METH_O,
+	.ml_doc = "Create a new apython.Loop; in the main thread the console "
+	    "joins it.",
 };
 
 static PyMethodDef module_new_def = {
-	"new_event_loop", module_new_event_loop, METH_NOARGS,
-	"Create a new apython.Loop (no console joins it)."
+	.ml_name = "new_event_loop",
+	.ml_meth = module_new_event_loop,
+	.ml_flags = METH_NOARGS,
+	.ml_doc = "Create a new apython.Loop (no console joins it).",
 };
 
 /* type(name, bases, ns) in module apython, with a docstring. */

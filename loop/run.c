@@ -377,11 +377,16 @@ loop_import(const char *module, const char *name)
 }
 
 const PyMethodDef loop_run_methods[] = {
-	{ "_run_once", (PyCFunction)loop_run_once, METH_NOARGS, NULL },
-	{ "run_forever", (PyCFunction)loop_run_forever, METH_NOARGS, NULL },
-	{ "remove_signal_handler", (PyCFunction)loop_remove_signal_handler,
-	    METH_O, NULL },
-	{ NULL, NULL, 0, NULL }
+	{ .ml_name = "_run_once",
+	  .ml_meth = (PyCFunction)loop_run_once,
+	  .ml_flags = METH_NOARGS },
+	{ .ml_name = "run_forever",
+	  .ml_meth = (PyCFunction)loop_run_forever,
+	  .ml_flags = METH_NOARGS },
+	{ .ml_name = "remove_signal_handler",
+	  .ml_meth = (PyCFunction)loop_remove_signal_handler,
+	  .ml_flags = METH_O },
+	{ .ml_name = NULL },
 };
 
 /* Names and what run_forever() calls; -1 with exception. */

@@ -208,24 +208,38 @@ op_cancel(struct sockop *op, PyObject *const *args, Py_ssize_t nargs,
 
 
 const PyMethodDef sockop_future_methods[] = {
-	{ "get_loop", (PyCFunction)op_get_loop, METH_NOARGS, NULL },
-	{ "add_done_callback",
-	    (PyCFunction)(void (*)(void))op_add_done_callback, LOOP_FASTKW,
-	    NULL },
-	{ "remove_done_callback", (PyCFunction)op_remove_done_callback, METH_O,
-	    NULL },
-	{ "done", (PyCFunction)op_done, METH_NOARGS, NULL },
-	{ "cancelled", (PyCFunction)op_cancelled, METH_NOARGS, NULL },
-	{ "result", (PyCFunction)sockop_result, METH_NOARGS, NULL },
-	{ "exception", (PyCFunction)op_exception, METH_NOARGS, NULL },
-	{ "cancel", (PyCFunction)(void (*)(void))op_cancel, LOOP_FASTKW, NULL },
-	{ NULL, NULL, 0, NULL }
+	{ .ml_name = "get_loop",
+	  .ml_meth = (PyCFunction)op_get_loop,
+	  .ml_flags = METH_NOARGS },
+	{ .ml_name = "add_done_callback",
+	  .ml_meth = (PyCFunction)(void (*)(void))op_add_done_callback,
+	  .ml_flags = LOOP_FASTKW },
+	{ .ml_name = "remove_done_callback",
+	  .ml_meth = (PyCFunction)op_remove_done_callback,
+	  .ml_flags = METH_O },
+	{ .ml_name = "done",
+	  .ml_meth = (PyCFunction)op_done,
+	  .ml_flags = METH_NOARGS },
+	{ .ml_name = "cancelled",
+	  .ml_meth = (PyCFunction)op_cancelled,
+	  .ml_flags = METH_NOARGS },
+	{ .ml_name = "result",
+	  .ml_meth = (PyCFunction)sockop_result,
+	  .ml_flags = METH_NOARGS },
+	{ .ml_name = "exception",
+	  .ml_meth = (PyCFunction)op_exception,
+	  .ml_flags = METH_NOARGS },
+	{ .ml_name = "cancel",
+	  .ml_meth = (PyCFunction)(void (*)(void))op_cancel,
+	  .ml_flags = LOOP_FASTKW },
+	{ .ml_name = NULL },
 };
 
 PyGetSetDef sockop_future_getset[] = {
-	{ "_asyncio_future_blocking", (getter)op_get_blocking,
-	    (setter)op_set_blocking, NULL, NULL },
-	{ NULL, NULL, NULL, NULL, NULL }
+	{ .name = "_asyncio_future_blocking",
+	  .get = (getter)op_get_blocking,
+	  .set = (setter)op_set_blocking },
+	{ .name = NULL },
 };
 
 /* asyncio's exceptions; -1 with exception. */

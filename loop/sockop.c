@@ -370,10 +370,16 @@ int
 sock_ready(void)
 {
 	static const PyMethodDef coro[] = {
-		{ "send", (PyCFunction)op_send_method, METH_O, NULL },
-		{ "throw", (PyCFunction)op_throw, METH_VARARGS, NULL },
-		{ "close", (PyCFunction)op_close, METH_NOARGS, NULL },
-		{ NULL, NULL, 0, NULL }
+		{ .ml_name = "send",
+		  .ml_meth = (PyCFunction)op_send_method,
+		  .ml_flags = METH_O },
+		{ .ml_name = "throw",
+		  .ml_meth = (PyCFunction)op_throw,
+		  .ml_flags = METH_VARARGS },
+		{ .ml_name = "close",
+		  .ml_meth = (PyCFunction)op_close,
+		  .ml_flags = METH_NOARGS },
+		{ .ml_name = NULL },
 	};
 	const PyMethodDef *const tables[] = { coro, sockop_future_methods };
 	PyObject	*m;

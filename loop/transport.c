@@ -252,12 +252,18 @@ transport_is_closing(PyObject *self, PyObject *unused)
 }
 
 static PyMethodDef core_methods[] = {
-	{ "is_closing", transport_is_closing, METH_NOARGS,
-	  "Return True if the transport is closing or closed." },
-	{ "_read_ready", transport_read_ready, METH_NOARGS, NULL },
-	{ "write", transport_write, METH_O,
-	  "Write bytes, at once when nothing is queued before them." },
-	{ NULL, NULL, 0, NULL }
+	{ .ml_name = "is_closing",
+	  .ml_meth = transport_is_closing,
+	  .ml_flags = METH_NOARGS,
+	  .ml_doc = "Return True if the transport is closing or closed." },
+	{ .ml_name = "_read_ready",
+	  .ml_meth = transport_read_ready,
+	  .ml_flags = METH_NOARGS },
+	{ .ml_name = "write",
+	  .ml_meth = transport_write,
+	  .ml_flags = METH_O,
+	  .ml_doc = "Write bytes, at once when nothing is queued before them." },
+	{ .ml_name = NULL },
 };
 
 static PyTypeObject core_type = {
@@ -304,9 +310,10 @@ transport_make(PyObject *loop, PyObject *const *args, Py_ssize_t nargs,
 }
 
 const PyMethodDef loop_transport_methods[] = {
-	{ "_make_socket_transport", (PyCFunction)(void (*)(void))transport_make,
-	    LOOP_FASTKW, NULL },
-	{ NULL, NULL, 0, NULL }
+	{ .ml_name = "_make_socket_transport",
+	  .ml_meth = (PyCFunction)(void (*)(void))transport_make,
+	  .ml_flags = LOOP_FASTKW },
+	{ .ml_name = NULL },
 };
 
 /* Intern the attribute names; -1 with exception. */
