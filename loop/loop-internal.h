@@ -73,6 +73,8 @@ int		 loop_check_open(struct loop *);
 #define LOOP_READ_MAX	(256 * 1024)	/* asyncio's max_size */
 char		*loop_read_buffer(PyObject *);
 void		 loop_read_release(PyObject *);
+#define LOOP_LARGE_READ	(64 * 1024)	/* tunes malloc, see core.c */
+void		 loop_read_size(size_t);
 
 /* schedule.c: the ready queue, timers, call_soon and its kin. */
 extern const PyMethodDef loop_schedule_methods[];

@@ -37,6 +37,7 @@ op_recv(struct sockop *op, int fd)
 	PyObject	*data;
 	ssize_t		 got;
 
+	loop_read_size(op->n);
 	if ((data = PyBytes_FromStringAndSize(NULL, op->n)) == NULL)
 		return -1;
 	do

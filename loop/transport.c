@@ -122,6 +122,7 @@ transport_recv(PyObject *self, PyObject *proto, int fd, char *buf)
 		return transport_fatal(self,
 		    "Fatal read error on socket transport");
 	}
+	loop_read_size(n);
 	if ((r = transport_deliver(proto, buf, n)) == NULL)
 		return transport_fatal(self,
 		    "Fatal error: protocol.data_received() call failed.");
