@@ -5,21 +5,15 @@
 #include "loop/loop-internal.h"
 
 static PyObject *base_events;		/* asyncio.base_events */
+static PyObject *s_get_debug;
 
 /* The debug flag of a loop (ours: set_debug's; others: get_debug()). */
 int
 loop_debug(PyObject *loop)
 {
-	PyObject	*r;
-	int		 on;
-
 	if (PyObject_TypeCheck(loop, loop_core_type()))
 		return loop_of(loop)->debug;
-	if ((r = PyObject_CallMethod(loop, "get_debug", NULL)) == NULL)
-		return -1;
-	on = PyObject_IsTrue(r);
-	Py_DECREF(r);
-	return on;
+	return py_call_truth(loop, s_get_debug);
 }
 
 /* set_debug(enabled): asyncio's, and our own checks follow it. */
@@ -110,6 +104,8 @@ const PyMethodDef loop_debug_methods[] = {
 int
 debug_ready(void)
 {
+	if ((s_get_debug = PyUnicode_InternFromString("get_debug")) == NULL)
+		return -1;
 	base_events = PyImport_ImportModule("asyncio.base_events");
 	return base_events == NULL ? -1 : 0;
 }

@@ -300,13 +300,10 @@ timer_set_scheduled(PyObject *h, int scheduled)
 static int
 handle_report(PyObject *h)
 {
-	PyObject	*type, *exc, *tb, *src = NULL, *msg = NULL, *ctx = NULL;
+	PyObject	*exc, *src = NULL, *msg = NULL, *ctx = NULL;
 	PyObject	*stb, *r = NULL;
 
-	PyErr_Fetch(&type, &exc, &tb);
-	PyErr_NormalizeException(&type, &exc, &tb);
-	if (tb != NULL)
-		PyException_SetTraceback(exc, tb);
+	exc = py_exception_fetch();
 	src = PyObject_CallFunctionObjArgs(format_source, *handle_at(h, off_callback),
 	    *handle_at(h, off_args), NULL);
 	if (src != NULL)
@@ -321,9 +318,7 @@ handle_report(PyObject *h)
 	if (ctx != NULL)
 		r = PyObject_CallMethod(*handle_at(h, off_loop),
 		    "call_exception_handler", "O", ctx);
-	Py_XDECREF(type);
 	Py_XDECREF(exc);
-	Py_XDECREF(tb);
 	Py_XDECREF(src);
 	Py_XDECREF(msg);
 	Py_XDECREF(ctx);

@@ -10,6 +10,7 @@
 #include "compat.h"
 #include "lib/lib.h"
 #include "loop/loop.h"
+#include "py/py.h"
 
 struct event_base;
 struct sockpoll;
@@ -158,7 +159,7 @@ enum { SOCK_RECV, SOCK_RECV_INTO, SOCK_SENDALL, SOCK_ACCEPT, SOCK_RECVFROM,
     SOCK_RECVFROM_INTO, SOCK_SENDTO };
 enum { SOCKOP_NEW, SOCKOP_WAITING, SOCKOP_DONE, SOCKOP_CANCELLED };
 struct sockop {
-	PyObject_HEAD
+	PY_CORO_HEAD
 	PyObject	*loop;
 	PyObject	*sock;
 	PyObject	*arg;		/* size, buffer or data, as the method's */

@@ -20,16 +20,12 @@ op_cancelled_error(struct sockop *op)
 	return PyObject_CallOneArg(cancelled_error, op->value);
 }
 
-/* Raise exc (a new reference) with the traceback it carries. */
+/* Raise exc (a new reference, NULL when making it failed). */
 static void
 op_raise(PyObject *exc)
 {
-	PyObject	*tb;
-
-	if (exc == NULL)
-		return;
-	tb = PyException_GetTraceback(exc);
-	PyErr_Restore(Py_NewRef((PyObject *)Py_TYPE(exc)), exc, tb);
+	if (exc != NULL)
+		py_exception_raise(exc);
 }
 
 static PyObject *

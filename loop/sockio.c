@@ -294,17 +294,13 @@ sock_op_run(PyObject *self)
 int
 sockio_ready(void)
 {
-	struct { PyObject **p; const char *s; } names[] = {
+	static const struct py_name names[] = {
 		{ &s_fileno, "fileno" }, { &s_transports, "_transports" },
 		{ &s_data, "data" }, { &s_ensure, "_ensure_fd_no_transport" },
 		{ &s_gettimeout, "gettimeout" }, { &s_setblocking, "setblocking" },
 		{ &s_accept, "accept" }, { &s_recvfrom, "recvfrom" },
 		{ &s_recvfrom_into, "recvfrom_into" }, { &s_sendto, "sendto" },
 	};
-	size_t	i;
 
-	for (i = 0; i < sizeof names / sizeof names[0]; i++)
-		if ((*names[i].p = PyUnicode_InternFromString(names[i].s)) == NULL)
-			return -1;
-	return 0;
+	return py_intern_names(names, PY_NAMES_LEN(names));
 }

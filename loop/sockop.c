@@ -49,15 +49,7 @@ sockop_finish(struct sockop *op, int state)
 void
 sockop_keep_error(struct sockop *op)
 {
-	PyObject	*type, *exc, *tb;
-
-	PyErr_Fetch(&type, &exc, &tb);
-	PyErr_NormalizeException(&type, &exc, &tb);
-	if (tb != NULL)
-		PyException_SetTraceback(exc, tb);
-	Py_XDECREF(type);
-	Py_XDECREF(tb);
-	op->value = exc;
+	op->value = py_exception_fetch();
 	op->failed = 1;
 }
 
@@ -107,51 +99,6 @@ op_step(struct sockop *op, PyObject **out)
 	return 0;
 }
 
-static PyObject *
-op_iternext(struct sockop *op)
-{
-	PyObject	*out = NULL, *stop;
-	int		 r;
-
-	if ((r = op_step(op, &out)) <= 0)
-		return r == 0 ? out : NULL;
-	if (out == Py_None) {
-		Py_DECREF(out);
-		return NULL;	/* StopIteration(None), implied */
-	}
-	stop = PyObject_CallOneArg(PyExc_StopIteration, out);
-	Py_DECREF(out);
-	if (stop != NULL) {
-		PyErr_SetObject(PyExc_StopIteration, stop);
-		Py_DECREF(stop);
-	}
-	return NULL;
-}
-
-static PyObject *
-op_send_method(struct sockop *op, PyObject *arg)
-{
-	PyObject	*r = op_iternext(op);
-
-	(void)arg;
-	if (r == NULL && !PyErr_Occurred())
-		PyErr_SetNone(PyExc_StopIteration);
-	return r;
-}
-
-#if PY_VERSION_HEX >= 0x030A0000
-static PySendResult
-op_am_send(PyObject *self, PyObject *arg, PyObject **out)
-{
-	int	r;
-
-	(void)arg;
-	*out = NULL;
-	r = op_step(sockop_of(self), out);
-	return r == 0 ? PYGEN_NEXT : r > 0 ? PYGEN_RETURN : PYGEN_ERROR;
-}
-#endif
-
 /* Stop waiting for good, quietly: the coroutine was thrown into or
  * closed. */
 static int
@@ -164,81 +111,36 @@ op_abandon(struct sockop *op)
 	return sockop_finish(op, SOCKOP_CANCELLED);
 }
 
-/* Set what throw(type, value, tb) raises, as a coroutine that awaits a
- * future does: the traceback given (or the instance's own) is kept, and
- * the caller's frames are added above it as the exception leaves. */
-static void
-op_set_thrown(PyObject *type, PyObject *value, PyObject *tb)
+/* send(value): the value is ignored, as a future's __await__ does. */
+static int
+op_send(PyObject *self, PyObject *value, PyObject **out)
 {
-	if (value == Py_None)
-		value = NULL;
-	if (tb == Py_None)
-		tb = NULL;
-	else if (tb != NULL && !PyTraceBack_Check(tb)) {
-		PyErr_SetString(PyExc_TypeError,
-		    "throw() third argument must be a traceback");
-		return;
-	}
-	if (PyExceptionInstance_Check(type)) {
-		if (value != NULL) {
-			PyErr_SetString(PyExc_TypeError, "instance exception "
-			    "may not have a separate value");
-			return;
-		}
-		value = Py_NewRef(type);
-		tb = tb != NULL ? Py_NewRef(tb) : PyException_GetTraceback(value);
-		PyErr_Restore(Py_NewRef((PyObject *)Py_TYPE(value)), value, tb);
-		return;
-	}
-	if (!PyExceptionClass_Check(type)) {
-		PyErr_SetString(PyExc_TypeError,
-		    "exceptions must derive from BaseException");
-		return;
-	}
-	Py_INCREF(type);
-	Py_XINCREF(value);
-	Py_XINCREF(tb);
-	PyErr_NormalizeException(&type, &value, &tb);
-	if (tb != NULL && value != NULL)
-		PyException_SetTraceback(value, tb);
-	PyErr_Restore(type, value, tb);
+	(void)value;
+	return op_step(sockop_of(self), out);
 }
 
-/* throw(type[, value[, tb]]): raise it where the coroutine waits. */
-static PyObject *
-op_throw(struct sockop *op, PyObject *args)
+/* throw(): stop waiting and raise exc where the coroutine waits. */
+static int
+op_throw(PyObject *self, PyObject *exc, PyObject **out)
 {
-	PyObject	*type, *value = NULL, *tb = NULL;
-
-	if (!PyArg_UnpackTuple(args, "throw", 1, 3, &type, &value, &tb))
-		return NULL;
-#if PY_VERSION_HEX >= 0x030C0000
-	if (PyTuple_GET_SIZE(args) > 1 && PyErr_WarnEx(
-	    PyExc_DeprecationWarning, "the (type, exc, tb) signature of "
-	    "throw() is deprecated, use the single-arg signature instead.",
-	    1) < 0)
-		return NULL;
-#endif
-	if (op_abandon(op) != 0)
-		return NULL;
-	op_set_thrown(type, value, tb);
-	return NULL;
+	(void)out;
+	if (op_abandon(sockop_of(self)) != 0)
+		return -1;
+	py_exception_raise(Py_NewRef(exc));
+	return -1;
 }
 
-static PyObject *
-op_close(struct sockop *op, PyObject *unused)
+static int
+op_close(PyObject *self)
 {
-	(void)unused;
-	if (op_abandon(op) != 0)
-		return NULL;
-	Py_RETURN_NONE;
+	return op_abandon(sockop_of(self));
 }
 
-static PyObject *
-op_await(PyObject *self)
-{
-	return Py_NewRef(self);
-}
+static const struct py_coro_ops op_coro = {
+	.send = op_send,
+	.throw = op_throw,
+	.close = op_close,
+};
 
 static PyObject *
 op_repr(struct sockop *op)
@@ -314,13 +216,6 @@ op_dealloc(struct sockop *op)
 /* The coroutine's methods, then the future's (sockfuture.c). */
 static PyMethodDef op_methods[16];
 
-static PyAsyncMethods op_async = {
-	.am_await = op_await,
-#if PY_VERSION_HEX >= 0x030A0000
-	.am_send = op_am_send,
-#endif
-};
-
 static PyTypeObject op_type = {
 	PyVarObject_HEAD_INIT(NULL, 0)
 	.tp_name = "apython.sock_operation",
@@ -333,9 +228,9 @@ static PyTypeObject op_type = {
 	.tp_dealloc = (destructor)op_dealloc,
 	.tp_finalize = op_finalize,
 	.tp_repr = (reprfunc)op_repr,
-	.tp_as_async = &op_async,
-	.tp_iter = op_await,
-	.tp_iternext = (iternextfunc)op_iternext,
+	.tp_as_async = &py_coro_async,
+	.tp_iter = py_coro_self,
+	.tp_iternext = py_coro_next,
 	.tp_methods = op_methods,
 	.tp_getset = sockop_future_getset,
 };
@@ -359,6 +254,7 @@ sock_op_new(PyObject *loop, int kind, PyObject *const *args,
 	op->sock = Py_NewRef(args[0]);
 	op->arg = nargs > 1 ? Py_NewRef(args[1]) : NULL;
 	op->arg2 = nargs > 2 ? Py_NewRef(args[2]) : NULL;
+	op->coro_ops = &op_coro;
 	op->kind = kind;
 	op->fd = -1;
 	PyObject_GC_Track(op);
@@ -370,15 +266,7 @@ int
 sock_ready(void)
 {
 	static const PyMethodDef coro[] = {
-		{ .ml_name = "send",
-		  .ml_meth = (PyCFunction)op_send_method,
-		  .ml_flags = METH_O },
-		{ .ml_name = "throw",
-		  .ml_meth = (PyCFunction)op_throw,
-		  .ml_flags = METH_VARARGS },
-		{ .ml_name = "close",
-		  .ml_meth = (PyCFunction)op_close,
-		  .ml_flags = METH_NOARGS },
+		PY_CORO_METHODS,
 		{ .ml_name = NULL },
 	};
 	const PyMethodDef *const tables[] = { coro, sockop_future_methods };

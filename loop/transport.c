@@ -62,23 +62,18 @@ transport_super(PyObject *self, const char *name, PyObject *arg)
 static PyObject *
 transport_fatal(PyObject *self, const char *message)
 {
-	PyObject	*type, *exc, *tb, *msg, *r = NULL;
+	PyObject	*exc, *msg, *r = NULL;
 
 	if (PyErr_ExceptionMatches(PyExc_SystemExit) ||
 	    PyErr_ExceptionMatches(PyExc_KeyboardInterrupt))
 		return NULL;
-	PyErr_Fetch(&type, &exc, &tb);
-	PyErr_NormalizeException(&type, &exc, &tb);
-	if (tb != NULL)
-		PyException_SetTraceback(exc, tb);
+	exc = py_exception_fetch();
 	if ((msg = PyUnicode_FromString(message)) != NULL) {
 		r = PyObject_CallMethodObjArgs(self, s_fatal_error, exc, msg,
 		    NULL);
 		Py_DECREF(msg);
 	}
-	Py_XDECREF(type);
 	Py_XDECREF(exc);
-	Py_XDECREF(tb);
 	return r;
 }
 
@@ -321,7 +316,7 @@ const PyMethodDef loop_transport_methods[] = {
 static int
 transport_names(void)
 {
-	struct { PyObject **p; const char *s; } names[] = {
+	static const struct py_name names[] = {
 		{ &s_conn_lost, "_conn_lost" }, { &s_sock_fd, "_sock_fd" },
 		{ &s_protocol, "_protocol" }, { &s_buffer, "_buffer" },
 		{ &s_eof, "_eof" }, { &s_empty_waiter, "_empty_waiter" },
@@ -329,12 +324,8 @@ transport_names(void)
 		{ &s_fatal_error, "_fatal_error" }, { &s_closing, "_closing" },
 		{ &s_loop, "_loop" },
 	};
-	size_t	i;
 
-	for (i = 0; i < sizeof names / sizeof names[0]; i++)
-		if ((*names[i].p = PyUnicode_InternFromString(names[i].s)) == NULL)
-			return -1;
-	return 0;
+	return py_intern_names(names, PY_NAMES_LEN(names));
 }
 
 /* Make the transport class; -1 with exception. */
