@@ -183,7 +183,7 @@ watchers_set(struct watchers *ws, int fd, int write, PyObject *handle,
 }
 
 /* The reader or writer handle of fd (borrowed), or NULL. */
-PyObject *
+static PyObject *
 watchers_get(struct watchers *ws, int fd, int write)
 {
 	if (fd < 0 || fd >= ws->ntab || ws->tab[fd] == NULL)

@@ -100,7 +100,7 @@ int		 loop_debug(PyObject *);
 int		 loop_check_slow(struct loop *, PyObject *, double);
 PyObject	*loop_repr(PyObject *);
 
-/* observe.c: the observers of the loops the policy makes. */
+/* observe.c: telling the observers (loop_observe(), loop.h). */
 void		 loop_set_observed(PyObject *);
 int		 loop_notify_run(struct loop *);
 int		 loop_notify_close(struct loop *);
@@ -235,7 +235,6 @@ void		 watchers_free(struct watchers *);
 void		 watchers_clear(struct watchers *);
 int		 watchers_set(struct watchers *, int, int, PyObject *,
 		     PyObject **);
-PyObject	*watchers_get(struct watchers *, int, int);
 int		 watchers_dispatch(struct watchers *, watcher_fn, void *);
 int		 watchers_traverse(struct watchers *, visitproc, void *);
 size_t		 watchers_count(struct watchers *);
