@@ -5,7 +5,6 @@
 #include <errno.h>
 #include <getopt.h>
 #include <limits.h>
-#include <malloc.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -511,11 +510,6 @@ main(int argc, char **argv)
 	PyObject		*module, *locals = NULL;
 	int			 status, sigint = 0;
 
-	/* Message buffers come and go per request: keep large ones in the
-	 * heap instead of a trim, fault and mmap for each (glibc tunes these
-	 * thresholds by itself only after the first large free). */
-	mallopt(M_MMAP_THRESHOLD, 4 << 20);
-	mallopt(M_TRIM_THRESHOLD, 32 << 20);
 	parse_options(argc, argv, &o);
 	if (o.connect != NULL)
 		connect_console(&o);

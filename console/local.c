@@ -236,7 +236,10 @@ local_on_close(PyObject *loop)
 	}
 }
 
-static const struct loop_hooks local_hooks = { local_on_run, local_on_close };
+static const struct loop_observer local_observer = {
+	.on_run = local_on_run,
+	.on_close = local_on_close,
+};
 
 /* Make the local console; it appears when the program's loop runs. */
 int
@@ -278,8 +281,7 @@ console_setup(const struct console_options *o)
 	session_set_intro(local, banner, startup);
 	Py_DECREF(banner);
 	Py_XDECREF(startup);
-	loop_set_hooks(&local_hooks);
-	return 0;
+	return loop_observe(&local_observer);
 }
 
 /* No program: run the console alone on a fresh loop until it ends. */

@@ -12,7 +12,6 @@ int		 ring_push(struct ring *, void *);
 void		*ring_pop(struct ring *);
 void		*ring_at(const struct ring *, size_t);
 size_t		 ring_len(const struct ring *);
-int		 ring_move(struct ring *, struct ring *);
 
 /* heap.c: a binary min-heap of pointers keyed by a double (timers). */
 struct heap;

@@ -1,4 +1,5 @@
-/* A growable ring buffer of pointers: the loop's ready queue and thread inbox. */
+/* A growable ring buffer of pointers: the loop's ready queue, which
+ * call_soon_threadsafe() fills too (under the GIL). */
 #include <stdlib.h>
 #include <string.h>
 
@@ -87,16 +88,4 @@ size_t
 ring_len(const struct ring *r)
 {
 	return r->len;
-}
-
-/* Move every item of src to the tail of dst; -1 when out of memory. */
-int
-ring_move(struct ring *dst, struct ring *src)
-{
-	while (src->len > 0) {
-		if (ring_push(dst, ring_at(src, 0)) != 0)
-			return -1;
-		ring_pop(src);
-	}
-	return 0;
 }

@@ -10,10 +10,9 @@
  * context when its callback raises). */
 #include <stddef.h>
 
-#include "loop/loop.h"
+#include "loop/loop-internal.h"
 #include "structmember.h"
 
-#define SLOT(o, off)	(*(PyObject **)((char *)(o) + (off)))
 
 static PyTypeObject *handle_type;	/* asyncio.events.Handle */
 static PyTypeObject *timer_type;	/* asyncio.events.TimerHandle */
@@ -23,6 +22,13 @@ static PyObject *format_source;		/* format_helpers._format_callback_source */
 static Py_ssize_t off_callback, off_args, off_cancelled, off_loop;
 static Py_ssize_t off_source_tb, off_repr, off_context, off_when;
 static Py_ssize_t off_scheduled;
+
+/* The slot of a handle at offset off (found by handle_slot()). */
+static inline PyObject **
+handle_at(PyObject *h, Py_ssize_t off)
+{
+	return (PyObject **)((char *)h + off);
+}
 
 /* The offset of slot name of type; -1 with exception. */
 static Py_ssize_t
@@ -48,10 +54,10 @@ handle_cancel(PyObject *h, PyObject *unused)
 	int		 debug = 0;
 
 	(void)unused;
-	if (SLOT(h, off_cancelled) == Py_True)
+	if (*handle_at(h, off_cancelled) == Py_True)
 		Py_RETURN_NONE;
 	/* Held: the loop's method may let go of what the slot held. */
-	if ((loop = SLOT(h, off_loop)) != NULL) {
+	if ((loop = *handle_at(h, off_loop)) != NULL) {
 		Py_INCREF(loop);
 		r = PyObject_TypeCheck(h, timer_type) ? PyObject_CallMethod(loop,
 		    "_timer_handle_cancelled", "O", h) : Py_NewRef(Py_None);
@@ -64,20 +70,23 @@ handle_cancel(PyObject *h, PyObject *unused)
 		}
 		Py_DECREF(r);
 	}
-	Py_XSETREF(SLOT(h, off_cancelled), Py_NewRef(Py_True));
+	Py_XSETREF(*handle_at(h, off_cancelled), Py_NewRef(Py_True));
 	if (debug) {
 		/* As asyncio: keep what it was, for slow callback warnings. */
 		if ((r = PyObject_Repr(h)) == NULL)
 			return NULL;
-		Py_XSETREF(SLOT(h, off_repr), r);
+		Py_XSETREF(*handle_at(h, off_repr), r);
 	}
-	Py_XSETREF(SLOT(h, off_callback), Py_NewRef(Py_None));
-	Py_XSETREF(SLOT(h, off_args), Py_NewRef(Py_None));
+	Py_XSETREF(*handle_at(h, off_callback), Py_NewRef(Py_None));
+	Py_XSETREF(*handle_at(h, off_args), Py_NewRef(Py_None));
 	Py_RETURN_NONE;
 }
 
 static PyMethodDef cancel_def = {
-	"cancel", handle_cancel, METH_NOARGS, "Cancel the callback."
+	.ml_name = "cancel",
+	.ml_meth = handle_cancel,
+	.ml_flags = METH_NOARGS,
+	.ml_doc = "Cancel the callback.",
 };
 
 /* A subclass of base named like it, with no slots of its own and a C
@@ -157,13 +166,13 @@ handle_alloc(PyTypeObject *type, PyObject *loop, PyObject *cb,
 		Py_DECREF(ctx);
 		return NULL;
 	}
-	SLOT(h, off_context) = ctx;
-	SLOT(h, off_loop) = Py_NewRef(loop);
-	SLOT(h, off_callback) = Py_NewRef(cb);
-	SLOT(h, off_args) = Py_NewRef(args);
-	SLOT(h, off_cancelled) = Py_NewRef(Py_False);
-	SLOT(h, off_repr) = Py_NewRef(Py_None);
-	SLOT(h, off_source_tb) = Py_NewRef(Py_None);
+	*handle_at(h, off_context) = ctx;
+	*handle_at(h, off_loop) = Py_NewRef(loop);
+	*handle_at(h, off_callback) = Py_NewRef(cb);
+	*handle_at(h, off_args) = Py_NewRef(args);
+	*handle_at(h, off_cancelled) = Py_NewRef(Py_False);
+	*handle_at(h, off_repr) = Py_NewRef(Py_None);
+	*handle_at(h, off_source_tb) = Py_NewRef(Py_None);
 	return h;
 }
 
@@ -191,8 +200,8 @@ timer_new(PyObject *loop, PyObject *when, PyObject *cb, PyObject *args,
 		    cb, args, loop, ctx, NULL);
 	if ((h = handle_alloc(our_timer, loop, cb, args, ctx)) == NULL)
 		return NULL;
-	SLOT(h, off_when) = Py_NewRef(when);
-	SLOT(h, off_scheduled) = Py_NewRef(Py_False);
+	*handle_at(h, off_when) = Py_NewRef(when);
+	*handle_at(h, off_scheduled) = Py_NewRef(Py_False);
 	return h;
 }
 
@@ -232,7 +241,7 @@ handle_traverse(PyObject *h, visitproc visit, void *arg)
 		return 0;
 	}
 	for (i = 0; Py_REFCNT(h) == 1 && i < sizeof offs / sizeof *offs; i++)
-		Py_VISIT(SLOT(h, *offs[i]));
+		Py_VISIT(*handle_at(h, *offs[i]));
 	return 0;
 }
 
@@ -244,7 +253,7 @@ handle_cancelled(PyObject *h)
 	int		 r;
 
 	if (PyObject_TypeCheck(h, handle_type) &&
-	    (v = SLOT(h, off_cancelled)) != NULL)
+	    (v = *handle_at(h, off_cancelled)) != NULL)
 		return v == Py_True ? 1 : (v == Py_False ? 0 : PyObject_IsTrue(v));
 	if ((v = PyObject_GetAttrString(h, "_cancelled")) == NULL)
 		return -1;
@@ -261,7 +270,7 @@ handle_cancelled_bool(PyObject *h)
 	PyObject	*v;
 
 	if (!PyObject_TypeCheck(h, handle_type) ||
-	    (v = SLOT(h, off_cancelled)) == NULL)
+	    (v = *handle_at(h, off_cancelled)) == NULL)
 		return -1;
 	return v == Py_True ? 1 : (v == Py_False ? 0 : -1);
 }
@@ -273,7 +282,7 @@ timer_scheduled(PyObject *h)
 	PyObject	*v;
 
 	if (!PyObject_TypeCheck(h, timer_type) ||
-	    (v = SLOT(h, off_scheduled)) == NULL)
+	    (v = *handle_at(h, off_scheduled)) == NULL)
 		return 0;
 	return v == Py_True;
 }
@@ -283,7 +292,7 @@ void
 timer_set_scheduled(PyObject *h, int scheduled)
 {
 	if (PyObject_TypeCheck(h, timer_type))
-		Py_XSETREF(SLOT(h, off_scheduled),
+		Py_XSETREF(*handle_at(h, off_scheduled),
 		    Py_NewRef(scheduled ? Py_True : Py_False));
 }
 
@@ -291,30 +300,25 @@ timer_set_scheduled(PyObject *h, int scheduled)
 static int
 handle_report(PyObject *h)
 {
-	PyObject	*type, *exc, *tb, *src = NULL, *msg = NULL, *ctx = NULL;
+	PyObject	*exc, *src = NULL, *msg = NULL, *ctx = NULL;
 	PyObject	*stb, *r = NULL;
 
-	PyErr_Fetch(&type, &exc, &tb);
-	PyErr_NormalizeException(&type, &exc, &tb);
-	if (tb != NULL)
-		PyException_SetTraceback(exc, tb);
-	src = PyObject_CallFunctionObjArgs(format_source, SLOT(h, off_callback),
-	    SLOT(h, off_args), NULL);
+	exc = py_exception_fetch();
+	src = PyObject_CallFunctionObjArgs(format_source, *handle_at(h, off_callback),
+	    *handle_at(h, off_args), NULL);
 	if (src != NULL)
 		msg = PyUnicode_FromFormat("Exception in callback %U", src);
 	if (msg != NULL)
 		ctx = Py_BuildValue("{sOsOsO}", "message", msg, "exception", exc,
 		    "handle", h);
-	stb = SLOT(h, off_source_tb);
+	stb = *handle_at(h, off_source_tb);
 	if (ctx != NULL && stb != NULL && PyObject_IsTrue(stb) == 1 &&
 	    PyDict_SetItemString(ctx, "source_traceback", stb) != 0)
 		Py_CLEAR(ctx);
 	if (ctx != NULL)
-		r = PyObject_CallMethod(SLOT(h, off_loop),
+		r = PyObject_CallMethod(*handle_at(h, off_loop),
 		    "call_exception_handler", "O", ctx);
-	Py_XDECREF(type);
 	Py_XDECREF(exc);
-	Py_XDECREF(tb);
 	Py_XDECREF(src);
 	Py_XDECREF(msg);
 	Py_XDECREF(ctx);
@@ -330,9 +334,9 @@ handle_run(PyObject *h)
 	PyObject	*ctx, *cb, *args, *r;
 
 	if (!PyObject_TypeCheck(h, handle_type) ||
-	    (ctx = SLOT(h, off_context)) == NULL ||
-	    (cb = SLOT(h, off_callback)) == NULL ||
-	    (args = SLOT(h, off_args)) == NULL || !PyTuple_Check(args)) {
+	    (ctx = *handle_at(h, off_context)) == NULL ||
+	    (cb = *handle_at(h, off_callback)) == NULL ||
+	    (args = *handle_at(h, off_args)) == NULL || !PyTuple_Check(args)) {
 		r = PyObject_CallMethod(h, "_run", NULL);
 		Py_XDECREF(r);
 		return r == NULL ? -1 : 0;

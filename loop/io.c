@@ -1,11 +1,12 @@
-/* File descriptor watchers on libevent, and the selector view of them. */
+/* File descriptor watchers on libevent, the loop's _add_reader() and
+ * kin on them, and the selector view of them. */
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include <event2/event.h>
 
-#include "loop/loop.h"
+#include "loop/loop-internal.h"
 
 struct watcher {
 	struct event	*ev;
@@ -182,7 +183,7 @@ watchers_set(struct watchers *ws, int fd, int write, PyObject *handle,
 }
 
 /* The reader or writer handle of fd (borrowed), or NULL. */
-PyObject *
+static PyObject *
 watchers_get(struct watchers *ws, int fd, int write)
 {
 	if (fd < 0 || fd >= ws->ntab || ws->tab[fd] == NULL)
@@ -248,6 +249,119 @@ watchers_traverse(struct watchers *ws, visitproc visit, void *arg)
 	}
 	return 0;
 }
+
+/* Set the reader (write=0) or writer of fd to handle or to nothing. */
+static int
+loop_set_watcher(struct loop *self, PyObject *fdobj, int write,
+    PyObject *h, int *had)
+{
+	PyObject	*old;
+	int		 fd;
+
+	if ((fd = PyObject_AsFileDescriptor(fdobj)) < 0)
+		return -1;
+	if (watchers_set(self->io, fd, write, h, &old) != 0) {
+		PyErr_SetFromErrno(PyExc_OSError);
+		return -1;
+	}
+	*had = old != NULL;
+	if (old == NULL)
+		return 0;
+	/* As asyncio: the replaced handle is cancelled. */
+	h = PyObject_CallMethod(old, "cancel", NULL);
+	Py_DECREF(old);
+	Py_XDECREF(h);
+	return h == NULL ? -1 : 0;
+}
+
+/* _add_reader/_add_writer(fd, callback, *args) */
+static PyObject *
+loop_add_watcher(struct loop *self, PyObject *const *args, Py_ssize_t nargs,
+    int write)
+{
+	PyObject	*cbargs, *h;
+	int		 had;
+
+	if (loop_check_open(self) != 0)
+		return NULL;
+	if (nargs < 2) {
+		PyErr_SetString(PyExc_TypeError, "expected fd and callback");
+		return NULL;
+	}
+	if ((cbargs = loop_args_tuple(args + 2, nargs - 2)) == NULL)
+		return NULL;
+	h = handle_new((PyObject *)self, args[1], cbargs, Py_None, self->debug);
+	Py_DECREF(cbargs);
+	if (h != NULL && loop_set_watcher(self, args[0], write, h, &had) != 0)
+		Py_CLEAR(h);
+	return h;
+}
+
+static PyObject *
+loop_add_reader(struct loop *self, PyObject *const *args, Py_ssize_t nargs)
+{
+	return loop_add_watcher(self, args, nargs, 0);
+}
+
+static PyObject *
+loop_add_writer(struct loop *self, PyObject *const *args, Py_ssize_t nargs)
+{
+	return loop_add_watcher(self, args, nargs, 1);
+}
+
+/* _remove_reader/_remove_writer(fd): True when one was removed. */
+static PyObject *
+loop_remove_watcher(struct loop *self, PyObject *fd, int write)
+{
+	int	had;
+
+	if (self->closed)
+		Py_RETURN_FALSE;
+	if (loop_set_watcher(self, fd, write, NULL, &had) != 0)
+		return NULL;
+	return PyBool_FromLong(had);
+}
+
+static PyObject *
+loop_remove_reader(struct loop *self, PyObject *fd)
+{
+	return loop_remove_watcher(self, fd, 0);
+}
+
+static PyObject *
+loop_remove_writer(struct loop *self, PyObject *fd)
+{
+	return loop_remove_watcher(self, fd, 1);
+}
+
+/* _process_events(events): selectors' hook; libevent feeds us instead. */
+static PyObject *
+loop_process_events(PyObject *self, PyObject *events)
+{
+	(void)self;
+	(void)events;
+	Py_RETURN_NONE;
+}
+
+
+const PyMethodDef loop_io_methods[] = {
+	{ .ml_name = "_add_reader",
+	  .ml_meth = (PyCFunction)(void (*)(void))loop_add_reader,
+	  .ml_flags = METH_FASTCALL },
+	{ .ml_name = "_add_writer",
+	  .ml_meth = (PyCFunction)(void (*)(void))loop_add_writer,
+	  .ml_flags = METH_FASTCALL },
+	{ .ml_name = "_remove_reader",
+	  .ml_meth = (PyCFunction)loop_remove_reader,
+	  .ml_flags = METH_O },
+	{ .ml_name = "_remove_writer",
+	  .ml_meth = (PyCFunction)loop_remove_writer,
+	  .ml_flags = METH_O },
+	{ .ml_name = "_process_events",
+	  .ml_meth = loop_process_events,
+	  .ml_flags = METH_O },
+	{ .ml_name = NULL },
+};
 
 /* The view of the watchers that asyncio's transports read as
  * loop._selector (they only ask what an fd is registered for). */
@@ -353,10 +467,16 @@ selector_view_dealloc(struct selector_view *self)
 }
 
 static PyMethodDef selector_view_methods[] = {
-	{ "get_key", (PyCFunction)selector_view_get_key, METH_O, NULL },
-	{ "get_map", (PyCFunction)selector_view_get_map, METH_NOARGS, NULL },
-	{ "close", selector_view_close, METH_NOARGS, NULL },
-	{ NULL, NULL, 0, NULL }
+	{ .ml_name = "get_key",
+	  .ml_meth = (PyCFunction)selector_view_get_key,
+	  .ml_flags = METH_O },
+	{ .ml_name = "get_map",
+	  .ml_meth = (PyCFunction)selector_view_get_map,
+	  .ml_flags = METH_NOARGS },
+	{ .ml_name = "close",
+	  .ml_meth = selector_view_close,
+	  .ml_flags = METH_NOARGS },
+	{ .ml_name = NULL },
 };
 
 static PyTypeObject selector_view_type = {

@@ -1,8 +1,8 @@
 /* apython.Loop (the C core mixed into asyncio's Unix loop for what is
  * off the hot path) and apython.EventLoopPolicy. */
-#include "loop/loop.h"
+#include "loop/loop-internal.h"
 
-/* EventLoopPolicy.new_event_loop(self): a Loop the console may join. */
+/* EventLoopPolicy.new_event_loop(self): a Loop its observers follow. */
 static PyObject *
 policy_new_event_loop(PyObject *module, PyObject *policy)
 {
@@ -14,7 +14,7 @@ policy_new_event_loop(PyObject *module, PyObject *policy)
 	loop = PyObject_CallNoArgs(factory);
 	Py_DECREF(factory);
 	if (loop != NULL && PyObject_TypeCheck(loop, loop_core_type()))
-		loop_set_eligible(loop);
+		loop_set_observed(loop);
 	return loop;
 }
 
@@ -32,13 +32,18 @@ module_new_event_loop(PyObject *module, PyObject *unused)
 }
 
 static PyMethodDef policy_new_def = {
-	"new_event_loop", policy_new_event_loop, METH_O,
-	"Create a new apython.Loop; in the main thread the console joins it."
+	.ml_name = "new_event_loop",
+	.ml_meth = policy_new_event_loop,
+	.ml_flags = METH_O,
+	.ml_doc = "Create a new apython.Loop; in the main thread the console "
+	    "joins it.",
 };
 
 static PyMethodDef module_new_def = {
-	"new_event_loop", module_new_event_loop, METH_NOARGS,
-	"Create a new apython.Loop (no console joins it)."
+	.ml_name = "new_event_loop",
+	.ml_meth = module_new_event_loop,
+	.ml_flags = METH_NOARGS,
+	.ml_doc = "Create a new apython.Loop (no console joins it).",
 };
 
 /* type(name, bases, ns) in module apython, with a docstring. */

@@ -13,7 +13,7 @@
 
 #include <event2/event.h>
 
-#include "loop/loop.h"
+#include "loop/loop-internal.h"
 
 #define BATCH	128		/* events taken per epoll_wait */
 

@@ -2,7 +2,7 @@
  * it (truthiness, len(), iteration, indexing, append(), clear()), made on
  * each read as a view of the loop's C ring; call_soon and the run loop
  * never touch it. */
-#include "loop/loop.h"
+#include "loop/loop-internal.h"
 
 struct ready_view {
 	PyObject_HEAD
@@ -109,9 +109,13 @@ static PySequenceMethods ready_view_seq = {
 };
 
 static PyMethodDef ready_view_methods[] = {
-	{ "append", (PyCFunction)ready_view_append, METH_O, NULL },
-	{ "clear", (PyCFunction)ready_view_clear, METH_NOARGS, NULL },
-	{ NULL, NULL, 0, NULL }
+	{ .ml_name = "append",
+	  .ml_meth = (PyCFunction)ready_view_append,
+	  .ml_flags = METH_O },
+	{ .ml_name = "clear",
+	  .ml_meth = (PyCFunction)ready_view_clear,
+	  .ml_flags = METH_NOARGS },
+	{ .ml_name = NULL },
 };
 
 static PyTypeObject ready_view_type = {

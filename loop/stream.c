@@ -5,7 +5,7 @@
  * ...) is left to the Python code. */
 #include <string.h>
 
-#include "loop/loop.h"
+#include "loop/loop-internal.h"
 
 static PyTypeObject *proto_type;	/* asyncio.streams.StreamReaderProtocol */
 static PyTypeObject *reader_type;	/* asyncio.streams.StreamReader */
@@ -52,12 +52,8 @@ stream_wakeup_waiter(PyObject *reader)
 		Py_DECREF(waiter);
 		return 0;
 	}
-	if (PyObject_SetAttr(reader, s_waiter, Py_None) == 0 &&
-	    (v = PyObject_CallMethodNoArgs(waiter, s_cancelled)) != NULL) {
-		cancelled = PyObject_IsTrue(v);
-		Py_DECREF(v);
-		v = NULL;
-	}
+	if (PyObject_SetAttr(reader, s_waiter, Py_None) == 0)
+		cancelled = py_call_truth(waiter, s_cancelled);
 	if (cancelled == 0)
 		v = PyObject_CallMethodOneArg(waiter, s_set_result, Py_None);
 	Py_DECREF(waiter);
@@ -297,7 +293,7 @@ stream_lookup(PyTypeObject *type, const char *name, PyTypeObject *kind)
 static int
 stream_names(void)
 {
-	struct { PyObject **p; const char *s; } names[] = {
+	static const struct py_name names[] = {
 		{ &s_data_received, "data_received" },
 		{ &s_stream_reader, "_stream_reader" },
 		{ &s_feed_data, "feed_data" }, { &s_wakeup, "_wakeup_waiter" },
@@ -307,12 +303,8 @@ stream_names(void)
 		{ &s_transport, "_transport" }, { &s_paused, "_paused" },
 		{ &s_limit, "_limit" }, { &s_pause_reading, "pause_reading" },
 	};
-	size_t	i;
 
-	for (i = 0; i < sizeof names / sizeof names[0]; i++)
-		if ((*names[i].p = PyUnicode_InternFromString(names[i].s)) == NULL)
-			return -1;
-	return 0;
+	return py_intern_names(names, PY_NAMES_LEN(names));
 }
 
 /* Find asyncio's stream classes; when they do not look as expected the

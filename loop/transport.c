@@ -5,7 +5,7 @@
 #include <errno.h>
 #include <sys/socket.h>
 
-#include "loop/loop.h"
+#include "loop/loop-internal.h"
 
 static PyTypeObject core_type;
 static PyObject *transport_cls;		/* the mixed class */
@@ -62,23 +62,18 @@ transport_super(PyObject *self, const char *name, PyObject *arg)
 static PyObject *
 transport_fatal(PyObject *self, const char *message)
 {
-	PyObject	*type, *exc, *tb, *msg, *r = NULL;
+	PyObject	*exc, *msg, *r = NULL;
 
 	if (PyErr_ExceptionMatches(PyExc_SystemExit) ||
 	    PyErr_ExceptionMatches(PyExc_KeyboardInterrupt))
 		return NULL;
-	PyErr_Fetch(&type, &exc, &tb);
-	PyErr_NormalizeException(&type, &exc, &tb);
-	if (tb != NULL)
-		PyException_SetTraceback(exc, tb);
+	exc = py_exception_fetch();
 	if ((msg = PyUnicode_FromString(message)) != NULL) {
 		r = PyObject_CallMethodObjArgs(self, s_fatal_error, exc, msg,
 		    NULL);
 		Py_DECREF(msg);
 	}
-	Py_XDECREF(type);
 	Py_XDECREF(exc);
-	Py_XDECREF(tb);
 	return r;
 }
 
@@ -122,6 +117,7 @@ transport_recv(PyObject *self, PyObject *proto, int fd, char *buf)
 		return transport_fatal(self,
 		    "Fatal read error on socket transport");
 	}
+	loop_read_size(n);
 	if ((r = transport_deliver(proto, buf, n)) == NULL)
 		return transport_fatal(self,
 		    "Fatal error: protocol.data_received() call failed.");
@@ -252,12 +248,18 @@ transport_is_closing(PyObject *self, PyObject *unused)
 }
 
 static PyMethodDef core_methods[] = {
-	{ "is_closing", transport_is_closing, METH_NOARGS,
-	  "Return True if the transport is closing or closed." },
-	{ "_read_ready", transport_read_ready, METH_NOARGS, NULL },
-	{ "write", transport_write, METH_O,
-	  "Write bytes, at once when nothing is queued before them." },
-	{ NULL, NULL, 0, NULL }
+	{ .ml_name = "is_closing",
+	  .ml_meth = transport_is_closing,
+	  .ml_flags = METH_NOARGS,
+	  .ml_doc = "Return True if the transport is closing or closed." },
+	{ .ml_name = "_read_ready",
+	  .ml_meth = transport_read_ready,
+	  .ml_flags = METH_NOARGS },
+	{ .ml_name = "write",
+	  .ml_meth = transport_write,
+	  .ml_flags = METH_O,
+	  .ml_doc = "Write bytes, at once when nothing is queued before them." },
+	{ .ml_name = NULL },
 };
 
 static PyTypeObject core_type = {
@@ -270,38 +272,30 @@ static PyTypeObject core_type = {
 	.tp_new = PyType_GenericNew,
 };
 
+static const char *const make_params[] = { "sock", "protocol", "waiter",
+    "extra", "server", NULL };
+static const struct loop_args make_args = {
+	.name = "_make_socket_transport", .params = make_params,
+	.npos = 3, .kwfrom = 2, .need = 2,
+	.usage = "_make_socket_transport(sock, protocol, waiter=None, *, "
+	    "extra=None, server=None)",
+};
+
 /* loop._make_socket_transport(sock, protocol, waiter=None, *, extra=None,
  * server=None): our transport class, as asyncio makes its own. */
-PyObject *
+static PyObject *
 transport_make(PyObject *loop, PyObject *const *args, Py_ssize_t nargs,
     PyObject *kwnames)
 {
-	PyObject	*a[6] = { loop, Py_None, Py_None, Py_None, Py_None,
-			    Py_None };
-	PyObject	*r;
-	Py_ssize_t	 i, nkw = kwnames ? PyTuple_GET_SIZE(kwnames) : 0;
+	PyObject	*a[6], *r;
+	size_t		 i;
 
-	if (nargs < 2 || nargs > 3) {
-		PyErr_SetString(PyExc_TypeError, "_make_socket_transport("
-		    "sock, protocol, waiter=None, *, extra=None, server=None)");
+	a[0] = loop;
+	if (loop_args_parse(&make_args, args, nargs, kwnames, a + 1) != 0)
 		return NULL;
-	}
-	for (i = 0; i < nargs; i++)
-		a[i + 1] = args[i];
-	for (i = 0; i < nkw; i++) {
-		PyObject *k = PyTuple_GET_ITEM(kwnames, i);
-		if (PyUnicode_CompareWithASCIIString(k, "waiter") == 0)
-			a[3] = args[nargs + i];
-		else if (PyUnicode_CompareWithASCIIString(k, "extra") == 0)
-			a[4] = args[nargs + i];
-		else if (PyUnicode_CompareWithASCIIString(k, "server") == 0)
-			a[5] = args[nargs + i];
-		else {
-			PyErr_Format(PyExc_TypeError, "_make_socket_transport() "
-			    "got an unexpected keyword argument %R", k);
-			return NULL;
-		}
-	}
+	for (i = 1; i < 6; i++)
+		if (a[i] == NULL)
+			a[i] = Py_None;
 	/* 3.13 checks the fd is free here; earlier versions in the caller. */
 	r = PyObject_CallMethod(loop, "_ensure_fd_no_transport", "O", a[1]);
 	if (r == NULL)
@@ -311,11 +305,18 @@ transport_make(PyObject *loop, PyObject *const *args, Py_ssize_t nargs,
 	    a[3], a[4], a[5], NULL);
 }
 
+const PyMethodDef loop_transport_methods[] = {
+	{ .ml_name = "_make_socket_transport",
+	  .ml_meth = (PyCFunction)(void (*)(void))transport_make,
+	  .ml_flags = LOOP_FASTKW },
+	{ .ml_name = NULL },
+};
+
 /* Intern the attribute names; -1 with exception. */
 static int
 transport_names(void)
 {
-	struct { PyObject **p; const char *s; } names[] = {
+	static const struct py_name names[] = {
 		{ &s_conn_lost, "_conn_lost" }, { &s_sock_fd, "_sock_fd" },
 		{ &s_protocol, "_protocol" }, { &s_buffer, "_buffer" },
 		{ &s_eof, "_eof" }, { &s_empty_waiter, "_empty_waiter" },
@@ -323,12 +324,8 @@ transport_names(void)
 		{ &s_fatal_error, "_fatal_error" }, { &s_closing, "_closing" },
 		{ &s_loop, "_loop" },
 	};
-	size_t	i;
 
-	for (i = 0; i < sizeof names / sizeof names[0]; i++)
-		if ((*names[i].p = PyUnicode_InternFromString(names[i].s)) == NULL)
-			return -1;
-	return 0;
+	return py_intern_names(names, PY_NAMES_LEN(names));
 }
 
 /* Make the transport class; -1 with exception. */

@@ -35,7 +35,7 @@ serve_on_close(PyObject *loop)
 		server_detach_loop(served);
 }
 
-static const struct loop_hooks serve_hooks = {
+static const struct loop_observer serve_observer = {
 	.on_run = serve_on_run,
 	.on_close = serve_on_close,
 };
@@ -61,8 +61,7 @@ serve_start(const struct serve_address *a, const char *banner,
 		return -1;
 	printf("The console is being served on %s\n", server_name(served));
 	fflush(stdout);
-	loop_set_hooks(&serve_hooks);
-	return 0;
+	return loop_observe(&serve_observer);
 }
 
 /* SIGTERM while serving alone: stop. */

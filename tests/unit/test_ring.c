@@ -45,30 +45,10 @@ test_wrap_around_then_grow(void)
 	TEST_DONE();
 }
 
-static void
-test_move_appends_in_order(void)
-{
-	struct ring	*a = ring_new(), *b = ring_new();
-	long		 i;
-
-	TEST_START("move appends in order");
-	ring_push(a, (void *)1L);
-	for (i = 2; i <= 5; i++)
-		ring_push(b, (void *)i);
-	ASSERT_INT_EQ(ring_move(a, b), 0);
-	ASSERT_INT_EQ(ring_len(b), 0);
-	for (i = 1; i <= 5; i++)
-		ASSERT_INT_EQ((long)ring_pop(a), i);
-	ring_free(a);
-	ring_free(b);
-	TEST_DONE();
-}
-
 int
 main(void)
 {
 	test_fifo_order_across_growth();
 	test_wrap_around_then_grow();
-	test_move_appends_in_order();
 	return unit_report("ring");
 }
