@@ -135,7 +135,10 @@ py_coro_throw(PyObject *self, PyObject *args)
 	    1) < 0)
 		return NULL;
 #endif
-	if ((exc = coro_thrown(type, value, tb)) == NULL)
+	/* Arguments refused are raised where the coroutine waits, as a
+	 * coroutine awaiting a future gets its TypeError. */
+	if ((exc = coro_thrown(type, value, tb)) == NULL &&
+	    (exc = py_exception_fetch()) == NULL)
 		return NULL;
 	r = coro_ops(self)->throw(self, exc, &out);
 	Py_DECREF(exc);

@@ -67,3 +67,16 @@ def test_callbacks_queued_while_close_drops_the_queue_leave_no_dangling_handle(
     assert cp.stderr == b""
     assert cp.returncode == 0
     assert cp.stdout == b"cancelled: True\nclosed: True cancelled: True\n"
+
+
+def test_a_refused_throw_ends_a_waiting_sock_call_as_asyncio_does(
+        same_output):
+    check(same_output, "sock_throw_bad_arguments.py",
+          b"TypeError: throw() third argument must be a traceback\n"
+          b"then: cannot reuse already awaited coroutine\n"
+          b"TypeError: exceptions must be classes deriving BaseException "
+          b"or instances of such a class\n"
+          b"then: cannot reuse already awaited coroutine\n"
+          b"TypeError: instance exception may not have a separate value\n"
+          b"then: cannot reuse already awaited coroutine\n"
+          b"b'x'\n")
