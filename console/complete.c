@@ -2,7 +2,7 @@
  * attributes by CPython's rlcompleter, module names after `import` and
  * `from` by pkgutil. Completing imports nothing and runs no code of the
  * program beyond attribute lookups. */
-#include "console/console.h"
+#include "console/console-internal.h"
 
 static PyObject *re_import, *re_from, *re_from_import;
 static PyObject *top_names;	/* top-level module names, sorted */

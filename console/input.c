@@ -6,7 +6,7 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "console/console.h"
+#include "console/console-internal.h"
 
 struct input_fd {
 	int		 fd;

@@ -1,6 +1,6 @@
 /* The local console: one per process, on the terminal (stdin, stderr),
  * following the program from loop to loop. */
-#include "console/console.h"
+#include "console/console-internal.h"
 
 #include <signal.h>
 #include <stdio.h>

@@ -2,7 +2,7 @@
  * sys.stdout, sys.stderr and the display hook write to its console. */
 #include <unistd.h>
 
-#include "console/console.h"
+#include "console/console-internal.h"
 
 /* sys.stdout / sys.stderr: the program's stream, or the console's. */
 struct proxy {

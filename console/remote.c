@@ -1,6 +1,6 @@
 /* Consoles whose peer is a connection (serve/): lines come from the peer,
  * and whatever the session writes goes to it, as text. */
-#include "console/console.h"
+#include "console/console-internal.h"
 
 /* A remote session's sys.stdout, sys.stderr and prompts: text for the
  * peer, through serve/'s callbacks, until the peer is gone. */

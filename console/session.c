@@ -1,6 +1,6 @@
 /* A console session: compiles what is typed (top-level await included),
  * runs it, reports results and errors, all as one task on the loop. */
-#include "console/console.h"
+#include "console/console-internal.h"
 
 #ifndef PyCF_ALLOW_TOP_LEVEL_AWAIT
 #define PyCF_ALLOW_TOP_LEVEL_AWAIT 0x2000

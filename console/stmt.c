@@ -1,7 +1,7 @@
 /* A statement's coroutine, wrapped: KeyboardInterrupt and SystemExit it
  * raises end the statement (for its console to report), never the loop,
  * and the session knows when its code is on the CPU (for Ctrl-C). */
-#include "console/console.h"
+#include "console/console-internal.h"
 
 struct stmt {
 	PyObject_HEAD
