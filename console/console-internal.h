@@ -5,8 +5,6 @@
 
 #include "console/console.h"
 
-/* A session is one console's state and I/O. */
-
 /* What a session's input/output backend does. */
 struct session_io {
 	/* Start reading lines on loop: -1 with exception. */
@@ -31,8 +29,39 @@ struct session_io {
 	void	(*clear)(void *arg);
 };
 
-PyObject	*session_banner(PyObject *);
-PyObject	*session_namespace_new(PyObject *);
+/* One console. Its fields are for the session's own files (session.c,
+ * repl.c, intro.c, step.c, attach.c); the rest of console/ calls. */
+struct session {
+	PyObject_HEAD
+	PyObject		*ns;		/* the namespace */
+	PyObject		*out;		/* where the console writes */
+	PyObject		*compiler;	/* codeop.CommandCompiler */
+	PyObject		*buffer;	/* lines of the statement so far */
+	PyObject		*lines;		/* lines read, not yet used */
+	PyObject		*readers;	/* ainput() futures, oldest first */
+	PyObject		*loop;
+	PyObject		*task;		/* the console's own task */
+	PyObject		*waiter;	/* future: a line or EOF arrives */
+	PyObject		*stmt;		/* task of a running statement */
+	PyObject		*banner;	/* written by the first step */
+	PyObject		*startup;	/* file run by the first step */
+	PyObject		*caught;	/* what ended the statement */
+	const struct session_io	*io;
+	void			*io_arg;
+	int			 running;	/* console code on the CPU */
+	int			 interrupted;	/* Ctrl-C cancelled stmt */
+	int			 eof;
+	int			 prompted;	/* a prompt waits for its line */
+};
+
+/* The session object o is. */
+static inline struct session *
+session_of(PyObject *o)
+{
+	return (struct session *)o;
+}
+
+/* session.c: the session object, what it writes, the lines it is fed. */
 PyObject	*session_new(PyObject *ns, PyObject *out,
 		     const struct session_io *, void *);
 void		*session_io_arg(PyObject *);
@@ -41,9 +70,6 @@ PyObject	*session_namespace(PyObject *);
 PyObject	*session_out(PyObject *);
 int		 session_write(PyObject *, PyObject *);
 int		 session_write_str(PyObject *, const char *);
-int		 session_attach(PyObject *, PyObject *loop);
-void		 session_detach(PyObject *);
-void		 session_set_intro(PyObject *, PyObject *, PyObject *);
 int		 session_feed_line(PyObject *, PyObject *line);
 int		 session_feed_eof(PyObject *);
 int		 session_run_in(PyObject *, PyObject *(*)(PyObject *, void *),
@@ -54,7 +80,32 @@ int		 session_running(PyObject *);
 void		 session_set_caught(PyObject *, PyObject *);
 int		 session_interrupt(PyObject *);
 int		 session_busy(PyObject *);
+int		 session_wake(struct session *);
+int		 future_done(PyObject *);
 int		 session_ready(void);
+
+/* repl.c: a line joins the statement; complete ones run, and how they
+ * end is reported. */
+PyObject	*repl_compiler_new(void);
+int		 repl_line(struct session *, PyObject *line);
+int		 repl_finish_stmt(struct session *);
+int		 repl_prompt(struct session *);
+int		 repl_report_current(struct session *);
+int		 repl_ready(void);
+
+/* intro.c: what a console starts with. */
+PyObject	*intro_banner(PyObject *);
+PyObject	*intro_namespace(PyObject *);
+void		 intro_set(PyObject *, PyObject *banner, PyObject *startup);
+int		 intro_run(struct session *);
+
+/* step.c: the coroutine of a console's task, one step per send(). */
+PyObject	*step_coro_new(PyObject *session);
+int		 step_ready(void);
+
+/* attach.c: a session joins a loop, and leaves it. */
+int		 session_attach(PyObject *, PyObject *loop);
+void		 session_detach(PyObject *);
 
 /* A statement's coroutine as its task runs it. */
 PyObject	*stmt_wrap(PyObject *session, PyObject *coro);

@@ -22,10 +22,10 @@ local_banner(const char *banner)
 	PyObject	*text, *r;
 
 	if (banner == NULL)
-		return session_banner(NULL);
+		return intro_banner(NULL);
 	if ((text = PyUnicode_DecodeFSDefault(banner)) == NULL)
 		return NULL;
-	r = session_banner(text);
+	r = intro_banner(text);
 	Py_DECREF(text);
 	return r;
 }
@@ -253,7 +253,7 @@ console_setup(const struct console_options *o)
 		PyErr_SetString(PyExc_RuntimeError, "no sys.stderr for the console");
 		return -1;
 	}
-	if (output_setup() != 0 || (ns = session_namespace_new(o->locals)) == NULL) {
+	if (output_setup() != 0 || (ns = intro_namespace(o->locals)) == NULL) {
 		Py_DECREF(out);
 		return -1;
 	}
@@ -275,7 +275,7 @@ console_setup(const struct console_options *o)
 		return -1;
 	if (!o->has_target)
 		startup = local_startup();
-	session_set_intro(local, banner, startup);
+	intro_set(local, banner, startup);
 	Py_DECREF(banner);
 	Py_XDECREF(startup);
 	loop_set_hooks(&local_hooks);

@@ -311,7 +311,7 @@ remote_namespace(PyObject *locals)
 {
 	PyObject	*ns;
 
-	if (remote_quitters() != 0 || (ns = session_namespace_new(NULL)) == NULL)
+	if (remote_quitters() != 0 || (ns = intro_namespace(NULL)) == NULL)
 		return NULL;
 	if (PyDict_SetItemString(ns, "exit", quitters[0]) != 0 ||
 	    PyDict_SetItemString(ns, "quit", quitters[1]) != 0 ||
@@ -361,11 +361,11 @@ console_remote_new(const struct console_peer *peer, PyObject *conn,
 	Py_DECREF(st);
 	if (session == NULL)
 		return NULL;
-	if ((text = session_banner(banner)) == NULL) {
+	if ((text = intro_banner(banner)) == NULL) {
 		Py_DECREF(session);
 		return NULL;
 	}
-	session_set_intro(session, text, NULL);
+	intro_set(session, text, NULL);
 	Py_DECREF(text);
 	return session;
 }
