@@ -332,7 +332,7 @@ complete_in(PyObject *session, void *arg)
 PyObject *
 complete_matches(PyObject *session, PyObject *before, PyObject *text)
 {
-	struct complete_args	 a = { before, text };
+	struct complete_args	 a = { .before = before, .text = text };
 	PyObject		*list;
 
 	if (session_run_in(session, complete_in, &a, &list) != 0)

@@ -42,13 +42,13 @@ struct session {
 	PyObject		*loop;
 	PyObject		*task;		/* the console's own task */
 	PyObject		*waiter;	/* future: a line or EOF arrives */
-	PyObject		*stmt;		/* task of a running statement */
+	PyObject		*stmt;		/* task of a statement: runs or awaits */
 	PyObject		*banner;	/* written by the first step */
 	PyObject		*startup;	/* file run by the first step */
 	PyObject		*caught;	/* what ended the statement */
 	const struct session_io	*io;
 	void			*io_arg;
-	int			 running;	/* console code on the CPU */
+	int			 on_cpu;	/* console code runs now: Ctrl-C raises */
 	int			 interrupted;	/* Ctrl-C cancelled stmt */
 	int			 eof;
 	int			 prompted;	/* a prompt waits for its line */
@@ -70,16 +70,17 @@ PyObject	*session_namespace(PyObject *);
 PyObject	*session_out(PyObject *);
 int		 session_write(PyObject *, PyObject *);
 int		 session_write_str(PyObject *, const char *);
+PyObject	*session_current(void);
 int		 session_feed_line(PyObject *, PyObject *line);
 int		 session_feed_eof(PyObject *);
 int		 session_run_in(PyObject *, PyObject *(*)(PyObject *, void *),
 		     void *, PyObject **);
 PyObject	*session_ainput(PyObject *, PyObject *prompt);
-void		 session_set_running(PyObject *, int);
-int		 session_running(PyObject *);
+void		 session_set_on_cpu(PyObject *, int);
+int		 session_on_cpu(PyObject *);
 void		 session_set_caught(PyObject *, PyObject *);
 int		 session_interrupt(PyObject *);
-int		 session_busy(PyObject *);
+int		 session_has_stmt(PyObject *);
 int		 session_wake(struct session *);
 int		 future_done(PyObject *);
 int		 session_ready(void);
@@ -114,9 +115,9 @@ int		 stmt_ready(void);
 /* Output of console statements goes to their
  * session; the rest to the program's streams. */
 int		 output_setup(void);
-PyObject	*output_current(void);
-PyObject	*output_var(void);
-int		 output_pydoc_soon(PyObject *loop);
+
+/* pager.c: help() in a console. */
+int		 pager_install_soon(PyObject *loop);
 
 /* A line editor showing a prompt on the terminal;
  * output for a terminal then goes above its input line, whole lines at

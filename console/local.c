@@ -96,8 +96,8 @@ local_sigint(PyObject *module, PyObject *args)
 	}
 	if ((r = local_loop_running()) < 0)
 		return NULL;
-	if (r == 0 || session_running(local) ||
-	    (!interactive && !session_busy(local))) {
+	if (r == 0 || session_on_cpu(local) ||
+	    (!interactive && !session_has_stmt(local))) {
 		PyErr_SetNone(PyExc_KeyboardInterrupt);
 		return NULL;
 	}
@@ -337,7 +337,7 @@ console_ainput(PyObject *module, PyObject *const *args, Py_ssize_t nargs)
 	prompt = nargs ? PyObject_Str(args[0]) : PyUnicode_FromString("");
 	if (prompt == NULL)
 		return NULL;
-	if ((s = output_current()) == NULL)
+	if ((s = session_current()) == NULL)
 		s = Py_XNewRef(local);
 	if (s == NULL) {
 		PyErr_SetString(PyExc_RuntimeError, "no console");

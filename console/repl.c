@@ -89,9 +89,9 @@ repl_execute(struct session *s, PyObject *code)
 	PyObject	*r;
 	PyObject	*w;
 
-	s->running = 1;
+	s->on_cpu = 1;
 	r = PyEval_EvalCode(code, s->ns, s->ns);
-	s->running = 0;
+	s->on_cpu = 0;
 	if (r == NULL)
 		return repl_report_current(s);
 	if (((PyCodeObject *)code)->co_flags & CO_COROUTINE) {

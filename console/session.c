@@ -4,6 +4,7 @@
 #include "console/console-internal.h"
 
 static PyTypeObject session_type;
+static PyObject *current_var;	/* contextvar: the session code runs for */
 
 /* The backend's private state. */
 void *
@@ -63,6 +64,17 @@ session_write_str(PyObject *self, const char *text)
 	return r;
 }
 
+/* The session the running code belongs to (new reference), or NULL. */
+PyObject *
+session_current(void)
+{
+	PyObject	*v = NULL;
+
+	if (current_var == NULL || PyContextVar_Get(current_var, NULL, &v))
+		PyErr_Clear();
+	return v;
+}
+
 /* Call fn(self, arg) in a copy of the current context where this session
  * is the current console, so that output (and tasks made) follow it. */
 int
@@ -77,7 +89,7 @@ session_run_in(PyObject *self, PyObject *(*fn)(PyObject *, void *),
 		Py_DECREF(ctx);
 		return -1;
 	}
-	if ((tok = PyContextVar_Set(output_var(), self)) != NULL) {
+	if ((tok = PyContextVar_Set(current_var, self)) != NULL) {
 		r = fn(self, arg);
 		Py_DECREF(tok);
 	}
@@ -229,18 +241,19 @@ session_ainput(PyObject *self, PyObject *prompt)
 	return f;
 }
 
-/* Console code starts (1) or stops (0) running on the CPU. */
+/* Console code starts (1) or stops (0) running on the CPU (not the
+ * same as a statement in progress: one that awaits is off the CPU). */
 void
-session_set_running(PyObject *self, int running)
+session_set_on_cpu(PyObject *self, int on_cpu)
 {
-	session_of(self)->running = running;
+	session_of(self)->on_cpu = on_cpu;
 }
 
-/* True while console code runs: Ctrl-C should interrupt it. */
+/* True while console code is on the CPU: Ctrl-C raises in it. */
 int
-session_running(PyObject *self)
+session_on_cpu(PyObject *self)
 {
-	return session_of(self)->running;
+	return session_of(self)->on_cpu;
 }
 
 /* Keep what ended a statement (KeyboardInterrupt, SystemExit). */
@@ -250,7 +263,7 @@ session_set_caught(PyObject *self, PyObject *exc)
 	Py_XSETREF(session_of(self)->caught, Py_NewRef(exc));
 }
 
-/* Ctrl-C while no console code runs: cancel the running statement (1),
+/* Ctrl-C while no console code runs: cancel the statement's task (1),
  * or drop the statement being typed (0): the caller shows a new prompt. */
 int
 session_interrupt(PyObject *self)
@@ -272,9 +285,10 @@ session_interrupt(PyObject *self)
 	return session_wake(s);
 }
 
-/* True while a statement's task runs (awaits or is about to). */
+/* True while a statement is in progress: its task runs, awaits, or is
+ * about to start (Ctrl-C cancels it). */
 int
-session_busy(PyObject *self)
+session_has_stmt(PyObject *self)
 {
 	return session_of(self)->stmt != NULL;
 }
@@ -302,7 +316,7 @@ session_new(PyObject *ns, PyObject *out, const struct session_io *io,
 	s->banner = s->startup = s->caught = NULL;
 	s->io = io;
 	s->io_arg = io_arg;
-	s->eof = s->prompted = s->running = s->interrupted = 0;
+	s->eof = s->prompted = s->on_cpu = s->interrupted = 0;
 	PyObject_GC_Track(s);
 	if (s->buffer == NULL || s->lines == NULL || s->readers == NULL ||
 	    (s->compiler = repl_compiler_new()) == NULL)
@@ -379,6 +393,9 @@ session_ready(void)
 {
 	if (PyType_Ready(&session_type) != 0 || step_ready() != 0 ||
 	    stmt_ready() != 0)
+		return -1;
+	if (current_var == NULL &&
+	    (current_var = PyContextVar_New("apython_console", NULL)) == NULL)
 		return -1;
 	return repl_ready();
 }

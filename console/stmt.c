@@ -19,7 +19,7 @@ stmt_after(struct stmt *self, PyObject *r)
 {
 	PyObject	*type, *value, *tb;
 
-	session_set_running(self->session, 0);
+	session_set_on_cpu(self->session, 0);
 	if (r != NULL || (!PyErr_ExceptionMatches(PyExc_KeyboardInterrupt) &&
 	    !PyErr_ExceptionMatches(PyExc_SystemExit)))
 		return r;
@@ -38,7 +38,7 @@ stmt_after(struct stmt *self, PyObject *r)
 static PyObject *
 stmt_send(struct stmt *self, PyObject *value)
 {
-	session_set_running(self->session, 1);
+	session_set_on_cpu(self->session, 1);
 	return stmt_after(self, PyObject_CallMethodOneArg(self->coro, s_send,
 	    value));
 }
@@ -72,7 +72,7 @@ stmt_throw(struct stmt *self, PyObject *args)
 
 	if ((m = PyObject_GetAttr(self->coro, s_throw)) == NULL)
 		return NULL;
-	session_set_running(self->session, 1);
+	session_set_on_cpu(self->session, 1);
 	r = PyObject_Call(m, args, NULL);
 	Py_DECREF(m);
 	return stmt_after(self, r);
