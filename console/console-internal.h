@@ -83,7 +83,6 @@ int		 session_interrupt(PyObject *);
 int		 session_has_stmt(PyObject *);
 int		 session_wake(struct session *);
 int		 future_done(PyObject *);
-int		 session_ready(void);
 
 /* repl.c: a line joins the statement; complete ones run, and how they
  * end is reported. */
@@ -108,44 +107,42 @@ int		 step_ready(void);
 int		 session_attach(PyObject *, PyObject *loop);
 void		 session_detach(PyObject *);
 
-/* A statement's coroutine as its task runs it. */
+/* stmt.c: a statement's coroutine as its task runs it. */
 PyObject	*stmt_wrap(PyObject *session, PyObject *coro);
 int		 stmt_ready(void);
-
-/* Output of console statements goes to their
- * session; the rest to the program's streams. */
-int		 output_setup(void);
 
 /* pager.c: help() in a console. */
 int		 pager_install_soon(PyObject *loop);
 
-/* A line editor showing a prompt on the terminal;
- * output for a terminal then goes above its input line, whole lines at
- * a time. */
+/* output.c: output of console statements goes to their session; the
+ * rest to the program's streams. A line editor showing a prompt on the
+ * terminal: output for a terminal then goes above its input line, whole
+ * lines at a time. */
 struct output_editor {
 	int	(*shown)(void);		/* a prompt and its line are shown */
 	void	(*hide)(void);		/* clear them from the screen */
 	void	(*show)(void);		/* draw them again */
 };
+int		 output_setup(void);
 void		 output_set_editor(const struct output_editor *);
 int		 output_flush_held(void);
 
-/* Plain line input from a file descriptor. */
+/* input.c: plain line input from a file descriptor. */
 extern const struct session_io input_fd_io;
 void		*input_fd_new(int fd);
 void		 input_fd_free(void *);
 
-/* Tab completion in a session's namespace. */
+/* complete.c: Tab completion in a session's namespace. */
 PyObject	*complete_matches(PyObject *session, PyObject *before,
 		     PyObject *text);
 
-/* The history of the terminal console. */
+/* history.c: the history of the terminal console. */
 #define HISTFILE_SIZE	1000		/* entries kept, in memory and file */
 char		*histfile_path(void);
 void		 histfile_load(const char *);
 void		 histfile_add(const char *, const char *);
 
-/* GNU readline on the terminal (stdin, stderr). */
+/* readline.c: GNU readline on the terminal (stdin, stderr). */
 extern const struct session_io readline_io;
 void		*readline_new(void);
 void		 readline_free(void *);

@@ -245,15 +245,14 @@ console_setup(const struct console_options *o)
 	PyObject	*ns, *out, *banner, *startup = NULL;
 	void		*arg;
 
-	if (session_ready() != 0)
-		return -1;
 	out = Py_XNewRef(PySys_GetObject("stderr"));
 	if (out == NULL || out == Py_None) {
 		Py_XDECREF(out);
 		PyErr_SetString(PyExc_RuntimeError, "no sys.stderr for the console");
 		return -1;
 	}
-	if (output_setup() != 0 || (ns = intro_namespace(o->locals)) == NULL) {
+	if (console_prepare() != 0 ||
+	    (ns = intro_namespace(o->locals)) == NULL) {
 		Py_DECREF(out);
 		return -1;
 	}

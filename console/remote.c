@@ -335,15 +335,6 @@ remote_ready(void)
 	return PyType_Ready(&quitter_type);
 }
 
-/* Ready what remote consoles need when there is no local console. */
-int
-console_prepare(void)
-{
-	if (session_ready() != 0 || output_setup() != 0)
-		return -1;
-	return remote_ready();
-}
-
 /* A console for conn, talking through peer: its own namespace (asyncio,
  * ainput, a copy of locals), banner (NULL: the default), not started. */
 PyObject *

@@ -388,7 +388,7 @@ static PyTypeObject session_type = {
 };
 
 /* Ready the types; -1 with exception. */
-int
+static int
 session_ready(void)
 {
 	if (PyType_Ready(&session_type) != 0 || step_ready() != 0 ||
@@ -398,4 +398,19 @@ session_ready(void)
 	    (current_var = PyContextVar_New("apython_console", NULL)) == NULL)
 		return -1;
 	return repl_ready();
+}
+
+/* Ready what every console needs, once (the local console and the
+ * server may both ask): the types, output routing. */
+int
+console_prepare(void)
+{
+	static int	 prepared;
+
+	if (prepared)
+		return 0;
+	if (session_ready() != 0 || output_setup() != 0)
+		return -1;
+	prepared = 1;
+	return 0;
 }
