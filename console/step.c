@@ -1,9 +1,10 @@
 /* The coroutine a console's task runs: each send() is one step of the
  * console, which runs what can run and yields what to wait for. */
 #include "console/console-internal.h"
+#include "py/py.h"
 
 struct step_coro {
-	PyObject_HEAD
+	PY_CORO_HEAD
 	PyObject	*session;
 	int		 finished;
 };
@@ -119,110 +120,67 @@ step_stop(struct session *s)
 	Py_CLEAR(s->waiter);
 	Py_CLEAR(s->task);
 }
+/* The coroutine self is. */
+static inline struct step_coro *
+step_coro_of(PyObject *self)
+{
+	return (struct step_coro *)self;
+}
 
 /* send(value): the task steps the console. */
-static PyObject *
-coro_send(struct step_coro *self, PyObject *value)
+static int
+coro_send(PyObject *self, PyObject *value, PyObject **out)
 {
-	PyObject	*r;
+	struct step_coro	*c = step_coro_of(self);
 
 	(void)value;
-	if (self->finished || self->session == NULL) {
+	if (c->finished || c->session == NULL) {
 		PyErr_SetString(PyExc_RuntimeError,
 		    "cannot reuse already awaited coroutine");
-		return NULL;
-	}
-	if ((r = step_console(session_of(self->session))) == NULL) {
-		self->finished = 1;
-		if (!PyErr_Occurred())
-			PyErr_SetNone(PyExc_StopIteration);
-	}
-	return r;
-}
-
-static PyObject *
-coro_iternext(struct step_coro *self)
-{
-	PyObject	*r = coro_send(self, Py_None);
-
-	if (r == NULL && PyErr_ExceptionMatches(PyExc_StopIteration))
-		PyErr_Clear();
-	return r;
-}
-
-/* The exception throw(type[, value[, tb]]) raises, as a generator's
- * throw makes it: *type, *value, *tb (new references); -1 with a
- * TypeError for arguments a generator refuses. */
-static int
-coro_exception(PyObject **type, PyObject **value, PyObject **tb)
-{
-	if (*tb == Py_None)
-		*tb = NULL;
-	else if (*tb != NULL && !PyTraceBack_Check(*tb)) {
-		PyErr_SetString(PyExc_TypeError,
-		    "throw() third argument must be a traceback object");
 		return -1;
 	}
-	if (PyExceptionClass_Check(*type)) {
-		Py_INCREF(*type);
-		Py_XINCREF(*value);
-		Py_XINCREF(*tb);
-		PyErr_NormalizeException(type, value, tb);
+	if ((*out = step_console(session_of(c->session))) != NULL)
 		return 0;
-	}
-	if (!PyExceptionInstance_Check(*type)) {
-		PyErr_Format(PyExc_TypeError, "exceptions must be classes or "
-		    "instances deriving from BaseException, not %s",
-		    Py_TYPE(*type)->tp_name);
+	c->finished = 1;
+	if (PyErr_Occurred())
 		return -1;
-	}
-	if (*value != NULL && *value != Py_None) {
-		PyErr_SetString(PyExc_TypeError,
-		    "instance exception may not have a separate value");
-		return -1;
-	}
-	*value = Py_NewRef(*type);
-	*type = Py_NewRef((PyObject *)Py_TYPE(*value));
-	if (*tb == NULL)
-		*tb = PyException_GetTraceback(*value);
-	else
-		Py_INCREF(*tb);
-	return 0;
+	*out = Py_NewRef(Py_None);
+	return 1;
 }
 
-/* throw(type[, value[, tb]]): the task is cancelled (the loop ends):
- * stop, and raise that exception, its traceback after ours. */
-static PyObject *
-coro_throw(struct step_coro *self, PyObject *args)
+/* The console will not be stepped again: its statement is cancelled. */
+static void
+coro_finish(struct step_coro *c)
 {
-	PyObject	*type, *value = NULL, *tb = NULL;
+	if (!c->finished && c->session != NULL)
+		step_stop(session_of(c->session));
+	c->finished = 1;
+}
 
-	if (!PyArg_UnpackTuple(args, "throw", 1, 3, &type, &value, &tb) ||
-	    coro_exception(&type, &value, &tb) != 0)
-		return NULL;
-	if (!self->finished && self->session != NULL)
-		step_stop(session_of(self->session));
-	self->finished = 1;
-	PyErr_Restore(type, value, tb);
-	return NULL;
+/* throw(exc): the task is cancelled (the loop ends): stop, and raise
+ * exc, its traceback after ours. */
+static int
+coro_throw(PyObject *self, PyObject *exc, PyObject **out)
+{
+	(void)out;
+	coro_finish(step_coro_of(self));
+	py_exception_raise(Py_NewRef(exc));
+	return -1;
 }
 
 /* close(): the coroutine will not be stepped again. */
-static PyObject *
-coro_close(struct step_coro *self, PyObject *unused)
+static int
+coro_close(PyObject *self)
 {
-	(void)unused;
-	if (!self->finished && self->session != NULL)
-		step_stop(session_of(self->session));
-	self->finished = 1;
-	Py_RETURN_NONE;
+	coro_finish(step_coro_of(self));
+	return 0;
 }
 
-static PyObject *
-coro_await(PyObject *self)
-{
-	return Py_NewRef(self);
-}
+static const struct py_coro_ops coro_ops = {
+	.send = coro_send,
+	.throw = coro_throw,
+	.close = coro_close,
+};
 
 static int
 coro_traverse(struct step_coro *self, visitproc visit, void *arg)
@@ -247,13 +205,9 @@ coro_dealloc(struct step_coro *self)
 }
 
 static PyMethodDef coro_methods[] = {
-	{ "send", (PyCFunction)coro_send, METH_O, NULL },
-	{ "throw", (PyCFunction)coro_throw, METH_VARARGS, NULL },
-	{ "close", (PyCFunction)coro_close, METH_NOARGS, NULL },
+	PY_CORO_METHODS,
 	{ NULL, NULL, 0, NULL }
 };
-
-static PyAsyncMethods coro_async = { .am_await = coro_await };
 
 static PyTypeObject coro_type = {
 	PyVarObject_HEAD_INIT(NULL, 0)
@@ -264,9 +218,9 @@ static PyTypeObject coro_type = {
 	.tp_traverse = (traverseproc)coro_traverse,
 	.tp_clear = (inquiry)coro_clear,
 	.tp_dealloc = (destructor)coro_dealloc,
-	.tp_as_async = &coro_async,
-	.tp_iter = coro_await,
-	.tp_iternext = (iternextfunc)coro_iternext,
+	.tp_as_async = &py_coro_async,
+	.tp_iter = py_coro_self,
+	.tp_iternext = py_coro_next,
 	.tp_methods = coro_methods,
 };
 
@@ -279,6 +233,7 @@ step_coro_new(PyObject *session)
 	coro = PyObject_GC_New(struct step_coro, &coro_type);
 	if (coro == NULL)
 		return NULL;
+	coro->coro_ops = &coro_ops;
 	coro->session = Py_NewRef(session);
 	coro->finished = 0;
 	PyObject_GC_Track(coro);
