@@ -8,12 +8,14 @@
 #include <unistd.h>
 
 #include "loop/loop.h"
+#include "py/py.h"
 
 static PyObject *local;		/* the local session; NULL once over */
 static const struct session_io *local_io;
 static int interactive;		/* stdin is a terminal */
 static PyObject *sigint_handler;	/* ours, while the console is up */
 static PyObject *sigint_before;	/* the one ours replaced */
+static PyObject *s_is_closed, *s_is_running;
 
 /* The banner: --banner's text and a newline, or the default. */
 static PyObject *
@@ -46,35 +48,17 @@ local_startup(void)
 	return PyUnicode_DecodeFSDefault(path);
 }
 
-/* True (1) when loop is closed, -1 on error. */
-static int
-local_loop_closed(PyObject *loop)
-{
-	PyObject	*r;
-	int		 closed;
-
-	if ((r = PyObject_CallMethod(loop, "is_closed", NULL)) == NULL)
-		return -1;
-	closed = PyObject_IsTrue(r);
-	Py_DECREF(r);
-	return closed;
-}
-
 /* True (1) when the console's loop is running, -1 on error. */
 static int
 local_loop_running(void)
 {
-	PyObject	*loop = Py_XNewRef(session_loop(local)), *r;
+	PyObject	*loop = Py_XNewRef(session_loop(local));
 	int		 running;
 
 	if (loop == NULL)
 		return 0;
-	r = PyObject_CallMethod(loop, "is_running", NULL);
+	running = py_call_truth(loop, s_is_running);
 	Py_DECREF(loop);
-	if (r == NULL)
-		return -1;
-	running = PyObject_IsTrue(r);
-	Py_DECREF(r);
 	return running;
 }
 
@@ -216,7 +200,7 @@ local_on_run(PyObject *loop)
 		return 0;
 	if ((cur = session_loop(local)) != NULL && cur != loop) {
 		Py_INCREF(cur);
-		closed = local_loop_closed(cur);
+		closed = py_call_truth(cur, s_is_closed);
 		Py_DECREF(cur);
 		if (closed <= 0)
 			return closed;
@@ -242,8 +226,11 @@ static const struct loop_hooks local_hooks = { local_on_run, local_on_close };
 int
 console_setup(const struct console_options *o)
 {
-	PyObject	*ns, *out, *banner, *startup = NULL;
-	void		*arg;
+	static const struct py_name	names[] = {
+		{ &s_is_closed, "is_closed" }, { &s_is_running, "is_running" },
+	};
+	PyObject			*ns, *out, *banner, *startup = NULL;
+	void				*arg;
 
 	out = Py_XNewRef(PySys_GetObject("stderr"));
 	if (out == NULL || out == Py_None) {
@@ -252,6 +239,7 @@ console_setup(const struct console_options *o)
 		return -1;
 	}
 	if (console_prepare() != 0 ||
+	    py_intern_names(names, PY_NAMES_LEN(names)) != 0 ||
 	    (ns = intro_namespace(o->locals)) == NULL) {
 		Py_DECREF(out);
 		return -1;

@@ -1,6 +1,7 @@
 /* Consoles whose peer is a connection (serve/): lines come from the peer,
  * and whatever the session writes goes to it, as text. */
 #include "console/console-internal.h"
+#include "py/py.h"
 
 /* A remote session's output (its sys.stdout and sys.stderr, and its
  * prompts) and its link to the peer: text for the peer, through serve/'s
@@ -20,6 +21,7 @@ struct quitter {
 
 static PyTypeObject out_type, quitter_type;
 static PyObject *quitters[2];		/* exit, quit */
+static PyObject *s_is_closed;
 
 /* The output of remote session s. */
 static inline struct remote_out *
@@ -330,7 +332,10 @@ remote_namespace(PyObject *locals)
 static int
 remote_ready(void)
 {
-	if (PyType_Ready(&out_type) != 0)
+	static const struct py_name	names[] = { { &s_is_closed, "is_closed" } };
+
+	if (py_intern_names(names, PY_NAMES_LEN(names)) != 0 ||
+	    PyType_Ready(&out_type) != 0)
 		return -1;
 	return PyType_Ready(&quitter_type);
 }
@@ -435,17 +440,13 @@ console_remote_complete(PyObject *session, const char *before, size_t blen,
 static int
 remote_loop_closed(PyObject *session)
 {
-	PyObject	*loop = Py_XNewRef(session_loop(session)), *r;
+	PyObject	*loop = Py_XNewRef(session_loop(session));
 	int		 closed;
 
 	if (loop == NULL)
 		return 1;
-	r = PyObject_CallMethod(loop, "is_closed", NULL);
+	closed = py_call_truth(loop, s_is_closed);
 	Py_DECREF(loop);
-	if (r == NULL)
-		return -1;
-	closed = PyObject_IsTrue(r);
-	Py_DECREF(r);
 	return closed;
 }
 

@@ -2,6 +2,7 @@
  * complete it is compiled (top-level await allowed) and run, and what it
  * raises is reported as python3's interactive interpreter does. */
 #include "console/console-internal.h"
+#include "py/py.h"
 
 #ifndef PyCF_ALLOW_TOP_LEVEL_AWAIT
 #define PyCF_ALLOW_TOP_LEVEL_AWAIT 0x2000
@@ -68,17 +69,13 @@ repl_report(struct session *s, PyObject *value)
 int
 repl_report_current(struct session *s)
 {
-	PyObject	*type, *value, *tb;
+	PyObject	*exc;
 	int		 r;
 
-	PyErr_Fetch(&type, &value, &tb);
-	PyErr_NormalizeException(&type, &value, &tb);
-	if (tb != NULL)
-		PyException_SetTraceback(value, tb);
-	r = repl_report(s, value);
-	Py_XDECREF(type);
-	Py_XDECREF(value);
-	Py_XDECREF(tb);
+	if ((exc = py_exception_fetch()) == NULL)
+		return 0;
+	r = repl_report(s, exc);
+	Py_DECREF(exc);
 	return r;
 }
 

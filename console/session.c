@@ -2,9 +2,11 @@
  * and EOF it is fed (for its REPL, or for ainput()). Its REPL is in
  * repl.c, its task's steps in step.c, its loop in attach.c. */
 #include "console/console-internal.h"
+#include "py/py.h"
 
 static PyTypeObject session_type;
 static PyObject *current_var;	/* contextvar: the session code runs for */
+static PyObject *s_done;
 
 /* The backend's private state. */
 void *
@@ -107,14 +109,7 @@ session_run_in(PyObject *self, PyObject *(*fn)(PyObject *, void *),
 int
 future_done(PyObject *f)
 {
-	PyObject	*r;
-	int		 done;
-
-	if ((r = PyObject_CallMethod(f, "done", NULL)) == NULL)
-		return -1;
-	done = PyObject_IsTrue(r);
-	Py_DECREF(r);
-	return done;
+	return py_call_truth(f, s_done);
 }
 
 /* Resolve future f with v unless it is done already (cancelled). */
@@ -391,6 +386,10 @@ static PyTypeObject session_type = {
 static int
 session_ready(void)
 {
+	static const struct py_name	names[] = { { &s_done, "done" } };
+
+	if (py_intern_names(names, PY_NAMES_LEN(names)) != 0)
+		return -1;
 	if (PyType_Ready(&session_type) != 0 || step_ready() != 0 ||
 	    stmt_ready() != 0)
 		return -1;
