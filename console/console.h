@@ -29,6 +29,8 @@ struct console_peer {
 	void	(*end)(PyObject *conn);
 };
 
+/* Ready console/ once (local.c calls it too): before the first remote
+ * console when there is no local one. */
 int		 console_prepare(void);
 PyObject	*console_remote_new(const struct console_peer *, PyObject *conn,
 		     PyObject *banner, PyObject *locals);
