@@ -11,7 +11,12 @@ DIRS = $(PY_DIRS) $(PURE_DIRS)
 SRCS = apython.c $(foreach d,$(DIRS),$(wildcard $(d)/*.c))
 OBJS = $(SRCS:.c=.o)
 PURE_OBJS = $(foreach d,$(PURE_DIRS),$(patsubst %.c,%.o,$(wildcard $(d)/*.c)))
-HDRS = compat.h $(foreach d,$(DIRS),$(wildcard $(d)/*.h))
+# Python of apython's own (X/name.py) is compiled by the embedded
+# Python's version into X/name.py.h, which X's C includes (py/embed.c).
+EMBEDDED = $(patsubst %.py,%.py.h,$(filter-out py/freeze.py,\
+	$(foreach d,$(PY_DIRS),$(wildcard $(d)/*.py))))
+HDRS = compat.h $(foreach d,$(DIRS),$(filter-out %.py.h,$(wildcard $(d)/*.h))) \
+	$(EMBEDDED)
 WARN = -Wall -Wextra -Wshadow -Wmissing-prototypes -Wstrict-prototypes -Wformat=2 \
 	-Wno-missing-field-initializers $(WERROR)
 PURE_CFLAGS = -std=gnu11 $(WARN) -fno-strict-aliasing $(SANITIZE) $(CFLAGS) \
@@ -43,6 +48,9 @@ configure: configure.ac
 
 apython: $(OBJS)
 	$(CC) $(SANITIZE) $(LDFLAGS) -o $@ $(OBJS) $(ALL_LIBS)
+
+%.py.h: %.py py/freeze.py config.mk
+	$(PYTHON_EXECUTABLE) -I py/freeze.py $< $@
 
 %.o: %.c $(HDRS) config.mk
 	$(CC) $(ALL_CFLAGS) $(CPPFLAGS) -c -o $@ $<
@@ -90,7 +98,8 @@ uninstall:
 	rm -f $(DESTDIR)$(bindir)/apython $(DESTDIR)$(mandir)/man1/apython.1
 
 clean:
-	rm -f apython bench/client $(OBJS) $(UNIT_TESTS) $(foreach d,$(DIRS),$(d)/*.o)
+	rm -f apython bench/client $(OBJS) $(UNIT_TESTS) $(EMBEDDED) \
+		$(foreach d,$(DIRS),$(d)/*.o)
 	rm -rf tests/blackbox/__pycache__ tests/conformance/__pycache__ .pytest_cache
 
 distclean: clean

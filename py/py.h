@@ -17,6 +17,14 @@ struct py_name {
 #define PY_NAMES_LEN(t)	(sizeof (t) / sizeof (t)[0])
 int		 py_intern_names(const struct py_name *, size_t);
 
+/* embed.c: apython's own Python, compiled at build time. A folder's
+ * X/name.py becomes X/name.py.h (X_name_code and X_name_code_version),
+ * included by the C file that runs it: */
+#define PY_EMBED(name, code, given)					\
+	py_embed_module((name), (code), sizeof (code), code##_version, (given))
+PyObject	*py_embed_module(const char *, const unsigned char *, size_t,
+		     unsigned long, PyObject *);
+
 /* coro.c: coroutine types written in C. Each step returns 0 with the
  * value yielded in *out, 1 with the return value in *out, or -1 with an
  * exception set. */
