@@ -2,7 +2,7 @@
  * attributes by CPython's rlcompleter, module names after `import` and
  * `from` by pkgutil. Completing imports nothing and runs no code of the
  * program beyond attribute lookups. */
-#include "console/console.h"
+#include "console/console-internal.h"
 
 static PyObject *re_import, *re_from, *re_from_import;
 static PyObject *top_names;	/* top-level module names, sorted */
@@ -332,7 +332,7 @@ complete_in(PyObject *session, void *arg)
 PyObject *
 complete_matches(PyObject *session, PyObject *before, PyObject *text)
 {
-	struct complete_args	 a = { before, text };
+	struct complete_args	 a = { .before = before, .text = text };
 	PyObject		*list;
 
 	if (session_run_in(session, complete_in, &a, &list) != 0)

@@ -1,7 +1,7 @@
 /* The console's history: GNU readline's list, kept in a file. One entry
  * per statement; a newline inside an entry is written "\r\n", as
  * python3's own REPL (3.13) writes ~/.python_history. */
-#include "console/console.h"
+#include "console/console-internal.h"
 
 #include <fcntl.h>
 #include <pwd.h>

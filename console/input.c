@@ -6,7 +6,7 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "console/console.h"
+#include "console/console-internal.h"
 
 struct input_fd {
 	int		 fd;
@@ -256,7 +256,12 @@ input_fd_clear(void *arg)
 }
 
 const struct session_io input_fd_io = {
-	input_fd_attach, input_fd_detach, input_fd_prompt, input_fd_end,
-	NULL, input_fd_interrupt, input_fd_free, input_fd_traverse,
-	input_fd_clear
+	.attach = input_fd_attach,
+	.detach = input_fd_detach,
+	.prompt = input_fd_prompt,
+	.end = input_fd_end,
+	.interrupt = input_fd_interrupt,
+	.release = input_fd_free,
+	.traverse = input_fd_traverse,
+	.clear = input_fd_clear,
 };

@@ -1,6 +1,6 @@
 /* The local console: one per process, on the terminal (stdin, stderr),
  * following the program from loop to loop. */
-#include "console/console.h"
+#include "console/console-internal.h"
 
 #include <signal.h>
 #include <stdio.h>
@@ -8,12 +8,14 @@
 #include <unistd.h>
 
 #include "loop/loop.h"
+#include "py/py.h"
 
 static PyObject *local;		/* the local session; NULL once over */
 static const struct session_io *local_io;
 static int interactive;		/* stdin is a terminal */
 static PyObject *sigint_handler;	/* ours, while the console is up */
 static PyObject *sigint_before;	/* the one ours replaced */
+static PyObject *s_is_closed, *s_is_running;
 
 /* The banner: --banner's text and a newline, or the default. */
 static PyObject *
@@ -22,10 +24,10 @@ local_banner(const char *banner)
 	PyObject	*text, *r;
 
 	if (banner == NULL)
-		return session_banner(NULL);
+		return intro_banner(NULL);
 	if ((text = PyUnicode_DecodeFSDefault(banner)) == NULL)
 		return NULL;
-	r = session_banner(text);
+	r = intro_banner(text);
 	Py_DECREF(text);
 	return r;
 }
@@ -46,35 +48,17 @@ local_startup(void)
 	return PyUnicode_DecodeFSDefault(path);
 }
 
-/* True (1) when loop is closed, -1 on error. */
-static int
-local_loop_closed(PyObject *loop)
-{
-	PyObject	*r;
-	int		 closed;
-
-	if ((r = PyObject_CallMethod(loop, "is_closed", NULL)) == NULL)
-		return -1;
-	closed = PyObject_IsTrue(r);
-	Py_DECREF(r);
-	return closed;
-}
-
 /* True (1) when the console's loop is running, -1 on error. */
 static int
 local_loop_running(void)
 {
-	PyObject	*loop = Py_XNewRef(session_loop(local)), *r;
+	PyObject	*loop = Py_XNewRef(session_loop(local));
 	int		 running;
 
 	if (loop == NULL)
 		return 0;
-	r = PyObject_CallMethod(loop, "is_running", NULL);
+	running = py_call_truth(loop, s_is_running);
 	Py_DECREF(loop);
-	if (r == NULL)
-		return -1;
-	running = PyObject_IsTrue(r);
-	Py_DECREF(r);
 	return running;
 }
 
@@ -96,8 +80,8 @@ local_sigint(PyObject *module, PyObject *args)
 	}
 	if ((r = local_loop_running()) < 0)
 		return NULL;
-	if (r == 0 || session_running(local) ||
-	    (!interactive && !session_busy(local))) {
+	if (r == 0 || session_on_cpu(local) ||
+	    (!interactive && !session_has_stmt(local))) {
 		PyErr_SetNone(PyExc_KeyboardInterrupt);
 		return NULL;
 	}
@@ -216,7 +200,7 @@ local_on_run(PyObject *loop)
 		return 0;
 	if ((cur = session_loop(local)) != NULL && cur != loop) {
 		Py_INCREF(cur);
-		closed = local_loop_closed(cur);
+		closed = py_call_truth(cur, s_is_closed);
 		Py_DECREF(cur);
 		if (closed <= 0)
 			return closed;
@@ -245,18 +229,21 @@ static const struct loop_observer local_observer = {
 int
 console_setup(const struct console_options *o)
 {
-	PyObject	*ns, *out, *banner, *startup = NULL;
-	void		*arg;
+	static const struct py_name	names[] = {
+		{ &s_is_closed, "is_closed" }, { &s_is_running, "is_running" },
+	};
+	PyObject			*ns, *out, *banner, *startup = NULL;
+	void				*arg;
 
-	if (session_ready() != 0)
-		return -1;
 	out = Py_XNewRef(PySys_GetObject("stderr"));
 	if (out == NULL || out == Py_None) {
 		Py_XDECREF(out);
 		PyErr_SetString(PyExc_RuntimeError, "no sys.stderr for the console");
 		return -1;
 	}
-	if (output_setup() != 0 || (ns = session_namespace_new(o->locals)) == NULL) {
+	if (console_prepare() != 0 ||
+	    py_intern_names(names, PY_NAMES_LEN(names)) != 0 ||
+	    (ns = intro_namespace(o->locals)) == NULL) {
 		Py_DECREF(out);
 		return -1;
 	}
@@ -278,7 +265,7 @@ console_setup(const struct console_options *o)
 		return -1;
 	if (!o->has_target)
 		startup = local_startup();
-	session_set_intro(local, banner, startup);
+	intro_set(local, banner, startup);
 	Py_DECREF(banner);
 	Py_XDECREF(startup);
 	return loop_observe(&local_observer);
@@ -339,7 +326,7 @@ console_ainput(PyObject *module, PyObject *const *args, Py_ssize_t nargs)
 	prompt = nargs ? PyObject_Str(args[0]) : PyUnicode_FromString("");
 	if (prompt == NULL)
 		return NULL;
-	if ((s = output_current()) == NULL)
+	if ((s = session_current()) == NULL)
 		s = Py_XNewRef(local);
 	if (s == NULL) {
 		PyErr_SetString(PyExc_RuntimeError, "no console");

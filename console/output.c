@@ -2,7 +2,7 @@
  * sys.stdout, sys.stderr and the display hook write to its console. */
 #include <unistd.h>
 
-#include "console/console.h"
+#include "console/console-internal.h"
 
 /* sys.stdout / sys.stderr: the program's stream, or the console's. */
 struct proxy {
@@ -10,31 +10,10 @@ struct proxy {
 	PyObject	*stream;	/* the program's own */
 };
 
-static PyObject *current_var;	/* contextvar: the session running */
 static PyObject *program_displayhook;
 static PyObject *s_write;	/* "write" */
 static const struct output_editor *editor;
 static PyObject *held;		/* {stream: the end of a line not written} */
-static PyObject *program_pager;	/* the pager pydoc picks for the program */
-static PyObject *pydoc_mod;
-
-/* The context variable naming the current console session. */
-PyObject *
-output_var(void)
-{
-	return current_var;
-}
-
-/* The session the running code belongs to (new reference), or NULL. */
-PyObject *
-output_current(void)
-{
-	PyObject	*v = NULL;
-
-	if (current_var == NULL || PyContextVar_Get(current_var, NULL, &v))
-		PyErr_Clear();
-	return v;
-}
 
 /* The stream the running code should use (new reference). */
 static PyObject *
@@ -42,7 +21,7 @@ proxy_target(struct proxy *self)
 {
 	PyObject	*s, *out;
 
-	if ((s = output_current()) == NULL)
+	if ((s = session_current()) == NULL)
 		return Py_NewRef(self->stream);
 	out = Py_NewRef(session_out(s));
 	Py_DECREF(s);
@@ -279,7 +258,7 @@ output_displayhook(PyObject *module, PyObject *value)
 	int		 r = -1;
 
 	(void)module;
-	if ((s = output_current()) == NULL)
+	if ((s = session_current()) == NULL)
 		return PyObject_CallOneArg(program_displayhook, value);
 	if (value == Py_None) {
 		Py_DECREF(s);
@@ -301,89 +280,6 @@ static PyMethodDef displayhook_def = {
 	"Show a console statement's value on its console."
 };
 
-/* pydoc.pager: plain text into the console for a console statement
- * (help(obj) needs no pager there); pydoc's own choice otherwise. */
-static PyObject *
-output_pager(PyObject *module, PyObject *args)
-{
-	PyObject	*s, *fn, *r;
-
-	(void)module;
-	if ((s = output_current()) != NULL) {
-		Py_DECREF(s);
-		fn = PyObject_GetAttrString(pydoc_mod, "plain_pager");
-		if (fn == NULL && PyErr_ExceptionMatches(PyExc_AttributeError)) {
-			PyErr_Clear();
-			fn = PyObject_GetAttrString(pydoc_mod, "plainpager");
-		}
-		if (fn == NULL)
-			return NULL;
-		r = PyObject_Call(fn, args, NULL);
-		Py_DECREF(fn);
-		return r;
-	}
-	if (program_pager == NULL) {
-		program_pager = PyObject_CallMethod(pydoc_mod, "get_pager", NULL);
-		if (program_pager == NULL &&
-		    PyErr_ExceptionMatches(PyExc_AttributeError)) {
-			PyErr_Clear();
-			program_pager = PyObject_CallMethod(pydoc_mod,
-			    "getpager", NULL);
-		}
-		if (program_pager == NULL)
-			return NULL;
-	}
-	return PyObject_Call(program_pager, args, NULL);
-}
-
-static PyMethodDef pager_def = {
-	"pager", output_pager, METH_VARARGS,
-	"Show text: plainly in the console, through a pager otherwise."
-};
-
-/* Put our pager in pydoc (importing it), once. */
-static PyObject *
-output_pydoc(PyObject *module, PyObject *unused)
-{
-	PyObject	*fn;
-	int		 r;
-
-	(void)module;
-	(void)unused;
-	if (pydoc_mod != NULL)
-		Py_RETURN_NONE;
-	if ((pydoc_mod = PyImport_ImportModule("pydoc")) == NULL)
-		return NULL;
-	if ((fn = PyCFunction_New(&pager_def, NULL)) == NULL)
-		return NULL;
-	r = PyObject_SetAttrString(pydoc_mod, "pager", fn);
-	Py_DECREF(fn);
-	if (r != 0)
-		return NULL;
-	Py_RETURN_NONE;
-}
-
-static PyMethodDef pydoc_def = {
-	"console_pydoc_pager", output_pydoc, METH_NOARGS, NULL
-};
-
-/* Have loop put our pager in pydoc soon (once), before the console's
- * first statement: help(obj) in the console prints there, no pager. */
-int
-output_pydoc_soon(PyObject *loop)
-{
-	PyObject	*fn, *h;
-
-	if (pydoc_mod != NULL)
-		return 0;
-	if ((fn = PyCFunction_New(&pydoc_def, NULL)) == NULL)
-		return -1;
-	h = PyObject_CallMethod(loop, "call_soon", "O", fn);
-	Py_DECREF(fn);
-	Py_XDECREF(h);
-	return h == NULL ? -1 : 0;
-}
-
 /* Install the proxies and the display hook. */
 int
 output_setup(void)
@@ -394,9 +290,6 @@ output_setup(void)
 		return -1;
 	if ((s_write = PyUnicode_InternFromString("write")) == NULL ||
 	    (held = PyDict_New()) == NULL)
-		return -1;
-	current_var = PyContextVar_New("apython_console", NULL);
-	if (current_var == NULL)
 		return -1;
 	program_displayhook = Py_XNewRef(PySys_GetObject("displayhook"));
 	if (program_displayhook == NULL) {

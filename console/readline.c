@@ -1,7 +1,7 @@
 /* The terminal console: GNU readline in callback mode, fed by a loop
  * reader on stdin while a prompt waits for its line, so that the loop
  * never blocks; history in a file, Tab completion on the namespace. */
-#include "console/console.h"
+#include "console/console-internal.h"
 
 #include <fcntl.h>
 #include <poll.h>

@@ -1,10 +1,12 @@
 /* Consoles whose peer is a connection (serve/): lines come from the peer,
  * and whatever the session writes goes to it, as text. */
-#include "console/console.h"
+#include "console/console-internal.h"
+#include "py/py.h"
 
-/* A remote session's sys.stdout, sys.stderr and prompts: text for the
- * peer, through serve/'s callbacks, until the peer is gone. */
-struct stream {
+/* A remote session's output (its sys.stdout and sys.stderr, and its
+ * prompts) and its link to the peer: text for the peer, through serve/'s
+ * callbacks, until the peer is gone. */
+struct remote_out {
 	PyObject_HEAD
 	const struct console_peer	*peer;
 	PyObject			*conn;	/* NULL once gone */
@@ -17,14 +19,20 @@ struct quitter {
 	const char	*name;
 };
 
-static PyTypeObject stream_type, quitter_type;
+static PyTypeObject out_type, quitter_type;
 static PyObject *quitters[2];		/* exit, quit */
+static PyObject *s_is_closed;
 
-#define STREAM(session)	((struct stream *)session_out(session))
+/* The output of remote session s. */
+static inline struct remote_out *
+remote_out(PyObject *s)
+{
+	return (struct remote_out *)session_out(s);
+}
 
 /* Text as UTF-8 bytes; what UTF-8 cannot hold is backslash-escaped. */
 static PyObject *
-stream_encode(PyObject *text)
+out_encode(PyObject *text)
 {
 	if (!PyUnicode_Check(text)) {
 		PyErr_Format(PyExc_TypeError, "write() argument must be str, "
@@ -36,12 +44,12 @@ stream_encode(PyObject *text)
 
 /* write(text): send text to the peer; the number of characters. */
 static PyObject *
-stream_write(struct stream *self, PyObject *text)
+out_write(struct remote_out *self, PyObject *text)
 {
 	PyObject	*b, *conn;
 	int		 r = 0;
 
-	if ((b = stream_encode(text)) == NULL)
+	if ((b = out_encode(text)) == NULL)
 		return NULL;
 	/* Held: sending may drop the connection, and our reference. */
 	if ((conn = Py_XNewRef(self->conn)) != NULL)
@@ -56,7 +64,7 @@ stream_write(struct stream *self, PyObject *text)
 
 /* flush(): text is handed over as it is written. */
 static PyObject *
-stream_flush(PyObject *self, PyObject *unused)
+out_flush(PyObject *self, PyObject *unused)
 {
 	(void)self;
 	(void)unused;
@@ -65,7 +73,7 @@ stream_flush(PyObject *self, PyObject *unused)
 
 /* isatty(), readable(), seekable(): no. */
 static PyObject *
-stream_false(PyObject *self, PyObject *unused)
+out_false(PyObject *self, PyObject *unused)
 {
 	(void)self;
 	(void)unused;
@@ -74,7 +82,7 @@ stream_false(PyObject *self, PyObject *unused)
 
 /* writable(): yes. */
 static PyObject *
-stream_true(PyObject *self, PyObject *unused)
+out_true(PyObject *self, PyObject *unused)
 {
 	(void)self;
 	(void)unused;
@@ -83,7 +91,7 @@ stream_true(PyObject *self, PyObject *unused)
 
 /* fileno(): there is none, as for io.StringIO. */
 static PyObject *
-stream_fileno(PyObject *self, PyObject *unused)
+out_fileno(PyObject *self, PyObject *unused)
 {
 	PyObject	*io, *exc;
 
@@ -101,7 +109,7 @@ stream_fileno(PyObject *self, PyObject *unused)
 
 /* encoding, errors: how text is sent. */
 static PyObject *
-stream_get(PyObject *self, void *value)
+out_get(PyObject *self, void *value)
 {
 	(void)self;
 	return PyUnicode_FromString(value);
@@ -109,7 +117,7 @@ stream_get(PyObject *self, void *value)
 
 /* closed: never, for the code writing; text for a gone peer is dropped. */
 static PyObject *
-stream_closed(PyObject *self, void *unused)
+out_closed(PyObject *self, void *unused)
 {
 	(void)self;
 	(void)unused;
@@ -117,56 +125,56 @@ stream_closed(PyObject *self, void *unused)
 }
 
 static int
-stream_traverse(struct stream *self, visitproc visit, void *arg)
+out_traverse(struct remote_out *self, visitproc visit, void *arg)
 {
 	Py_VISIT(self->conn);
 	return 0;
 }
 
 static int
-stream_clear(struct stream *self)
+out_clear(struct remote_out *self)
 {
 	Py_CLEAR(self->conn);
 	return 0;
 }
 
 static void
-stream_dealloc(struct stream *self)
+out_dealloc(struct remote_out *self)
 {
 	PyObject_GC_UnTrack(self);
-	stream_clear(self);
+	out_clear(self);
 	PyObject_GC_Del(self);
 }
 
-static PyMethodDef stream_methods[] = {
-	{ "write", (PyCFunction)stream_write, METH_O, NULL },
-	{ "flush", stream_flush, METH_NOARGS, NULL },
-	{ "isatty", stream_false, METH_NOARGS, NULL },
-	{ "readable", stream_false, METH_NOARGS, NULL },
-	{ "seekable", stream_false, METH_NOARGS, NULL },
-	{ "writable", stream_true, METH_NOARGS, NULL },
-	{ "fileno", stream_fileno, METH_NOARGS, NULL },
+static PyMethodDef out_methods[] = {
+	{ "write", (PyCFunction)out_write, METH_O, NULL },
+	{ "flush", out_flush, METH_NOARGS, NULL },
+	{ "isatty", out_false, METH_NOARGS, NULL },
+	{ "readable", out_false, METH_NOARGS, NULL },
+	{ "seekable", out_false, METH_NOARGS, NULL },
+	{ "writable", out_true, METH_NOARGS, NULL },
+	{ "fileno", out_fileno, METH_NOARGS, NULL },
 	{ NULL, NULL, 0, NULL }
 };
 
-static PyGetSetDef stream_getset[] = {
-	{ "encoding", stream_get, NULL, NULL, "utf-8" },
-	{ "errors", stream_get, NULL, NULL, "backslashreplace" },
-	{ "closed", stream_closed, NULL, NULL, NULL },
+static PyGetSetDef out_getset[] = {
+	{ "encoding", out_get, NULL, NULL, "utf-8" },
+	{ "errors", out_get, NULL, NULL, "backslashreplace" },
+	{ "closed", out_closed, NULL, NULL, NULL },
 	{ NULL, NULL, NULL, NULL, NULL }
 };
 
-static PyTypeObject stream_type = {
+static PyTypeObject out_type = {
 	PyVarObject_HEAD_INIT(NULL, 0)
 	.tp_name = "apython.RemoteConsoleStream",
 	.tp_doc = "Output of a served console: text for its client.",
-	.tp_basicsize = sizeof(struct stream),
+	.tp_basicsize = sizeof(struct remote_out),
 	.tp_flags = Py_TPFLAGS_DEFAULT | Py_TPFLAGS_HAVE_GC,
-	.tp_traverse = (traverseproc)stream_traverse,
-	.tp_clear = (inquiry)stream_clear,
-	.tp_dealloc = (destructor)stream_dealloc,
-	.tp_methods = stream_methods,
-	.tp_getset = stream_getset,
+	.tp_traverse = (traverseproc)out_traverse,
+	.tp_clear = (inquiry)out_clear,
+	.tp_dealloc = (destructor)out_dealloc,
+	.tp_methods = out_methods,
+	.tp_getset = out_getset,
 };
 
 /* exit(code=None): end the session, with SystemExit(code). */
@@ -245,16 +253,16 @@ remote_detach(PyObject *session)
 static int
 remote_prompt(PyObject *session, PyObject *prompt)
 {
-	struct stream	*st = STREAM(session);
-	PyObject	*b, *conn;
-	int		 r;
+	struct remote_out	*out = remote_out(session);
+	PyObject		*b, *conn;
+	int			 r;
 
-	if (st->conn == NULL)
+	if (out->conn == NULL)
 		return 0;
-	if ((b = stream_encode(prompt)) == NULL)
+	if ((b = out_encode(prompt)) == NULL)
 		return -1;
-	conn = Py_NewRef(st->conn);
-	r = st->peer->prompt(conn, PyBytes_AS_STRING(b),
+	conn = Py_NewRef(out->conn);
+	r = out->peer->prompt(conn, PyBytes_AS_STRING(b),
 	    PyBytes_GET_SIZE(b));
 	Py_DECREF(conn);
 	Py_DECREF(b);
@@ -284,15 +292,15 @@ remote_exit_message(PyObject *session, PyObject *exit_exc)
 static int
 remote_end(PyObject *session, PyObject *exit_exc)
 {
-	struct stream	*st = STREAM(session);
-	PyObject	*conn = st->conn;
+	struct remote_out	*out = remote_out(session);
+	PyObject		*conn = out->conn;
 
 	if (conn == NULL)
 		return session_feed_eof(session);
 	if (remote_exit_message(session, exit_exc) != 0)
 		PyErr_WriteUnraisable(session);
-	st->conn = NULL;
-	st->peer->end(conn);
+	out->conn = NULL;
+	out->peer->end(conn);
 	Py_DECREF(conn);
 	return session_feed_eof(session);
 }
@@ -311,7 +319,7 @@ remote_namespace(PyObject *locals)
 {
 	PyObject	*ns;
 
-	if (remote_quitters() != 0 || (ns = session_namespace_new(NULL)) == NULL)
+	if (remote_quitters() != 0 || (ns = intro_namespace(NULL)) == NULL)
 		return NULL;
 	if (PyDict_SetItemString(ns, "exit", quitters[0]) != 0 ||
 	    PyDict_SetItemString(ns, "quit", quitters[1]) != 0 ||
@@ -324,18 +332,12 @@ remote_namespace(PyObject *locals)
 static int
 remote_ready(void)
 {
-	if (PyType_Ready(&stream_type) != 0)
+	static const struct py_name	names[] = { { &s_is_closed, "is_closed" } };
+
+	if (py_intern_names(names, PY_NAMES_LEN(names)) != 0 ||
+	    PyType_Ready(&out_type) != 0)
 		return -1;
 	return PyType_Ready(&quitter_type);
-}
-
-/* Ready what remote consoles need when there is no local console. */
-int
-console_prepare(void)
-{
-	if (session_ready() != 0 || output_setup() != 0)
-		return -1;
-	return remote_ready();
 }
 
 /* A console for conn, talking through peer: its own namespace (asyncio,
@@ -344,28 +346,28 @@ PyObject *
 console_remote_new(const struct console_peer *peer, PyObject *conn,
     PyObject *banner, PyObject *locals)
 {
-	struct stream	*st;
-	PyObject	*ns, *text, *session = NULL;
+	struct remote_out	*out;
+	PyObject		*ns, *text, *session = NULL;
 
 	if (remote_ready() != 0)
 		return NULL;
-	if ((st = PyObject_GC_New(struct stream, &stream_type)) == NULL)
+	if ((out = PyObject_GC_New(struct remote_out, &out_type)) == NULL)
 		return NULL;
-	st->peer = peer;
-	st->conn = Py_NewRef(conn);
-	PyObject_GC_Track(st);
+	out->peer = peer;
+	out->conn = Py_NewRef(conn);
+	PyObject_GC_Track(out);
 	if ((ns = remote_namespace(locals)) != NULL) {
-		session = session_new(ns, (PyObject *)st, &remote_io, st);
+		session = session_new(ns, (PyObject *)out, &remote_io, out);
 		Py_DECREF(ns);
 	}
-	Py_DECREF(st);
+	Py_DECREF(out);
 	if (session == NULL)
 		return NULL;
-	if ((text = session_banner(banner)) == NULL) {
+	if ((text = intro_banner(banner)) == NULL) {
 		Py_DECREF(session);
 		return NULL;
 	}
-	session_set_intro(session, text, NULL);
+	intro_set(session, text, NULL);
 	Py_DECREF(text);
 	return session;
 }
@@ -438,17 +440,13 @@ console_remote_complete(PyObject *session, const char *before, size_t blen,
 static int
 remote_loop_closed(PyObject *session)
 {
-	PyObject	*loop = Py_XNewRef(session_loop(session)), *r;
+	PyObject	*loop = Py_XNewRef(session_loop(session));
 	int		 closed;
 
 	if (loop == NULL)
 		return 1;
-	r = PyObject_CallMethod(loop, "is_closed", NULL);
+	closed = py_call_truth(loop, s_is_closed);
 	Py_DECREF(loop);
-	if (r == NULL)
-		return -1;
-	closed = PyObject_IsTrue(r);
-	Py_DECREF(r);
 	return closed;
 }
 
@@ -459,7 +457,7 @@ console_remote_close(PyObject *session)
 {
 	int	closed;
 
-	Py_CLEAR(STREAM(session)->conn);
+	Py_CLEAR(remote_out(session)->conn);
 	if ((closed = remote_loop_closed(session)) != 0) {
 		if (closed < 0)
 			PyErr_WriteUnraisable(session);

@@ -1,95 +1,76 @@
 /* A statement's coroutine, wrapped: KeyboardInterrupt and SystemExit it
  * raises end the statement (for its console to report), never the loop,
  * and the session knows when its code is on the CPU (for Ctrl-C). */
-#include "console/console.h"
+#include "console/console-internal.h"
+#include "py/py.h"
 
 struct stmt {
-	PyObject_HEAD
+	PY_CORO_HEAD
 	PyObject	*coro;
 	PyObject	*session;
 };
 
 static PyTypeObject stmt_type;
-static PyObject *s_send, *s_throw, *s_close;
+static PyObject *s_close;
 
-/* After the inner coroutine ran: keep a KeyboardInterrupt or SystemExit
- * for the console and end the statement normally instead. */
-static PyObject *
-stmt_after(struct stmt *self, PyObject *r)
+/* The wrapper self is. */
+static inline struct stmt *
+stmt_of(PyObject *self)
 {
-	PyObject	*type, *value, *tb;
+	return (struct stmt *)self;
+}
 
-	session_set_running(self->session, 0);
-	if (r != NULL || (!PyErr_ExceptionMatches(PyExc_KeyboardInterrupt) &&
+/* Step the inner coroutine with console code on the CPU; a
+ * KeyboardInterrupt or SystemExit is kept for the console, and the
+ * statement ends normally instead. */
+static int
+stmt_resume(PyObject *self, PyObject *value, PyObject *exc, PyObject **out)
+{
+	struct stmt	*st = stmt_of(self);
+	PyObject	*caught;
+	int		 r;
+
+	session_set_on_cpu(st->session, 1);
+	r = py_coro_resume(st->coro, value, exc, out);
+	session_set_on_cpu(st->session, 0);
+	if (r >= 0 || (!PyErr_ExceptionMatches(PyExc_KeyboardInterrupt) &&
 	    !PyErr_ExceptionMatches(PyExc_SystemExit)))
 		return r;
-	PyErr_Fetch(&type, &value, &tb);
-	PyErr_NormalizeException(&type, &value, &tb);
-	if (tb != NULL)
-		PyException_SetTraceback(value, tb);
-	session_set_caught(self->session, value);
-	Py_XDECREF(type);
-	Py_XDECREF(value);
-	Py_XDECREF(tb);
-	PyErr_SetNone(PyExc_StopIteration);
-	return NULL;
+	caught = py_exception_fetch();
+	session_set_caught(st->session, caught);
+	Py_DECREF(caught);
+	*out = Py_NewRef(Py_None);
+	return 1;
 }
 
-static PyObject *
-stmt_send(struct stmt *self, PyObject *value)
+static int
+stmt_send(PyObject *self, PyObject *value, PyObject **out)
 {
-	session_set_running(self->session, 1);
-	return stmt_after(self, PyObject_CallMethodOneArg(self->coro, s_send,
-	    value));
+	return stmt_resume(self, value, NULL, out);
 }
 
-static PyObject *
-stmt_iternext(struct stmt *self)
+static int
+stmt_throw(PyObject *self, PyObject *exc, PyObject **out)
 {
-	PyObject	*r = stmt_send(self, Py_None);
-
-	if (r == NULL && PyErr_ExceptionMatches(PyExc_StopIteration)) {
-		PyObject *type, *value, *tb;
-		PyErr_Fetch(&type, &value, &tb);
-		PyErr_NormalizeException(&type, &value, &tb);
-		/* A result other than None must reach the task. */
-		if (value != NULL && ((PyStopIterationObject *)value)->value !=
-		    Py_None) {
-			PyErr_Restore(type, value, tb);
-			return NULL;
-		}
-		Py_XDECREF(type);
-		Py_XDECREF(value);
-		Py_XDECREF(tb);
-	}
-	return r;
+	return stmt_resume(self, NULL, exc, out);
 }
 
-static PyObject *
-stmt_throw(struct stmt *self, PyObject *args)
+static int
+stmt_close(PyObject *self)
 {
-	PyObject	*m, *r;
+	PyObject	*r;
 
-	if ((m = PyObject_GetAttr(self->coro, s_throw)) == NULL)
-		return NULL;
-	session_set_running(self->session, 1);
-	r = PyObject_Call(m, args, NULL);
-	Py_DECREF(m);
-	return stmt_after(self, r);
+	if ((r = PyObject_CallMethodNoArgs(stmt_of(self)->coro, s_close)) == NULL)
+		return -1;
+	Py_DECREF(r);
+	return 0;
 }
 
-static PyObject *
-stmt_close(struct stmt *self, PyObject *unused)
-{
-	(void)unused;
-	return PyObject_CallMethodNoArgs(self->coro, s_close);
-}
-
-static PyObject *
-stmt_await(PyObject *self)
-{
-	return Py_NewRef(self);
-}
+static const struct py_coro_ops stmt_ops = {
+	.send = stmt_send,
+	.throw = stmt_throw,
+	.close = stmt_close,
+};
 
 static int
 stmt_traverse(struct stmt *self, visitproc visit, void *arg)
@@ -122,13 +103,9 @@ stmt_repr(struct stmt *self)
 }
 
 static PyMethodDef stmt_methods[] = {
-	{ "send", (PyCFunction)stmt_send, METH_O, NULL },
-	{ "throw", (PyCFunction)stmt_throw, METH_VARARGS, NULL },
-	{ "close", (PyCFunction)stmt_close, METH_NOARGS, NULL },
+	PY_CORO_METHODS,
 	{ NULL, NULL, 0, NULL }
 };
-
-static PyAsyncMethods stmt_async = { .am_await = stmt_await };
 
 static PyTypeObject stmt_type = {
 	PyVarObject_HEAD_INIT(NULL, 0)
@@ -140,9 +117,9 @@ static PyTypeObject stmt_type = {
 	.tp_clear = (inquiry)stmt_clear,
 	.tp_dealloc = (destructor)stmt_dealloc,
 	.tp_repr = (reprfunc)stmt_repr,
-	.tp_as_async = &stmt_async,
-	.tp_iter = stmt_await,
-	.tp_iternext = (iternextfunc)stmt_iternext,
+	.tp_as_async = &py_coro_async,
+	.tp_iter = py_coro_self,
+	.tp_iternext = py_coro_next,
 	.tp_methods = stmt_methods,
 };
 
@@ -154,6 +131,7 @@ stmt_wrap(PyObject *session, PyObject *coro)
 
 	if ((self = PyObject_GC_New(struct stmt, &stmt_type)) == NULL)
 		return NULL;
+	self->coro_ops = &stmt_ops;
 	self->coro = Py_NewRef(coro);
 	self->session = Py_NewRef(session);
 	PyObject_GC_Track(self);
@@ -164,10 +142,9 @@ stmt_wrap(PyObject *session, PyObject *coro)
 int
 stmt_ready(void)
 {
-	s_send = PyUnicode_InternFromString("send");
-	s_throw = PyUnicode_InternFromString("throw");
-	s_close = PyUnicode_InternFromString("close");
-	if (s_send == NULL || s_throw == NULL || s_close == NULL)
+	static const struct py_name	names[] = { { &s_close, "close" } };
+
+	if (py_intern_names(names, PY_NAMES_LEN(names)) != 0)
 		return -1;
 	return PyType_Ready(&stmt_type);
 }

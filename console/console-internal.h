@@ -1,0 +1,150 @@
+/* What console/'s own files share. Nothing outside console/ includes
+ * this: other folders call console/console.h. */
+#ifndef APYTHON_CONSOLE_INTERNAL_H
+#define APYTHON_CONSOLE_INTERNAL_H
+
+#include "console/console.h"
+
+/* What a session's input/output backend does. */
+struct session_io {
+	/* Start reading lines on loop: -1 with exception. */
+	int	(*attach)(PyObject *session, PyObject *loop);
+	/* Stop reading. */
+	void	(*detach)(PyObject *session);
+	/* Show a prompt: input is expected. */
+	int	(*prompt)(PyObject *session, PyObject *prompt);
+	/* The session ends (EOF, exit()): -1 with the exception to raise. */
+	int	(*end)(PyObject *session, PyObject *exit_exc);
+	/* Optional: a statement is complete; source is its lines. */
+	void	(*statement)(PyObject *session, PyObject *source);
+	/* Optional: Ctrl-C: drop the line being edited and leave the cursor
+	 * at the start of a fresh line; 1: not now, -1 with exception. */
+	int	(*interrupt)(PyObject *session);
+	/* Optional: free the backend's state when the session goes. */
+	void	(*release)(void *arg);
+	/* Optional: visit, and drop, the objects the backend's state holds
+	 * (its callbacks are bound to the session: a cycle the collector
+	 * must see, or the session is never freed). */
+	int	(*traverse)(void *arg, visitproc, void *);
+	void	(*clear)(void *arg);
+};
+
+/* One console. Its fields are for the session's own files (session.c,
+ * repl.c, intro.c, step.c, attach.c); the rest of console/ calls. */
+struct session {
+	PyObject_HEAD
+	PyObject		*ns;		/* the namespace */
+	PyObject		*out;		/* where the console writes */
+	PyObject		*compiler;	/* codeop.CommandCompiler */
+	PyObject		*buffer;	/* lines of the statement so far */
+	PyObject		*lines;		/* lines read, not yet used */
+	PyObject		*readers;	/* ainput() futures, oldest first */
+	PyObject		*loop;
+	PyObject		*task;		/* the console's own task */
+	PyObject		*waiter;	/* future: a line or EOF arrives */
+	PyObject		*stmt;		/* task of a statement: runs or awaits */
+	PyObject		*banner;	/* written by the first step */
+	PyObject		*startup;	/* file run by the first step */
+	PyObject		*caught;	/* what ended the statement */
+	const struct session_io	*io;
+	void			*io_arg;
+	int			 on_cpu;	/* console code runs now: Ctrl-C raises */
+	int			 interrupted;	/* Ctrl-C cancelled stmt */
+	int			 eof;
+	int			 prompted;	/* a prompt waits for its line */
+};
+
+/* The session object o is. */
+static inline struct session *
+session_of(PyObject *o)
+{
+	return (struct session *)o;
+}
+
+/* session.c: the session object, what it writes, the lines it is fed. */
+PyObject	*session_new(PyObject *ns, PyObject *out,
+		     const struct session_io *, void *);
+void		*session_io_arg(PyObject *);
+PyObject	*session_loop(PyObject *);
+PyObject	*session_namespace(PyObject *);
+PyObject	*session_out(PyObject *);
+int		 session_write(PyObject *, PyObject *);
+int		 session_write_str(PyObject *, const char *);
+PyObject	*session_current(void);
+int		 session_feed_line(PyObject *, PyObject *line);
+int		 session_feed_eof(PyObject *);
+int		 session_run_in(PyObject *, PyObject *(*)(PyObject *, void *),
+		     void *, PyObject **);
+PyObject	*session_ainput(PyObject *, PyObject *prompt);
+void		 session_set_on_cpu(PyObject *, int);
+int		 session_on_cpu(PyObject *);
+void		 session_set_caught(PyObject *, PyObject *);
+int		 session_interrupt(PyObject *);
+int		 session_has_stmt(PyObject *);
+int		 session_wake(struct session *);
+int		 future_done(PyObject *);
+
+/* repl.c: a line joins the statement; complete ones run, and how they
+ * end is reported. */
+PyObject	*repl_compiler_new(void);
+int		 repl_line(struct session *, PyObject *line);
+int		 repl_finish_stmt(struct session *);
+int		 repl_prompt(struct session *);
+int		 repl_report_current(struct session *);
+int		 repl_ready(void);
+
+/* intro.c: what a console starts with. */
+PyObject	*intro_banner(PyObject *);
+PyObject	*intro_namespace(PyObject *);
+void		 intro_set(PyObject *, PyObject *banner, PyObject *startup);
+int		 intro_run(struct session *);
+
+/* step.c: the coroutine of a console's task, one step per send(). */
+PyObject	*step_coro_new(PyObject *session);
+int		 step_ready(void);
+
+/* attach.c: a session joins a loop, and leaves it. */
+int		 session_attach(PyObject *, PyObject *loop);
+void		 session_detach(PyObject *);
+
+/* stmt.c: a statement's coroutine as its task runs it. */
+PyObject	*stmt_wrap(PyObject *session, PyObject *coro);
+int		 stmt_ready(void);
+
+/* pager.c: help() in a console. */
+int		 pager_install_soon(PyObject *loop);
+
+/* output.c: output of console statements goes to their session; the
+ * rest to the program's streams. A line editor showing a prompt on the
+ * terminal: output for a terminal then goes above its input line, whole
+ * lines at a time. */
+struct output_editor {
+	int	(*shown)(void);		/* a prompt and its line are shown */
+	void	(*hide)(void);		/* clear them from the screen */
+	void	(*show)(void);		/* draw them again */
+};
+int		 output_setup(void);
+void		 output_set_editor(const struct output_editor *);
+int		 output_flush_held(void);
+
+/* input.c: plain line input from a file descriptor. */
+extern const struct session_io input_fd_io;
+void		*input_fd_new(int fd);
+void		 input_fd_free(void *);
+
+/* complete.c: Tab completion in a session's namespace. */
+PyObject	*complete_matches(PyObject *session, PyObject *before,
+		     PyObject *text);
+
+/* history.c: the history of the terminal console. */
+#define HISTFILE_SIZE	1000		/* entries kept, in memory and file */
+char		*histfile_path(void);
+void		 histfile_load(const char *);
+void		 histfile_add(const char *, const char *);
+
+/* readline.c: GNU readline on the terminal (stdin, stderr). */
+extern const struct session_io readline_io;
+void		*readline_new(void);
+void		 readline_free(void *);
+
+#endif

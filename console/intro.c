@@ -1,0 +1,138 @@
+/* What a console starts with: its banner and namespace, and its first
+ * step, which writes the banner and runs PYTHONSTARTUP in the namespace. */
+#include "console/console-internal.h"
+
+/* The bytes of the file at path; NULL with exception. */
+static PyObject *
+intro_read_file(PyObject *path)
+{
+	PyObject	*io, *f, *src, *r, *type, *value, *tb;
+
+	if ((io = PyImport_ImportModule("io")) == NULL)
+		return NULL;
+	f = PyObject_CallMethod(io, "open", "Os", path, "rb");
+	Py_DECREF(io);
+	if (f == NULL)
+		return NULL;
+	src = PyObject_CallMethod(f, "read", NULL);
+	if (src != NULL && !PyBytes_Check(src)) {
+		PyErr_SetString(PyExc_TypeError, "read() did not give bytes");
+		Py_CLEAR(src);
+	}
+	/* Closed either way; a read error is the one said. */
+	PyErr_Fetch(&type, &value, &tb);
+	r = PyObject_CallMethod(f, "close", NULL);
+	Py_DECREF(f);
+	if (type != NULL) {
+		Py_XDECREF(r);
+		PyErr_Restore(type, value, tb);
+		return NULL;
+	}
+	if (r == NULL)
+		Py_CLEAR(src);
+	Py_XDECREF(r);
+	return src;
+}
+
+/* Run PYTHONSTARTUP into the namespace; errors are shown, not fatal. */
+static int
+intro_startup(struct session *s)
+{
+	PyObject	*path = s->startup, *src, *code = NULL, *r;
+
+	s->startup = NULL;
+	src = intro_read_file(path);
+	if (src != NULL)
+		code = Py_CompileStringObject(PyBytes_AS_STRING(src), path,
+		    Py_file_input, NULL, -1);
+	Py_XDECREF(src);
+	Py_DECREF(path);
+	if (code == NULL)
+		return repl_report_current(s);
+	r = PyEval_EvalCode(code, s->ns, s->ns);
+	Py_DECREF(code);
+	if (r == NULL)
+		return repl_report_current(s);
+	Py_DECREF(r);
+	return 0;
+}
+
+/* First step: the banner, then PYTHONSTARTUP. */
+int
+intro_run(struct session *s)
+{
+	PyObject	*banner = s->banner;
+	int		 r = 0;
+
+	if (banner != NULL) {
+		s->banner = NULL;
+		r = session_write((PyObject *)s, banner);
+		Py_DECREF(banner);
+	}
+	if (r == 0 && s->startup != NULL)
+		r = intro_startup(s);
+	return r;
+}
+
+/* Write banner and run startup (a path) when the console first steps. */
+void
+intro_set(PyObject *self, PyObject *banner, PyObject *startup)
+{
+	Py_XSETREF(session_of(self)->banner, Py_XNewRef(banner));
+	Py_XSETREF(session_of(self)->startup, Py_XNewRef(startup));
+}
+
+static const char default_banner[] =
+    "Python %U on %U\n"
+    "Type \"help\", \"copyright\", \"credits\" or \"license\" for more "
+    "information.\n"
+    "---\n"
+    "This console is running in an asyncio event loop.\n"
+    "It allows you to wait for coroutines using the 'await' syntax.\n"
+    "Try: await asyncio.sleep(1, result=3)\n"
+    "---\n";
+
+/* A console's banner: the given text (str) and a newline, or the default. */
+PyObject *
+intro_banner(PyObject *banner)
+{
+	PyObject	*version, *platform;
+
+	if (banner != NULL)
+		return PyUnicode_FromFormat("%U\n", banner);
+	version = PySys_GetObject("version");
+	platform = PySys_GetObject("platform");
+	if (version == NULL || platform == NULL ||
+	    !PyUnicode_Check(version) || !PyUnicode_Check(platform)) {
+		PyErr_SetString(PyExc_RuntimeError, "lost sys.version");
+		return NULL;
+	}
+	return PyUnicode_FromFormat(default_banner, version, platform);
+}
+
+/* A console namespace: asyncio, ainput, then the locals dict (or NULL). */
+PyObject *
+intro_namespace(PyObject *locals)
+{
+	PyObject	*ns, *name, *asyncio, *apython, *ainput = NULL;
+
+	if ((ns = PyDict_New()) == NULL)
+		return NULL;
+	name = PyUnicode_InternFromString("__console__");
+	asyncio = PyImport_ImportModule("asyncio");
+	if ((apython = PyImport_ImportModule("apython")) != NULL)
+		ainput = PyObject_GetAttrString(apython, "ainput");
+	if (name == NULL || asyncio == NULL || ainput == NULL ||
+	    PyDict_SetItemString(ns, "__name__", name) != 0 ||
+	    PyDict_SetItemString(ns, "__doc__", Py_None) != 0 ||
+	    PyDict_SetItemString(ns, "__builtins__", PyEval_GetBuiltins()) ||
+	    PyDict_SetItemString(ns, "asyncio", asyncio) != 0 ||
+	    PyDict_SetItemString(ns, "ainput", ainput) != 0 ||
+	    (locals != NULL && PyDict_Update(ns, locals) != 0))
+		Py_CLEAR(ns);
+	Py_XDECREF(name);
+	Py_XDECREF(asyncio);
+	Py_XDECREF(apython);
+	Py_XDECREF(ainput);
+	return ns;
+}

@@ -1,0 +1,89 @@
+/* help() in a console: pydoc's pager writes plain text to the console
+ * for a console statement, and pages as pydoc chooses for the program. */
+#include "console/console-internal.h"
+
+static PyObject *program_pager;	/* the pager pydoc picks for the program */
+static PyObject *pydoc_mod;
+
+/* pydoc.pager: plain text into the console for a console statement
+ * (help(obj) needs no pager there); pydoc's own choice otherwise. */
+static PyObject *
+pager_call(PyObject *module, PyObject *args)
+{
+	PyObject	*s, *fn, *r;
+
+	(void)module;
+	if ((s = session_current()) != NULL) {
+		Py_DECREF(s);
+		fn = PyObject_GetAttrString(pydoc_mod, "plain_pager");
+		if (fn == NULL && PyErr_ExceptionMatches(PyExc_AttributeError)) {
+			PyErr_Clear();
+			fn = PyObject_GetAttrString(pydoc_mod, "plainpager");
+		}
+		if (fn == NULL)
+			return NULL;
+		r = PyObject_Call(fn, args, NULL);
+		Py_DECREF(fn);
+		return r;
+	}
+	if (program_pager == NULL) {
+		program_pager = PyObject_CallMethod(pydoc_mod, "get_pager", NULL);
+		if (program_pager == NULL &&
+		    PyErr_ExceptionMatches(PyExc_AttributeError)) {
+			PyErr_Clear();
+			program_pager = PyObject_CallMethod(pydoc_mod,
+			    "getpager", NULL);
+		}
+		if (program_pager == NULL)
+			return NULL;
+	}
+	return PyObject_Call(program_pager, args, NULL);
+}
+
+static PyMethodDef pager_def = {
+	"pager", pager_call, METH_VARARGS,
+	"Show text: plainly in the console, through a pager otherwise."
+};
+
+/* Put our pager in pydoc (importing it), once. */
+static PyObject *
+pager_install(PyObject *module, PyObject *unused)
+{
+	PyObject	*fn;
+	int		 r;
+
+	(void)module;
+	(void)unused;
+	if (pydoc_mod != NULL)
+		Py_RETURN_NONE;
+	if ((pydoc_mod = PyImport_ImportModule("pydoc")) == NULL)
+		return NULL;
+	if ((fn = PyCFunction_New(&pager_def, NULL)) == NULL)
+		return NULL;
+	r = PyObject_SetAttrString(pydoc_mod, "pager", fn);
+	Py_DECREF(fn);
+	if (r != 0)
+		return NULL;
+	Py_RETURN_NONE;
+}
+
+static PyMethodDef pydoc_def = {
+	"console_pydoc_pager", pager_install, METH_NOARGS, NULL
+};
+
+/* Have loop put our pager in pydoc soon (once), before the console's
+ * first statement: help(obj) in the console prints there, no pager. */
+int
+pager_install_soon(PyObject *loop)
+{
+	PyObject	*fn, *h;
+
+	if (pydoc_mod != NULL)
+		return 0;
+	if ((fn = PyCFunction_New(&pydoc_def, NULL)) == NULL)
+		return -1;
+	h = PyObject_CallMethod(loop, "call_soon", "O", fn);
+	Py_DECREF(fn);
+	Py_XDECREF(h);
+	return h == NULL ? -1 : 0;
+}
