@@ -1,4 +1,4 @@
-/* serve/: the console served on TCP and unix sockets, and its client. */
+/* serve/: the console served on TCP and unix sockets. */
 #ifndef APYTHON_SERVE_H
 #define APYTHON_SERVE_H
 
@@ -13,9 +13,6 @@ int	 serve_start(const struct serve_address *, const char *banner,
 int	 serve_run_alone(void);
 void	 serve_shutdown(void);
 int	 serve_add_to_module(PyObject *module);
-
-/* --connect: the client; it needs no Python. */
-int	 serve_connect(const struct serve_address *, int no_readline);
 
 /* Internal to serve/: listening sockets. */
 struct listener {
