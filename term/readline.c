@@ -103,7 +103,8 @@ term_claim(void)
 	    " \t\n`~!@#$%^&*()-=+[{]}\\|;:'\",<>/?";
 }
 
-/* Set readline up for o (kept, not copied); once per process. */
+/* Use the terminal for o (kept, not copied), before any other term_
+ * call; readline itself is set up on the first call only. */
 void
 term_setup(const struct term_ops *o)
 {
@@ -129,15 +130,15 @@ term_on_line(char *line)
 }
 
 /* Show prompt and edit a line after it; a prompt already shown is
- * changed in place, keeping the line. */
-int
+ * changed in place, keeping the line. Readline copies prompt. */
+void
 term_prompt(const char *prompt)
 {
 	if (shown) {
 		rl_clear_visible_line();
 		rl_set_prompt(prompt);
 		rl_forced_update_display();
-		return 0;
+		return;
 	}
 	term_claim();
 	using_history();
@@ -145,7 +146,6 @@ term_prompt(const char *prompt)
 		prepped = 1;
 	rl_callback_handler_install(prompt, term_on_line);
 	shown = 1;
-	return 0;
 }
 
 /* Take the prompt down: readline lets the terminal go. */
@@ -158,13 +158,6 @@ term_unprompt(void)
 	prepped = 0;
 	shown = 0;
 	fflush(rl_outstream);
-}
-
-/* Is a prompt up (a line being edited)? */
-int
-term_shown(void)
-{
-	return shown;
 }
 
 /* Is readline running (a key being handled, maybe Tab calling back)? */

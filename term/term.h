@@ -26,21 +26,20 @@ struct term_ops {
 	char		**(*complete)(const char *before, const char *word);
 };
 
-/* term/readline.c */
+/* term/readline.c: the prompt and the line being edited. */
 void	 term_setup(const struct term_ops *);
-int	 term_prompt(const char *);
-void	 term_unprompt(void);
-int	 term_shown(void);
-int	 term_reading(void);
-void	 term_read(void);
-void	 term_hide(void);
-void	 term_show(void);
-void	 term_interrupt(void);
-void	 term_resized(void);
-void	 term_guard_start(void);
+void	 term_prompt(const char *);	/* show it, edit a line after it */
+void	 term_unprompt(void);		/* take it down, the tty put back */
+void	 term_read(void);		/* a key waits on stdin: handle it */
+int	 term_reading(void);		/* inside term_read() (Tab calls) */
+void	 term_hide(void);		/* print above the prompt: hide, */
+void	 term_show(void);		/* write, show */
+void	 term_interrupt(void);		/* Ctrl-C: drop the line, unprompt */
+void	 term_resized(void);		/* after SIGWINCH */
+void	 term_guard_start(void);	/* SIGTERM, SIGQUIT restore the tty */
 void	 term_guard_stop(void);
 
-/* term/history.c */
+/* term/history.c: readline's history list, kept in a file. */
 char	*term_history_path(const char *env, const char *name);
 void	 term_history_load(const char *path);
 void	 term_history_add(const char *path, const char *entry);
