@@ -1,11 +1,14 @@
 /* term/: the history file's format and size limit, where it is kept,
- * and Tab's plumbing (readline without a terminal). */
+ * Tab's plumbing, and the guard that puts stdin back on SIGTERM (readline
+ * without a terminal; stdin is a pipe here). */
 #include "term/term.h"
 #include "tests/unit/unit.h"
 
 #include <sys/stat.h>
+#include <sys/wait.h>
 
 #include <fcntl.h>
+#include <signal.h>
 #include <unistd.h>
 
 #include <readline/readline.h>
@@ -289,12 +292,82 @@ test_tab_at_the_start_of_a_line_indents_without_asking(void)
 	TEST_DONE();
 }
 
+/* The handler SIGTERM has now. */
+static void (*sigterm_handler(void))(int)
+{
+	struct sigaction	sa;
+
+	sigaction(SIGTERM, NULL, &sa);
+	return sa.sa_handler;
+}
+
+static void
+test_guard_puts_stdins_flags_back_when_it_stops(void)
+{
+	int	flags = fcntl(STDIN_FILENO, F_GETFL);
+
+	TEST_START("guard puts stdin's flags back when it stops");
+	term_guard_start();
+	fcntl(STDIN_FILENO, F_SETFL, flags | O_NONBLOCK);
+	term_guard_stop();
+	ASSERT_INT_EQ(fcntl(STDIN_FILENO, F_GETFL), flags);
+	TEST_DONE();
+}
+
+static void
+program_handler(int sig)
+{
+	(void)sig;
+}
+
+static void
+test_guard_takes_sigterm_only_when_nobody_handles_it(void)
+{
+	TEST_START("guard takes SIGTERM only when nobody handles it");
+	signal(SIGTERM, SIG_DFL);
+	term_guard_start();
+	ASSERT_TRUE(sigterm_handler() != SIG_DFL);
+	term_guard_stop();
+	ASSERT_TRUE(sigterm_handler() == SIG_DFL);
+	signal(SIGTERM, program_handler);
+	term_guard_start();
+	ASSERT_TRUE(sigterm_handler() == program_handler);
+	term_guard_stop();
+	ASSERT_TRUE(sigterm_handler() == program_handler);
+	signal(SIGTERM, SIG_DFL);
+	TEST_DONE();
+}
+
+static void
+test_sigterm_while_guarded_puts_stdin_back_and_kills(void)
+{
+	int	flags = fcntl(STDIN_FILENO, F_GETFL), status;
+	pid_t	pid;
+
+	TEST_START("SIGTERM while guarded puts stdin back, and kills");
+	signal(SIGTERM, SIG_DFL);
+	if ((pid = fork()) == 0) {
+		/* stdin's flags are the parent's too: one open pipe. */
+		term_guard_start();
+		fcntl(STDIN_FILENO, F_SETFL, flags | O_NONBLOCK);
+		raise(SIGTERM);
+		_exit(0);
+	}
+	ASSERT_TRUE(pid > 0);
+	ASSERT_INT_EQ(waitpid(pid, &status, 0), pid);
+	ASSERT_TRUE(WIFSIGNALED(status) && WTERMSIG(status) == SIGTERM);
+	ASSERT_INT_EQ(fcntl(STDIN_FILENO, F_GETFL), flags);
+	TEST_DONE();
+}
+
 int
 main(void)
 {
 	FILE	*null = fopen("/dev/null", "w");
+	int	 p[2];
 
-	if (mkdtemp(dir) == NULL)
+	if (mkdtemp(dir) == NULL || pipe(p) != 0 ||
+	    dup2(p[0], STDIN_FILENO) < 0)
 		return 2;
 	snprintf(path, sizeof path, "%s/history", dir);
 	test_ops.out = null;
@@ -310,6 +383,9 @@ main(void)
 	test_history_path_follows_the_variable_then_home();
 	test_tab_hands_the_callers_matches_to_readline();
 	test_tab_at_the_start_of_a_line_indents_without_asking();
+	test_guard_puts_stdins_flags_back_when_it_stops();
+	test_guard_takes_sigterm_only_when_nobody_handles_it();
+	test_sigterm_while_guarded_puts_stdin_back_and_kills();
 	unlink(path);
 	rmdir(dir);
 	fclose(null);
