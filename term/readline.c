@@ -25,8 +25,19 @@ static size_t next_match;
 static volatile sig_atomic_t prepped;	/* saved_tio holds the settings */
 static struct termios saved_tio;
 static volatile sig_atomic_t saved_flags;
-static struct sigaction old_term, old_quit;
 static int guarded;
+
+/* A signal the guard catches while nobody else does. */
+struct guard_signal {
+	int			sig;
+	int			taken;	/* ours now: give old back */
+	struct sigaction	old;
+};
+static struct guard_signal guard_signals[] = {
+	{ .sig = SIGTERM },
+	{ .sig = SIGQUIT },
+};
+#define GUARD_SIGNALS	(sizeof guard_signals / sizeof *guard_signals)
 
 /* Free the completions offered. */
 static void
@@ -233,33 +244,34 @@ term_fatal(int sig)
 	raise(sig);
 }
 
-/* Catch sig with term_fatal if nobody else handles it. */
+/* Catch g's signal with term_fatal if nobody else handles it. */
 static void
-term_fatal_install(int sig, struct sigaction *old)
+term_fatal_install(struct guard_signal *g)
 {
 	struct sigaction	sa;
 
-	if (sigaction(sig, NULL, old) != 0 || old->sa_handler != SIG_DFL) {
-		old->sa_handler = NULL;
+	g->taken = 0;
+	if (sigaction(g->sig, NULL, &g->old) != 0 ||
+	    g->old.sa_handler != SIG_DFL)
 		return;
-	}
 	memset(&sa, 0, sizeof sa);
 	sa.sa_handler = term_fatal;
 	sigemptyset(&sa.sa_mask);
-	sigaction(sig, &sa, NULL);
+	g->taken = sigaction(g->sig, &sa, NULL) == 0;
 }
 
-/* Give sig back, unless the program took it since. */
+/* Give g's signal back, unless the program took it since. */
 static void
-term_fatal_restore(int sig, struct sigaction *old)
+term_fatal_restore(struct guard_signal *g)
 {
 	struct sigaction	cur;
 
-	if (old->sa_handler == NULL)
+	if (!g->taken)
 		return;
-	if (sigaction(sig, NULL, &cur) == 0 && cur.sa_handler == term_fatal)
-		sigaction(sig, old, NULL);
-	old->sa_handler = NULL;
+	if (sigaction(g->sig, NULL, &cur) == 0 &&
+	    cur.sa_handler == term_fatal)
+		sigaction(g->sig, &g->old, NULL);
+	g->taken = 0;
 }
 
 /* Until term_guard_stop(): SIGTERM and SIGQUIT put the terminal and
@@ -267,11 +279,13 @@ term_fatal_restore(int sig, struct sigaction *old)
 void
 term_guard_start(void)
 {
+	size_t	i;
+
 	saved_flags = fcntl(STDIN_FILENO, F_GETFL);
 	if (guarded)
 		return;
-	term_fatal_install(SIGTERM, &old_term);
-	term_fatal_install(SIGQUIT, &old_quit);
+	for (i = 0; i < GUARD_SIGNALS; i++)
+		term_fatal_install(&guard_signals[i]);
 	guarded = 1;
 }
 
@@ -279,9 +293,11 @@ term_guard_start(void)
 void
 term_guard_stop(void)
 {
+	size_t	i;
+
 	if (guarded) {
-		term_fatal_restore(SIGTERM, &old_term);
-		term_fatal_restore(SIGQUIT, &old_quit);
+		for (i = 0; i < GUARD_SIGNALS; i++)
+			term_fatal_restore(&guard_signals[i]);
 		guarded = 0;
 	}
 	if (saved_flags != -1 && fcntl(STDIN_FILENO, F_GETFL) != saved_flags)
