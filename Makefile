@@ -11,7 +11,12 @@ DIRS = $(PY_DIRS) $(PURE_DIRS)
 SRCS = apython.c $(foreach d,$(DIRS),$(wildcard $(d)/*.c))
 OBJS = $(SRCS:.c=.o)
 PURE_OBJS = $(foreach d,$(PURE_DIRS),$(patsubst %.c,%.o,$(wildcard $(d)/*.c)))
-HDRS = compat.h $(foreach d,$(DIRS),$(wildcard $(d)/*.h))
+# Python of apython's own (X/name.py) is compiled by the embedded
+# Python's version into X/name.py.h, which X's C includes (py/embed.c).
+EMBEDDED = $(patsubst %.py,%.py.h,$(filter-out py/freeze.py,\
+	$(foreach d,$(PY_DIRS),$(wildcard $(d)/*.py))))
+HDRS = compat.h $(foreach d,$(DIRS),$(filter-out %.py.h,$(wildcard $(d)/*.h))) \
+	$(EMBEDDED)
 WARN = -Wall -Wextra -Wshadow -Wmissing-prototypes -Wstrict-prototypes -Wformat=2 \
 	-Wno-missing-field-initializers $(WERROR)
 PURE_CFLAGS = -std=gnu11 $(WARN) -fno-strict-aliasing $(SANITIZE) $(CFLAGS) \
@@ -27,7 +32,7 @@ UNIT_TESTS = $(patsubst %.c,%,$(wildcard tests/unit/test_*.c))
 UNIT_LIBS = $(LIBEVENT_LIBS) $(READLINE_LIBS)
 
 .PHONY: all check check-unit check-man check-blackbox check-conformance \
-	check-full bench install \
+	check-full bench fuzz install \
 	uninstall clean distclean
 
 all: apython
@@ -44,6 +49,9 @@ configure: configure.ac
 apython: $(OBJS)
 	$(CC) $(SANITIZE) $(LDFLAGS) -o $@ $(OBJS) $(ALL_LIBS)
 
+%.py.h: %.py py/freeze.py config.mk
+	$(PYTHON_EXECUTABLE) -I py/freeze.py $< $@
+
 %.o: %.c $(HDRS) config.mk
 	$(CC) $(ALL_CFLAGS) $(CPPFLAGS) -c -o $@ $<
 
@@ -58,6 +66,32 @@ check: check-unit check-man check-blackbox check-conformance
 
 check-unit: $(UNIT_TESTS)
 	@for t in $(UNIT_TESTS); do ./$$t || exit 1; done
+
+# Fuzzing (libFuzzer: Debian's clang and libclang-rt-14-dev): the parsers
+# a client reaches, built from proto/ alone with a small SERVE_LINE_MAX so
+# the limits are reached. Each runs FUZZ_SECONDS from its seed corpus
+# (tests/fuzz/corpus/NAME; what it finds goes to tests/fuzz/work/NAME);
+# a crash, a hang, a leak or a sanitizer report fails, its input kept there.
+FUZZ_CC = clang
+FUZZ_SECONDS = 60
+FUZZ_TARGETS = $(patsubst tests/fuzz/fuzz_%.c,%,$(wildcard tests/fuzz/fuzz_*.c))
+FUZZ_BINS = $(FUZZ_TARGETS:%=tests/fuzz/fuzz_%)
+FUZZ_CFLAGS = -std=gnu11 $(WARN) -g -O1 -fsanitize=fuzzer,address,undefined \
+	-fno-sanitize-recover=all -I. -D_GNU_SOURCE -DSERVE_LINE_MAX=64
+
+tests/fuzz/fuzz_%: tests/fuzz/fuzz_%.c tests/fuzz/fuzz.h $(wildcard proto/*.[ch])
+	$(FUZZ_CC) $(FUZZ_CFLAGS) -o $@ $< $(wildcard proto/*.c)
+
+fuzz: $(FUZZ_BINS)
+	@for t in $(FUZZ_TARGETS); do \
+		w=tests/fuzz/work/$$t; mkdir -p $$w || exit 1; \
+		echo "fuzz $$t: $(FUZZ_SECONDS)s, output in $$w.log"; \
+		./tests/fuzz/fuzz_$$t -max_total_time=$(FUZZ_SECONDS) \
+		    -print_final_stats=1 -timeout=10 -artifact_prefix=$$w- $$w \
+		    tests/fuzz/corpus/$$t >$$w.log 2>&1 || \
+		    { tail -n 60 $$w.log; echo "fuzz $$t: FAILED"; exit 1; }; \
+		grep '^Done' $$w.log; \
+	done
 
 check-man:
 	mandoc -Tlint -Wwarning man/apython.1
@@ -90,7 +124,9 @@ uninstall:
 	rm -f $(DESTDIR)$(bindir)/apython $(DESTDIR)$(mandir)/man1/apython.1
 
 clean:
-	rm -f apython bench/client $(OBJS) $(UNIT_TESTS) $(foreach d,$(DIRS),$(d)/*.o)
+	rm -f apython bench/client $(OBJS) $(UNIT_TESTS) $(EMBEDDED) $(FUZZ_BINS) \
+		$(foreach d,$(DIRS),$(d)/*.o)
+	rm -rf tests/fuzz/work
 	rm -rf tests/blackbox/__pycache__ tests/conformance/__pycache__ .pytest_cache
 
 distclean: clean

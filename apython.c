@@ -494,8 +494,6 @@ serve(const struct options *o, const struct serve_address *a,
 {
 	char	*cause = NULL;
 
-	if (console_prepare() != 0)
-		return exception_status(sigint);
 	if (serve_start(a, o->banner, locals, &cause) == 0)
 		return run(o, sigint);
 	if (cause == NULL)

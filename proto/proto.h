@@ -18,7 +18,9 @@ struct serve_address {
 int	 serve_parse_address(const char *, struct serve_address *);
 
 /* Limits of what a client may send or be sent. */
+#ifndef SERVE_LINE_MAX		/* the fuzzers make it small, to reach it */
 #define SERVE_LINE_MAX		(1024 * 1024)	/* bytes in one line */
+#endif
 #define SERVE_OUTPUT_MAX	(8 * 1024 * 1024) /* unsent output kept */
 
 /* The --connect client's protocol. It sends the
@@ -49,10 +51,77 @@ int	 sbuf_add(struct sbuf *, const void *, size_t);
 void	 sbuf_drop(struct sbuf *, size_t);
 void	 sbuf_free(struct sbuf *);
 extern char	 sbuf_empty[1];
-#define sbuf_ptr(b)	((b)->data != NULL ? (b)->data + (b)->start : sbuf_empty)
-#define sbuf_len(b)	((b)->end - (b)->start)
+
+/* The unread bytes (never NULL) and how many there are. */
+static inline char *
+sbuf_ptr(const struct sbuf *b)
+{
+	return b->data != NULL ? b->data + b->start : sbuf_empty;
+}
+
+static inline size_t
+sbuf_len(const struct sbuf *b)
+{
+	return b->end - b->start;
+}
+
 int	 frame_add(struct sbuf *, int, const void *, size_t);
 int	 frame_next(struct sbuf *, int *, const char **, size_t *);
+
+/* A client's first bytes (proto/handshake.c): the secret line, when the
+ * server has a secret, then SERVE_HELLO from a --connect client, or
+ * plain lines from anything else. */
+enum handshake_result {
+	HANDSHAKE_WAIT,		/* not enough bytes yet */
+	HANDSHAKE_LINE,		/* the secret line: see struct handshake_line */
+	HANDSHAKE_TOO_LONG,	/* no line ends within SERVE_LINE_MAX */
+	HANDSHAKE_PLAIN,	/* not --connect: the bytes are plain input */
+	HANDSHAKE_FRAMED	/* --connect: frames follow the hello */
+};
+
+struct handshake_line {
+	size_t	 len;		/* the secret's bytes, "\r\n" left out */
+	size_t	 used;		/* bytes of the line, "\n" included */
+	int	 hello;		/* the line was SERVE_HELLO: no secret sent */
+};
+
+enum handshake_result	handshake_secret(const char *, size_t,
+			    struct handshake_line *);
+enum handshake_result	handshake_hello(const char *, size_t, size_t *);
+
+/* A plain client's input (proto/lines.c): telnet commands taken out,
+ * the text queued as lines of at most SERVE_LINE_MAX bytes. */
+struct lines {
+	struct sbuf	 buf;		/* lines, '\n' after each, then ... */
+	size_t		 partial;	/* ... the unfinished one's bytes */
+	int		 discarding;	/* an over-long line's rest */
+	int		 telnet;	/* where in a telnet command */
+};
+
+enum lines_event {
+	LINES_DONE,		/* every byte is taken */
+	LINES_TOO_LONG,		/* a line over SERVE_LINE_MAX was dropped */
+	LINES_INTERRUPT		/* telnet IAC IP: Ctrl-C */
+};
+
+int	 lines_input(struct lines *, const char **, size_t *);
+int	 lines_add(struct lines *, const char *, size_t);
+int	 lines_next(struct lines *, const char **, size_t *);
+int	 lines_end(struct lines *);
+void	 lines_clear(struct lines *);
+
+/* Bytes held, the unfinished line's included; bytes of whole lines. */
+static inline size_t
+lines_held(const struct lines *l)
+{
+	return sbuf_len(&l->buf);
+}
+
+static inline size_t
+lines_queued(const struct lines *l)
+{
+	return sbuf_len(&l->buf) - l->partial;
+}
 
 /* The shared secret (APYTHON_SECRET[_FILE]). */
 int	 secret_load(char **, size_t *, char **cause);

@@ -1,6 +1,6 @@
 /* Listening sockets: TCP (loopback unless a host is given) and unix
  * sockets made mode 0600, never stealing a live one. */
-#include "serve/serve.h"
+#include "serve/serve-internal.h"
 
 #include <sys/types.h>
 #include <sys/socket.h>

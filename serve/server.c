@@ -1,250 +1,74 @@
-/* Console servers: listening sockets watched by the loop, a console per
- * client, who may connect; apython.start_console_server and --serve. */
-#include "serve/serve.h"
+/* A console server, as an object: made listening, moved between the
+ * program's loops with its clients, and closed (clients, unix socket,
+ * wait_closed() futures). Accepting is in server-accept.c, what Python
+ * calls in server-api.c. */
+#include "serve/serve-internal.h"
 
-#include <sys/queue.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
-#include <netinet/in.h>
-#include <netinet/tcp.h>
 
-#include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
 
-
-#define SERVER_ACCEPTS	32	/* clients taken per wake-up */
-#define SERVER_PAUSE	0.1	/* seconds without accepting, out of fds */
-
-struct server {
-	PyObject_HEAD
-	struct listener		*ls;
-	int			 nls;
-	PyObject		*loop;		/* where we listen, or NULL */
-	PyObject		*conns;		/* set: connected clients */
-	PyObject		*banner;	/* str, or NULL: the default */
-	PyObject		*locals;	/* dict, or NULL */
-	PyObject		*waiters;	/* wait_closed() futures */
-	PyObject		*sockets;	/* socket.socket over ls, or NULL */
-	PyObject		*pause;		/* handle: accepting resumes */
-	char			*secret;
-	size_t			 secretlen;
-	char			 name[300];	/* what we listen on */
-	char			 path[108];	/* unix socket to remove */
-	dev_t			 dev;
-	ino_t			 ino;
-	int			 listening;
-	int			 closed;
-	LIST_ENTRY(server)	 entry;
-};
+#include "py/py.h"
 
 static PyTypeObject server_type;
+static PyObject *str_done;
 static LIST_HEAD(, server) servers = LIST_HEAD_INITIALIZER(servers);
-
-#define SV(o)	((struct server *)(o))
-
-static const char refuse_user[] =
-    "apython: refused: this console belongs to another user\n";
-static const char refuse_host[] =
-    "apython: refused: this console takes clients from other hosts only "
-    "with a secret, and none is set\n";
 
 /* The banner given for the server's consoles (borrowed), or NULL. */
 PyObject *
 server_banner(PyObject *self)
 {
-	return SV(self)->banner;
+	return server_of(self)->banner;
 }
 
 /* The names given to the server's consoles (borrowed), or NULL. */
 PyObject *
 server_locals(PyObject *self)
 {
-	return SV(self)->locals;
+	return server_of(self)->locals;
 }
 
 /* The loop the server listens on (borrowed), or NULL. */
 PyObject *
 server_loop(PyObject *self)
 {
-	return SV(self)->loop;
+	return server_of(self)->loop;
 }
 
 /* What the server listens on: HOST:PORT or a path. */
 const char *
 server_name(PyObject *self)
 {
-	return SV(self)->name;
+	return server_of(self)->name;
 }
 
 /* Whether a client's first line is the secret. */
 int
 server_check_secret(PyObject *self, const char *p, size_t n)
 {
-	struct server	*s = SV(self);
+	struct server	*s = server_of(self);
 
 	return s->secret != NULL && secret_equal(p, n, s->secret,
 	    s->secretlen);
 }
 
-/* A client closed: forget it. */
+/* A client closed: the server no longer holds it. */
 void
-server_forget(PyObject *self, PyObject *conn)
+server_remove_conn(PyObject *self, PyObject *conn)
 {
-	if (SV(self)->conns != NULL && PySet_Discard(SV(self)->conns, conn) < 0)
+	if (server_of(self)->conns != NULL && PySet_Discard(server_of(self)->conns, conn) < 0)
 		PyErr_WriteUnraisable(self);
-}
-
-/* Watch the listening sockets (on 1) or stop (0). */
-static int
-server_listen(struct server *s, int on)
-{
-	PyObject	*cb = NULL, *r;
-	int		 i;
-
-	if (s->loop == NULL || s->listening == on)
-		return 0;
-	if (on && (cb = PyObject_GetAttrString((PyObject *)s, "_accept")) ==
-	    NULL)
-		return -1;
-	for (i = 0; i < s->nls; i++) {
-		if (on)
-			r = PyObject_CallMethod(s->loop, "add_reader", "iOi",
-			    s->ls[i].fd, cb, s->ls[i].fd);
-		else
-			r = PyObject_CallMethod(s->loop, "remove_reader", "i",
-			    s->ls[i].fd);
-		if (r == NULL && on) {
-			Py_DECREF(cb);
-			return -1;
-		}
-		if (r == NULL)
-			PyErr_Clear();	/* a closed loop watches nothing */
-		Py_XDECREF(r);
-	}
-	if (on)
-		Py_DECREF(cb);
-	s->listening = on;
-	return 0;
-}
-
-/* Out of file descriptors: stop accepting for a moment. */
-static void
-server_pause(struct server *s)
-{
-	PyObject	*cb;
-
-	if (s->pause != NULL || s->loop == NULL)
-		return;
-	server_listen(s, 0);
-	if ((cb = PyObject_GetAttrString((PyObject *)s, "_resume")) != NULL) {
-		s->pause = PyObject_CallMethod(s->loop, "call_later", "dO",
-		    SERVER_PAUSE, cb);
-		Py_DECREF(cb);
-	}
-	if (s->pause == NULL)
-		PyErr_WriteUnraisable((PyObject *)s);
-}
-
-/* _resume(): accept again. */
-static PyObject *
-server_resume(PyObject *self, PyObject *unused)
-{
-	struct server	*s = SV(self);
-
-	(void)unused;
-	Py_CLEAR(s->pause);
-	if (!s->closed && server_listen(s, 1) != 0)
-		return NULL;
-	Py_RETURN_NONE;
-}
-
-/* Why a client may not have a console, or NULL when it may. */
-static const char *
-server_refusal(struct server *s, int fd, const struct sockaddr_storage *ss)
-{
-	struct ucred	cred;
-	socklen_t	len = sizeof cred;
-	int		one = 1;
-
-	if (ss->ss_family == AF_UNIX) {
-		if (getsockopt(fd, SOL_SOCKET, SO_PEERCRED, &cred, &len) != 0)
-			return refuse_user;
-		if (cred.uid != geteuid() && cred.uid != 0)
-			return refuse_user;
-		return NULL;
-	}
-	setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
-	if (!listen_is_loopback(ss) && s->secret == NULL)
-		return refuse_host;
-	return NULL;
-}
-
-/* A client connected on fd: its connection, on our loop. */
-static int
-server_admit(struct server *s, int fd, const struct sockaddr_storage *ss)
-{
-	PyObject	*conn, *type, *value, *tb;
-	int		 r;
-
-	conn = conn_new((PyObject *)s, fd, s->secret != NULL,
-	    server_refusal(s, fd, ss));
-	if (conn == NULL) {
-		close(fd);
-		return -1;
-	}
-	r = PySet_Add(s->conns, conn);
-	if (r == 0 && s->loop != NULL)
-		r = conn_attach(conn, s->loop);
-	if (r != 0) {
-		/* Closing runs Python: the exception to report is kept. */
-		PyErr_Fetch(&type, &value, &tb);
-		conn_close(conn);
-		PyErr_Restore(type, value, tb);
-	}
-	Py_DECREF(conn);
-	return r;
-}
-
-/* _accept(fd): clients are waiting on a listening socket. */
-static PyObject *
-server_accept(PyObject *self, PyObject *arg)
-{
-	struct server		*s = SV(Py_NewRef(self));
-	struct sockaddr_storage	 ss;
-	socklen_t		 len;
-	int			 lfd, fd, i;
-
-	if ((lfd = PyObject_AsFileDescriptor(arg)) < 0) {
-		Py_DECREF(self);
-		return NULL;
-	}
-	for (i = 0; i < SERVER_ACCEPTS && !s->closed && s->listening; i++) {
-		len = sizeof ss;
-		memset(&ss, 0, sizeof ss);
-		fd = accept4(lfd, (struct sockaddr *)&ss, &len,
-		    SOCK_NONBLOCK | SOCK_CLOEXEC);
-		if (fd < 0 && (errno == EINTR || errno == ECONNABORTED))
-			continue;
-		if (fd < 0 && (errno == EMFILE || errno == ENFILE ||
-		    errno == ENOBUFS || errno == ENOMEM))
-			server_pause(s);
-		if (fd < 0)
-			break;
-		if (server_admit(s, fd, &ss) != 0)
-			PyErr_WriteUnraisable(self);
-	}
-	Py_DECREF(self);
-	Py_RETURN_NONE;
 }
 
 /* Listen on loop, and move the clients there. */
 int
-server_attach(PyObject *self, PyObject *loop)
+server_attach_loop(PyObject *self, PyObject *loop)
 {
-	struct server	*s = SV(self);
+	struct server	*s = server_of(self);
 	PyObject	*conns;
 	Py_ssize_t	 i;
 	int		 r = 0;
@@ -252,23 +76,23 @@ server_attach(PyObject *self, PyObject *loop)
 	if (s->closed || (s->loop == loop && s->listening))
 		return 0;
 	if (s->loop != NULL && s->loop != loop)
-		server_detach(self);
+		server_detach_loop(self);
 	Py_XSETREF(s->loop, Py_NewRef(loop));
 	if (server_listen(s, 1) != 0)
 		return -1;
 	if ((conns = PySequence_List(s->conns)) == NULL)
 		return -1;
 	for (i = 0; i < PyList_GET_SIZE(conns) && r == 0; i++)
-		r = conn_attach(PyList_GET_ITEM(conns, i), loop);
+		r = conn_attach_loop(conn_of(PyList_GET_ITEM(conns, i)), loop);
 	Py_DECREF(conns);
 	return r;
 }
 
 /* Leave the loop (it closes): stop listening, clients wait for the next. */
 void
-server_detach(PyObject *self)
+server_detach_loop(PyObject *self)
 {
-	struct server	*s = SV(self);
+	struct server	*s = server_of(self);
 	PyObject	*conns, *r;
 	Py_ssize_t	 i;
 
@@ -284,7 +108,7 @@ server_detach(PyObject *self)
 	if ((conns = PySequence_List(s->conns)) == NULL)
 		PyErr_WriteUnraisable(NULL);
 	for (i = 0; conns != NULL && i < PyList_GET_SIZE(conns); i++)
-		conn_detach(PyList_GET_ITEM(conns, i));
+		conn_detach_loop(conn_of(PyList_GET_ITEM(conns, i)));
 	Py_XDECREF(conns);
 	Py_CLEAR(s->loop);
 }
@@ -300,12 +124,9 @@ server_wake_waiters(struct server *s)
 	s->waiters = NULL;
 	for (i = 0; waiters != NULL && i < PyList_GET_SIZE(waiters); i++) {
 		f = PyList_GET_ITEM(waiters, i);
-		r = PyObject_CallMethod(f, "done", NULL);
-		if (r == Py_False) {
+		if (py_call_truth(f, str_done) == 0 && (r =
+		    PyObject_CallMethod(f, "set_result", "O", Py_None)) != NULL)
 			Py_DECREF(r);
-			r = PyObject_CallMethod(f, "set_result", "O", Py_None);
-		}
-		Py_XDECREF(r);
 		PyErr_Clear();	/* a closed loop's future stays unresolved */
 	}
 	Py_XDECREF(waiters);
@@ -366,10 +187,10 @@ server_shut(struct server *s)
 	if ((conns = PySequence_List(s->conns)) == NULL)
 		PyErr_WriteUnraisable(NULL);
 	for (i = 0; conns != NULL && i < PyList_GET_SIZE(conns); i++)
-		conn_close(PyList_GET_ITEM(conns, i));
+		conn_close_now(conn_of(PyList_GET_ITEM(conns, i)));
 	Py_XDECREF(conns);
 	PySet_Clear(s->conns);
-	server_detach(self);
+	server_detach_loop(self);
 	server_wake_waiters(s);
 }
 
@@ -378,7 +199,7 @@ void
 server_close(PyObject *self)
 {
 	Py_INCREF(self);
-	server_shut(SV(self));
+	server_shut(server_of(self));
 	Py_DECREF(self);
 }
 
@@ -457,156 +278,6 @@ fail:
 	return NULL;
 }
 
-/* close(): stop serving; every client's console ends. */
-static PyObject *
-server_close_method(PyObject *self, PyObject *unused)
-{
-	(void)unused;
-	server_close(self);
-	Py_RETURN_NONE;
-}
-
-/* A future of the running loop, resolved with value unless value is
- * NULL. */
-static PyObject *
-server_future(PyObject *value)
-{
-	PyObject	*asyncio, *loop, *f, *r;
-
-	if ((asyncio = PyImport_ImportModule("asyncio")) == NULL)
-		return NULL;
-	loop = PyObject_CallMethod(asyncio, "get_running_loop", NULL);
-	Py_DECREF(asyncio);
-	if (loop == NULL)
-		return NULL;
-	f = PyObject_CallMethod(loop, "create_future", NULL);
-	Py_DECREF(loop);
-	if (f == NULL || value == NULL)
-		return f;
-	if ((r = PyObject_CallMethod(f, "set_result", "O", value)) == NULL)
-		Py_CLEAR(f);
-	Py_XDECREF(r);
-	return f;
-}
-
-/* wait_closed(): await until close() has closed everything. */
-static PyObject *
-server_wait_closed(PyObject *self, PyObject *unused)
-{
-	struct server	*s = SV(self);
-	PyObject	*f;
-
-	(void)unused;
-	if (s->closed)
-		return server_future(Py_None);
-	if ((f = server_future(NULL)) == NULL)
-		return NULL;
-	if (s->waiters == NULL && (s->waiters = PyList_New(0)) == NULL) {
-		Py_DECREF(f);
-		return NULL;
-	}
-	if (PyList_Append(s->waiters, f) != 0)
-		Py_CLEAR(f);
-	return f;
-}
-
-/* is_serving(): listening. */
-static PyObject *
-server_is_serving(PyObject *self, PyObject *unused)
-{
-	(void)unused;
-	return PyBool_FromLong(!SV(self)->closed);
-}
-
-/* async with server: the server. */
-static PyObject *
-server_aenter(PyObject *self, PyObject *unused)
-{
-	(void)unused;
-	return server_future(self);
-}
-
-/* ... closed at the end of the block. */
-static PyObject *
-server_aexit(PyObject *self, PyObject *args)
-{
-	(void)args;
-	server_close(self);
-	return server_wait_closed(self, NULL);
-}
-
-/* sockets: the listening sockets, as asyncio's servers show them. */
-static PyObject *
-server_get_sockets(PyObject *self, void *unused)
-{
-	struct server	*s = SV(self);
-	PyObject	*socket_mod = NULL, *trsock = NULL, *t, *sock;
-	int		 i;
-
-	(void)unused;
-	if ((t = PyTuple_New(s->closed ? 0 : s->nls)) == NULL)
-		return NULL;
-	if (s->closed)
-		return t;
-	if ((socket_mod = PyImport_ImportModule("socket")) == NULL ||
-	    (trsock = PyImport_ImportModule("asyncio.trsock")) == NULL)
-		goto fail;
-	if (s->sockets == NULL && (s->sockets = PyList_New(0)) == NULL)
-		goto fail;
-	for (i = 0; i < s->nls; i++) {
-		if (i >= PyList_GET_SIZE(s->sockets)) {
-			sock = PyObject_CallMethod(socket_mod, "socket", "iiii",
-			    s->ls[i].family, SOCK_STREAM, 0, s->ls[i].fd);
-			if (sock == NULL || PyList_Append(s->sockets, sock)) {
-				Py_XDECREF(sock);
-				goto fail;
-			}
-			Py_DECREF(sock);
-		}
-		sock = PyObject_CallMethod(trsock, "TransportSocket", "O",
-		    PyList_GET_ITEM(s->sockets, i));
-		if (sock == NULL)
-			goto fail;
-		PyTuple_SET_ITEM(t, i, sock);
-	}
-	Py_DECREF(socket_mod);
-	Py_DECREF(trsock);
-	return t;
-fail:
-	Py_XDECREF(socket_mod);
-	Py_XDECREF(trsock);
-	Py_DECREF(t);
-	return NULL;
-}
-
-/* address: (host, port) of the first socket, or the unix socket's path. */
-static PyObject *
-server_get_address(PyObject *self, void *unused)
-{
-	struct server	*s = SV(self);
-	char		 host[300], *colon;
-
-	(void)unused;
-	if (s->ls == NULL || s->ls[0].family == AF_UNIX)
-		return PyUnicode_DecodeFSDefault(s->name);
-	snprintf(host, sizeof host, "%s", s->name);
-	if ((colon = strrchr(host, ':')) == NULL)
-		Py_RETURN_NONE;
-	*colon = '\0';
-	if (host[0] == '[') {
-		colon[-1] = '\0';
-		return Py_BuildValue("(si)", host + 1, atoi(colon + 1));
-	}
-	return Py_BuildValue("(si)", host, atoi(colon + 1));
-}
-
-static PyObject *
-server_repr(PyObject *self)
-{
-	return PyUnicode_FromFormat("<apython.ConsoleServer %s%s>",
-	    SV(self)->name, SV(self)->closed ? " closed" : "");
-}
-
 static int
 server_traverse(struct server *s, visitproc visit, void *arg)
 {
@@ -637,13 +308,13 @@ server_clear(struct server *s)
 static void
 server_finalize(PyObject *self)
 {
-	PyObject	*type, *value, *tb;
+	PyObject	*exc = py_exception_fetch();
 
-	PyErr_Fetch(&type, &value, &tb);
-	server_shut(SV(self));
+	server_shut(server_of(self));
 	if (PyErr_Occurred())
 		PyErr_WriteUnraisable(self);
-	PyErr_Restore(type, value, tb);
+	if (exc != NULL)
+		py_exception_raise(exc);
 }
 
 static void
@@ -659,28 +330,6 @@ server_dealloc(struct server *s)
 	free(s->secret);
 	PyObject_GC_Del(s);
 }
-
-static PyMethodDef server_methods[] = {
-	{ "close", server_close_method, METH_NOARGS,
-	    "Stop serving and end every client's console." },
-	{ "wait_closed", server_wait_closed, METH_NOARGS,
-	    "Await the end of close()." },
-	{ "is_serving", server_is_serving, METH_NOARGS,
-	    "Whether the server accepts clients." },
-	{ "__aenter__", server_aenter, METH_NOARGS, NULL },
-	{ "__aexit__", server_aexit, METH_VARARGS, NULL },
-	{ "_accept", server_accept, METH_O, NULL },
-	{ "_resume", server_resume, METH_NOARGS, NULL },
-	{ NULL, NULL, 0, NULL }
-};
-
-static PyGetSetDef server_getset[] = {
-	{ "sockets", server_get_sockets, NULL, "The listening sockets.",
-	    NULL },
-	{ "address", server_get_address, NULL,
-	    "(host, port), or the unix socket's path.", NULL },
-	{ NULL, NULL, NULL, NULL, NULL }
-};
 
 static PyTypeObject server_type = {
 	PyVarObject_HEAD_INIT(NULL, 0)
@@ -701,7 +350,12 @@ static PyTypeObject server_type = {
 int
 server_ready(void)
 {
-	if (PyType_Ready(&server_type) != 0 || conn_ready() != 0)
+	static const struct py_name names[] = {
+		{ .slot = &str_done, .text = "done" },
+	};
+
+	if (py_intern_names(names, PY_NAMES_LEN(names)) != 0 ||
+	    PyType_Ready(&server_type) != 0 || conn_ready() != 0)
 		return -1;
 	return 0;
 }

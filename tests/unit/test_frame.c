@@ -1,4 +1,4 @@
-/* serve/: byte buffers, the --connect frames, the shared secret. */
+/* proto/: byte buffers, the --connect frames, the shared secret. */
 #include "proto/proto.h"
 #include "tests/unit/unit.h"
 
@@ -59,6 +59,27 @@ test_frames_round_trip_and_wait_for_their_end(void)
 	ASSERT_INT_EQ(frame_next(&b, &type, &p, &n), 0);
 	sbuf_free(&b);
 	sbuf_free(&half);
+	TEST_DONE();
+}
+
+static void
+test_a_frame_waits_for_its_last_byte(void)
+{
+	struct sbuf	 b;
+	const char	*p;
+	size_t		 n;
+	int		 type;
+
+	TEST_START("a frame waits for its last byte");
+	memset(&b, 0, sizeof b);
+	ASSERT_INT_EQ(sbuf_add(&b, "L\0\0\0\0031+", 7), 0);
+	ASSERT_INT_EQ(frame_next(&b, &type, &p, &n), 0);
+	ASSERT_INT_EQ(sbuf_len(&b), 7);
+	ASSERT_INT_EQ(sbuf_add(&b, "1", 1), 0);
+	ASSERT_INT_EQ(frame_next(&b, &type, &p, &n), 1);
+	ASSERT_TRUE(n == 3 && memcmp(p, "1+1", 3) == 0);
+	ASSERT_INT_EQ(sbuf_len(&b), 0);
+	sbuf_free(&b);
 	TEST_DONE();
 }
 
@@ -134,6 +155,7 @@ main(void)
 {
 	test_buffer_reads_from_the_front();
 	test_frames_round_trip_and_wait_for_their_end();
+	test_a_frame_waits_for_its_last_byte();
 	test_oversized_frames_are_refused();
 	test_secret_comparison();
 	test_secret_from_the_environment_or_a_private_file();

@@ -1,0 +1,158 @@
+/* What serve/'s own files share. */
+#ifndef APYTHON_SERVE_INTERNAL_H
+#define APYTHON_SERVE_INTERNAL_H
+
+#include <sys/types.h>
+#include <sys/queue.h>
+
+#include <stddef.h>
+
+#include "serve/serve.h"
+
+/* listen.c: listening sockets. */
+struct listener {
+	int	 fd;
+	int	 family;
+};
+
+int	 listen_open(const struct serve_address *, struct listener **,
+	     int *, char **cause);
+int	 listen_name(int, char *, size_t);
+int	 listen_is_loopback(const void *sockaddr);
+
+/* server*.c: a console server, the clients it holds. The loop's
+ * thread only. */
+struct server {
+	PyObject_HEAD
+	struct listener		*ls;
+	int			 nls;
+	PyObject		*loop;		/* where we listen, or NULL */
+	PyObject		*conns;		/* set: connected clients */
+	PyObject		*banner;	/* str, or NULL: the default */
+	PyObject		*locals;	/* dict, or NULL */
+	PyObject		*waiters;	/* wait_closed() futures */
+	PyObject		*sockets;	/* socket.socket over ls, or NULL */
+	PyObject		*pause;		/* handle: accepting resumes */
+	char			*secret;
+	size_t			 secretlen;
+	char			 name[300];	/* what we listen on */
+	char			 path[108];	/* unix socket to remove */
+	dev_t			 dev;
+	ino_t			 ino;
+	int			 listening;
+	int			 closed;
+	LIST_ENTRY(server)	 entry;
+};
+
+static inline struct server *
+server_of(PyObject *o)
+{
+	return (struct server *)o;
+}
+
+/* server.c: the object. */
+PyObject	*server_new(const struct serve_address *, PyObject *banner,
+		     PyObject *locals, char **cause);
+int		 server_attach_loop(PyObject *, PyObject *loop);
+void		 server_detach_loop(PyObject *);
+void		 server_close(PyObject *);
+void		 server_close_all(void);
+PyObject	*server_loop(PyObject *);
+const char	*server_name(PyObject *);
+int		 server_ready(void);
+PyObject	*server_banner(PyObject *);
+PyObject	*server_locals(PyObject *);
+int		 server_check_secret(PyObject *, const char *, size_t);
+void		 server_remove_conn(PyObject *, PyObject *conn);
+
+/* server-accept.c: taking clients. */
+int		 server_listen(struct server *, int on);
+PyObject	*server_on_accept(PyObject *, PyObject *fd);
+PyObject	*server_on_resume(PyObject *, PyObject *);
+
+/* server-api.c: the methods and attributes Python sees. */
+extern PyMethodDef	 server_methods[];
+extern PyGetSetDef	 server_getset[];
+PyObject		*server_repr(PyObject *);
+
+/* One client's connection (conn*.c). The loop's thread only; Python
+ * calls made from here may close it (conn_close_now): who calls one
+ * holds a reference across it and looks at closed afterwards. */
+#define CONN_LINGER	5.0	/* seconds a closing client may take */
+#define CONN_AUTH_TIME	60.0	/* seconds to send the secret */
+#define CONN_PROBE	5.0	/* seconds between looks at a quiet client */
+#define CONN_CHUNK	65536	/* bytes read, or framed, at a time */
+#define CONN_READS	8	/* reads per wake-up, for fairness */
+
+enum conn_state {
+	CONN_AUTH,		/* the first line must be the secret */
+	CONN_HELLO,		/* the first line says: plain or framed */
+	CONN_PLAIN,		/* lines, as nc or telnet send them */
+	CONN_FRAMED		/* frames, from apython --connect */
+};
+
+struct conn {
+	PyObject_HEAD
+	PyObject		*server;	/* borrowed; NULL once removed */
+	PyObject		*loop;
+	PyObject		*session;
+	PyObject		*feeding;	/* handle: a feed is due */
+	PyObject		*lingering;	/* handle: a deadline to close */
+	PyObject		*probing;	/* handle: the next look */
+	int			 fd;
+	enum conn_state		 state;
+	int			 reading;	/* the loop watches input */
+	int			 writing;	/* ... and room for output */
+	int			 paused;	/* enough input is queued */
+	int			 eof;		/* no line after those queued */
+	int			 eof_fed;
+	int			 rdeof;		/* the socket's input ended */
+	int			 ended;		/* send what is left, close */
+	int			 shut;		/* output shut down */
+	int			 closed;
+	int			 wanted;	/* lines the console asked for */
+	struct lines		 in;		/* lines for the console */
+	struct sbuf		 raw;		/* bytes not understood yet */
+	struct sbuf		 out;		/* bytes not sent yet */
+	char			*prompt;	/* shown, awaiting its line */
+	size_t			 promptlen;
+};
+
+static inline struct conn *
+conn_of(PyObject *o)
+{
+	return (struct conn *)o;
+}
+
+/* conn.c: the object, on a loop or not, and its loop calls. */
+PyObject	*conn_new(PyObject *server, int fd, int auth,
+		     const char *refuse);
+int		 conn_attach_loop(struct conn *, PyObject *loop);
+void		 conn_detach_loop(struct conn *);
+void		 conn_close_now(struct conn *);
+int		 conn_watch(struct conn *, int write, int on);
+int		 conn_call_later(struct conn *, PyObject **, double,
+		     const char *);
+void		 conn_cancel_call(PyObject **);
+int		 conn_ready(void);
+
+/* conn-input.c: what the client sends. */
+int		 conn_read(struct conn *);
+int		 conn_hung_up(struct conn *);
+
+/* conn-output.c: what the client is sent. */
+void		 conn_send(struct conn *, int type, const char *, size_t);
+void		 conn_say(struct conn *, const char *);
+int		 conn_flush(struct conn *);
+void		 conn_shut_write(struct conn *);
+void		 conn_refuse(struct conn *, const char *);
+void		 conn_too_long(struct conn *);
+void		 conn_prompt_clear(struct conn *);
+
+/* conn-console.c: the client's console. */
+int		 conn_start_console(struct conn *);
+int		 conn_feed(struct conn *);
+int		 conn_interrupt(struct conn *);
+int		 conn_complete(struct conn *, const char *, size_t);
+
+#endif
