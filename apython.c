@@ -15,6 +15,7 @@
 #include <event2/event.h>
 #include <readline/readline.h>
 
+#include "client/client.h"
 #include "console/console.h"
 #include "loop/loop.h"
 #include "serve/serve.h"
@@ -174,7 +175,7 @@ connect_console(const struct options *o)
 	if (serve_parse_address(o->connect, &a) != 0)
 		usage_error("'%s' is not a valid server [HOST:]PORT",
 		    o->connect);
-	exit(serve_connect(&a, o->no_readline));
+	exit(client_main(&a, o->no_readline));
 }
 
 static struct PyModuleDef module_def = {

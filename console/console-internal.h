@@ -136,13 +136,7 @@ void		 input_fd_free(void *);
 PyObject	*complete_matches(PyObject *session, PyObject *before,
 		     PyObject *text);
 
-/* history.c: the history of the terminal console. */
-#define HISTFILE_SIZE	1000		/* entries kept, in memory and file */
-char		*histfile_path(void);
-void		 histfile_load(const char *);
-void		 histfile_add(const char *, const char *);
-
-/* readline.c: GNU readline on the terminal (stdin, stderr). */
+/* readline.c: the terminal console, on term/ (stdin, stderr). */
 extern const struct session_io readline_io;
 void		*readline_new(void);
 void		 readline_free(void *);

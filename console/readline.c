@@ -1,23 +1,21 @@
-/* The terminal console: GNU readline in callback mode, fed by a loop
- * reader on stdin while a prompt waits for its line, so that the loop
- * never blocks; history in a file, Tab completion on the namespace. */
+/* The terminal console on term/: a loop reader on stdin hands readline
+ * the keys while a prompt waits for its line, so that the loop never
+ * blocks; this file holds the Python side (the session, the namespace's
+ * completions, the loop's reader and SIGWINCH handler). Everything here
+ * runs on the loop's thread, with the GIL. */
 #include "console/console-internal.h"
+#include "term/term.h"
 
-#include <fcntl.h>
 #include <poll.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <termios.h>
 #include <unistd.h>
-
-#include <readline/readline.h>
-#include <readline/history.h>
 
 #define READ_BURST	512		/* keys read per loop turn at most */
 
-struct term {
+struct tty_in {
 	PyObject	*session;	/* borrowed: the session owns us */
 	PyObject	*loop;
 	PyObject	*readable;	/* callback: stdin is readable */
@@ -26,31 +24,20 @@ struct term {
 	PyObject	*prompts;	/* prompts waiting for a line */
 	PyObject	*queued;	/* lines accepted at once, not fed yet */
 	char		*history;	/* history file, or NULL */
-	int		 shown;		/* readline's handler is installed */
-	int		 reading;	/* inside rl_callback_read_char() */
+	int		 shown;		/* a prompt is up, stdin watched */
 	int		 winch;		/* our SIGWINCH handler is on loop */
-	int		 stdin_flags;	/* stdin's flags when we attached */
 };
 
-static struct term *active;	/* the one terminal's input */
-static int initialized;
-static int got_line;			/* the line handler was called */
-static char *line_read;			/* what it was given (NULL: EOF) */
-static PyObject *completions;		/* matches readline_generate hands out */
-static Py_ssize_t completion_next;
-
-/* For the fatal signal handler: what to put back. */
-static volatile sig_atomic_t prepped;
-static struct termios saved_tio;
-static volatile sig_atomic_t saved_flags;
-static struct sigaction old_term, old_quit;
-static int fatal_installed;
+static struct tty_in *active;	/* the one terminal's input */
+static int loaded;		/* the history file was read */
+static int got_line;		/* the line handler was called */
+static char *line_read;		/* what it was given (NULL: EOF) */
 
 /* A statement is complete: one history entry, saved at once. */
 static void
 readline_statement(PyObject *session, PyObject *source)
 {
-	struct term	*in = session_io_arg(session);
+	struct tty_in	*in = session_io_arg(session);
 	PyObject	*text, *b;
 
 	if ((text = PyObject_CallMethod(source, "rstrip", NULL)) == NULL) {
@@ -64,155 +51,88 @@ readline_statement(PyObject *session, PyObject *source)
 		return;
 	}
 	if (strlen(PyBytes_AS_STRING(b)) == (size_t)PyBytes_GET_SIZE(b))
-		histfile_add(in->history, PyBytes_AS_STRING(b));
+		term_history_add(in->history, PyBytes_AS_STRING(b));
 	Py_DECREF(b);
 }
 
-/* readline's generator: the next match, malloc'ed. */
-static char *
-readline_generate(const char *text, int state)
+/* The matches of list (str), encoded for readline: a NULL-terminated
+ * malloc'ed array, or NULL. */
+static char **
+readline_encode_matches(PyObject *list)
 {
+	Py_ssize_t	 i, n = PyList_GET_SIZE(list), k = 0;
 	PyObject	*b;
-	char		*r;
+	char		**r;
 
-	(void)text;
-	if (state == 0)
-		completion_next = 0;
-	while (completions != NULL &&
-	    completion_next < PyList_GET_SIZE(completions)) {
-		b = PyUnicode_EncodeLocale(PyList_GET_ITEM(completions,
-		    completion_next++), "surrogateescape");
+	if ((r = calloc(n + 1, sizeof *r)) == NULL)
+		return NULL;
+	for (i = 0; i < n; i++) {
+		b = PyUnicode_EncodeLocale(PyList_GET_ITEM(list, i),
+		    "surrogateescape");
 		if (b == NULL) {
 			PyErr_Clear();
 			continue;
 		}
-		r = strdup(PyBytes_AS_STRING(b));
+		if ((r[k] = strdup(PyBytes_AS_STRING(b))) != NULL)
+			k++;
 		Py_DECREF(b);
-		return r;
 	}
-	return NULL;
+	return r;
 }
 
-/* Tab: the matches for the word before the cursor, or NULL. */
+/* term's Tab: the matches for word in the session's namespace. */
 static char **
-readline_complete(const char *text, int start, int end)
+readline_complete(const char *head, const char *text)
 {
-	PyObject	*session, *before, *word;
-	char		**r, *head;
+	PyObject	*session, *before, *word, *list = NULL;
+	char		**r;
 
-	(void)end;
-	rl_attempted_completion_over = 1;
-	rl_completion_append_character = '\0';
-	rl_completion_suppress_append = 1;
 	if (active == NULL)
 		return NULL;
-	if ((head = strndup(rl_line_buffer, start)) == NULL)
-		return NULL;
 	before = PyUnicode_DecodeLocale(head, "surrogateescape");
-	free(head);
 	word = PyUnicode_DecodeLocale(text, "surrogateescape");
 	/* Held: completing runs Python (__dir__, __getattr__). */
 	session = Py_NewRef(active->session);
 	if (before != NULL && word != NULL)
-		completions = complete_matches(session, before, word);
+		list = complete_matches(session, before, word);
 	Py_DECREF(session);
 	Py_XDECREF(before);
 	Py_XDECREF(word);
-	if (completions == NULL) {
+	if (list == NULL) {
 		PyErr_Clear();
 		return NULL;
 	}
-	r = rl_completion_matches(text, readline_generate);
-	Py_CLEAR(completions);
+	r = readline_encode_matches(list);
+	Py_DECREF(list);
 	return r;
 }
 
-/* The line handler: keep the line for after rl_callback_read_char(). */
+/* term's line handler: keep the line for after term_read(). */
 static void
 readline_on_line(char *line)
 {
-	rl_callback_handler_remove();
-	prepped = 0;
 	got_line = 1;
 	line_read = line;
 }
 
-/* Set readline up once; our settings again each time in case Python's
- * readline module (imported by the program) changed them. */
+/* The console's terminal; out is set when it is first used. */
+static struct term_ops readline_term = {
+	.name = "python",
+	.line = readline_on_line,
+	.complete = readline_complete,
+};
+
+/* Claim the terminal for the console. */
 static void
 readline_claim(void)
 {
-	if (!initialized) {
-		rl_readline_name = "python";
-		rl_catch_signals = 0;
-		rl_catch_sigwinch = 0;
-		rl_change_environment = 0;
-		rl_instream = stdin;
-		rl_outstream = stderr;
-		rl_initialize();
-		rl_variable_bind("enable-bracketed-paste", "off");
-		using_history();
-		stifle_history(HISTFILE_SIZE);
-		initialized = 1;
-	}
-	rl_instream = stdin;
-	rl_outstream = stderr;
-	rl_catch_signals = 0;
-	rl_catch_sigwinch = 0;
-	rl_attempted_completion_function = readline_complete;
-	rl_completer_word_break_characters =
-	    " \t\n`~!@#$%^&*()-=+[{]}\\|;:'\",<>/?";
-}
-
-/* A fatal signal (SIGTERM, SIGQUIT) while the console is up: put the
- * terminal and stdin back as they were, then die of it as before. */
-static void
-readline_fatal(int sig)
-{
-	struct sigaction	sa;
-
-	if (prepped)
-		tcsetattr(STDIN_FILENO, TCSANOW, &saved_tio);
-	fcntl(STDIN_FILENO, F_SETFL, (int)saved_flags);
-	memset(&sa, 0, sizeof sa);
-	sa.sa_handler = SIG_DFL;
-	sigemptyset(&sa.sa_mask);
-	sigaction(sig, &sa, NULL);
-	raise(sig);
-}
-
-/* Catch sig with readline_fatal if nobody else handles it. */
-static void
-readline_fatal_install(int sig, struct sigaction *old)
-{
-	struct sigaction	sa;
-
-	if (sigaction(sig, NULL, old) != 0 || old->sa_handler != SIG_DFL) {
-		old->sa_handler = NULL;
-		return;
-	}
-	memset(&sa, 0, sizeof sa);
-	sa.sa_handler = readline_fatal;
-	sigemptyset(&sa.sa_mask);
-	sigaction(sig, &sa, NULL);
-}
-
-/* Give sig back, unless the program took it since. */
-static void
-readline_fatal_restore(int sig, struct sigaction *old)
-{
-	struct sigaction	cur;
-
-	if (old->sa_handler == NULL)
-		return;
-	if (sigaction(sig, NULL, &cur) == 0 && cur.sa_handler == readline_fatal)
-		sigaction(sig, old, NULL);
-	old->sa_handler = NULL;
+	readline_term.out = stderr;
+	term_setup(&readline_term);
 }
 
 /* Watch stdin on the loop (on 1) or stop (0). */
 static int
-readline_watch(struct term *in, int on)
+readline_watch(struct tty_in *in, int on)
 {
 	PyObject	*r;
 
@@ -228,49 +148,39 @@ readline_watch(struct term *in, int on)
 	return r == NULL ? -1 : 0;
 }
 
-/* Take the prompt down: readline lets the terminal go. */
+/* Take the prompt down and stop watching stdin. */
 static int
-readline_hide_prompt(struct term *in)
+readline_hide_prompt(struct tty_in *in)
 {
 	if (!in->shown)
 		return 0;
-	rl_callback_handler_remove();
-	prepped = 0;
+	term_unprompt();
 	in->shown = 0;
-	fflush(rl_outstream);
 	return readline_watch(in, 0);
 }
 
 /* Show prompt (a str) and edit a line after it. */
 static int
-readline_show_prompt(struct term *in, PyObject *prompt)
+readline_show_prompt(struct tty_in *in, PyObject *prompt)
 {
 	PyObject	*b;
+	int		 was_shown = in->shown;
 
 	if ((b = PyUnicode_EncodeLocale(prompt, "surrogateescape")) == NULL)
 		return -1;
-	if (in->shown) {
-		rl_clear_visible_line();
-		rl_set_prompt(PyBytes_AS_STRING(b));
-		rl_forced_update_display();
-		Py_DECREF(b);
-		return 0;
-	}
-	readline_claim();
-	using_history();
-	if (tcgetattr(STDIN_FILENO, &saved_tio) == 0)
-		prepped = 1;
-	rl_callback_handler_install(PyBytes_AS_STRING(b), readline_on_line);
+	if (!was_shown)
+		readline_claim();
+	term_prompt(PyBytes_AS_STRING(b));
 	Py_DECREF(b);
 	in->shown = 1;
-	return readline_watch(in, 1);
+	return was_shown ? 0 : readline_watch(in, 1);
 }
 
 /* The loop runs it soon after a prompt: feed the next queued line. */
 static PyObject *
 readline_feed_queued(PyObject *session, PyObject *unused)
 {
-	struct term	*in = session_io_arg(session);
+	struct tty_in	*in = session_io_arg(session);
 	PyObject	*line;
 	int		 r;
 
@@ -294,7 +204,7 @@ static PyMethodDef feed_def = {
 /* A line was accepted (NULL: end of file): the prompt goes, held output
  * comes out, the line's first part goes to the session. */
 static int
-readline_accept(PyObject *session, struct term *in, char *text)
+readline_accept(PyObject *session, struct tty_in *in, char *text)
 {
 	PyObject	*s, *nl, *lines;
 	Py_ssize_t	 n;
@@ -349,7 +259,7 @@ readline_stdin_ready(void)
 static PyObject *
 readline_readable(PyObject *session, PyObject *unused)
 {
-	struct term	*in = session_io_arg(session);
+	struct tty_in	*in = session_io_arg(session);
 	char		*text;
 	int		 n = 0;
 
@@ -357,11 +267,9 @@ readline_readable(PyObject *session, PyObject *unused)
 	if (!in->shown)
 		return readline_watch(in, 0) ? NULL : Py_NewRef(Py_None);
 	got_line = 0;
-	in->reading = 1;
 	do
-		rl_callback_read_char();
+		term_read();
 	while (!got_line && ++n < READ_BURST && readline_stdin_ready());
-	in->reading = 0;
 	if (!got_line)
 		Py_RETURN_NONE;
 	text = line_read;
@@ -382,13 +290,9 @@ static PyMethodDef readable_def = {
 static PyObject *
 readline_resized(PyObject *session, PyObject *unused)
 {
-	struct term	*in = session_io_arg(session);
-
+	(void)session;
 	(void)unused;
-	if (in->shown && !in->reading)
-		rl_resize_terminal();
-	else
-		rl_reset_screen_size();
+	term_resized();
 	Py_RETURN_NONE;
 }
 
@@ -399,7 +303,7 @@ static PyMethodDef resized_def = {
 
 /* The loop's handle for SIGWINCH (new reference), or NULL. */
 static PyObject *
-readline_winch_handle(struct term *in)
+readline_winch_handle(struct tty_in *in)
 {
 	PyObject	*handlers, *sig, *h = NULL;
 
@@ -415,7 +319,7 @@ readline_winch_handle(struct term *in)
 
 /* Follow SIGWINCH on loop, unless the program handles it there. */
 static void
-readline_winch_add(struct term *in)
+readline_winch_add(struct tty_in *in)
 {
 	PyObject	*h, *r;
 
@@ -436,7 +340,7 @@ readline_winch_add(struct term *in)
 
 /* Stop following SIGWINCH, unless the program took it over since. */
 static void
-readline_winch_remove(struct term *in)
+readline_winch_remove(struct tty_in *in)
 {
 	PyObject	*h, *cb, *r;
 
@@ -464,27 +368,15 @@ readline_winch_remove(struct term *in)
 static int
 readline_editor_shown(void)
 {
-	return active != NULL && active->shown && !active->reading;
+	return active != NULL && active->shown && !term_reading();
 }
 
-/* For output.c: take the prompt and its line off the screen. */
-static void
-readline_editor_hide(void)
-{
-	rl_clear_visible_line();
-	fflush(rl_outstream);
-}
-
-/* For output.c: draw the prompt and its line again, below the output. */
-static void
-readline_editor_show(void)
-{
-	rl_forced_update_display();
-	fflush(rl_outstream);
-}
-
+/* For output.c: output goes above the prompt, which term/ takes down
+ * and draws again. */
 static const struct output_editor readline_editor = {
-	readline_editor_shown, readline_editor_hide, readline_editor_show
+	.shown = readline_editor_shown,
+	.hide = term_hide,
+	.show = term_show,
 };
 
 /* Start on loop: history, signals, the callbacks; reading starts with
@@ -492,7 +384,7 @@ static const struct output_editor readline_editor = {
 static int
 readline_attach(PyObject *session, PyObject *loop)
 {
-	struct term	*in = session_io_arg(session);
+	struct tty_in	*in = session_io_arg(session);
 
 	in->session = session;
 	if ((in->readable == NULL &&
@@ -502,20 +394,15 @@ readline_attach(PyObject *session, PyObject *loop)
 	    (in->resized == NULL &&
 	    (in->resized = PyCFunction_New(&resized_def, session)) == NULL))
 		return -1;
-	if (!initialized) {
+	if (!loaded) {
 		readline_claim();
 		if (in->history != NULL)
-			histfile_load(in->history);
+			term_history_load(in->history);
+		loaded = 1;
 	}
 	in->loop = Py_NewRef(loop);
 	active = in;
-	in->stdin_flags = fcntl(STDIN_FILENO, F_GETFL);
-	saved_flags = in->stdin_flags;
-	if (!fatal_installed) {
-		readline_fatal_install(SIGTERM, &old_term);
-		readline_fatal_install(SIGQUIT, &old_quit);
-		fatal_installed = 1;
-	}
+	term_guard_start();
 	output_set_editor(&readline_editor);
 	readline_winch_add(in);
 	return 0;
@@ -525,21 +412,14 @@ readline_attach(PyObject *session, PyObject *loop)
 static void
 readline_detach(PyObject *session)
 {
-	struct term	*in = session_io_arg(session);
+	struct tty_in	*in = session_io_arg(session);
 
 	if (in->loop == NULL)
 		return;
 	if (readline_hide_prompt(in) != 0 || output_flush_held() != 0)
 		PyErr_WriteUnraisable(session);
 	readline_winch_remove(in);
-	if (fatal_installed) {
-		readline_fatal_restore(SIGTERM, &old_term);
-		readline_fatal_restore(SIGQUIT, &old_quit);
-		fatal_installed = 0;
-	}
-	if (in->stdin_flags != -1 &&
-	    fcntl(STDIN_FILENO, F_GETFL) != in->stdin_flags)
-		fcntl(STDIN_FILENO, F_SETFL, in->stdin_flags);
+	term_guard_stop();
 	output_set_editor(NULL);
 	if (PyList_SetSlice(in->prompts, 0, PY_SSIZE_T_MAX, NULL) != 0)
 		PyErr_WriteUnraisable(session);
@@ -550,7 +430,7 @@ readline_detach(PyObject *session)
 static int
 readline_prompt(PyObject *session, PyObject *prompt)
 {
-	struct term	*in = session_io_arg(session);
+	struct tty_in	*in = session_io_arg(session);
 	PyObject	*h;
 
 	if (PyList_GET_SIZE(in->queued) > 0) {
@@ -569,18 +449,16 @@ readline_prompt(PyObject *session, PyObject *prompt)
 static int
 readline_interrupt(PyObject *session)
 {
-	struct term	*in = session_io_arg(session);
+	struct tty_in	*in = session_io_arg(session);
 
-	if (in->reading)
+	if (term_reading())
 		return 1;
 	if (PyList_SetSlice(in->queued, 0, PY_SSIZE_T_MAX, NULL) != 0 ||
 	    PyList_SetSlice(in->prompts, 0, PY_SSIZE_T_MAX, NULL) != 0)
 		return -1;
 	if (!in->shown)
 		return 0;
-	rl_free_line_state();
-	rl_callback_sigcleanup();
-	rl_cleanup_after_signal();
+	term_interrupt();
 	if (readline_hide_prompt(in) != 0 || output_flush_held() != 0)
 		return -1;
 	return session_write_str(session, "\n");
@@ -590,7 +468,7 @@ readline_interrupt(PyObject *session)
 static int
 readline_end(PyObject *session, PyObject *exit_exc)
 {
-	struct term	*in = session_io_arg(session);
+	struct tty_in	*in = session_io_arg(session);
 
 	if (readline_hide_prompt(in) != 0)
 		PyErr_WriteUnraisable(session);
@@ -602,7 +480,7 @@ readline_end(PyObject *session, PyObject *exit_exc)
 static int
 readline_traverse(void *state, visitproc visit, void *arg)
 {
-	struct term	*in = state;
+	struct tty_in	*in = state;
 
 	Py_VISIT(in->loop);
 	Py_VISIT(in->readable);
@@ -616,7 +494,7 @@ readline_traverse(void *state, visitproc visit, void *arg)
 static void
 readline_clear(void *arg)
 {
-	struct term	*in = arg;
+	struct tty_in	*in = arg;
 
 	Py_CLEAR(in->loop);
 	Py_CLEAR(in->readable);
@@ -627,27 +505,33 @@ readline_clear(void *arg)
 }
 
 const struct session_io readline_io = {
-	readline_attach, readline_detach, readline_prompt, readline_end,
-	readline_statement, readline_interrupt, readline_free,
-	readline_traverse, readline_clear
+	.attach = readline_attach,
+	.detach = readline_detach,
+	.prompt = readline_prompt,
+	.end = readline_end,
+	.statement = readline_statement,
+	.interrupt = readline_interrupt,
+	.release = readline_free,
+	.traverse = readline_traverse,
+	.clear = readline_clear,
 };
 
 /* Readline input state for the terminal. */
 void *
 readline_new(void)
 {
-	struct term	*in;
+	struct tty_in	*in;
 
 	if ((in = calloc(1, sizeof *in)) == NULL)
 		return NULL;
-	in->stdin_flags = -1;
 	in->prompts = PyList_New(0);
 	in->queued = PyList_New(0);
 	if (in->prompts == NULL || in->queued == NULL) {
 		readline_free(in);
 		return NULL;
 	}
-	in->history = histfile_path();
+	in->history = term_history_path("APYTHON_HISTORY",
+	    ".apython_history");
 	return in;
 }
 
@@ -655,7 +539,7 @@ readline_new(void)
 void
 readline_free(void *arg)
 {
-	struct term	*in = arg;
+	struct tty_in	*in = arg;
 
 	if (in == NULL)
 		return;

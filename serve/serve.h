@@ -13,7 +13,4 @@ int	 serve_run_alone(void);
 void	 serve_shutdown(void);
 int	 serve_add_to_module(PyObject *module);
 
-/* --connect: the client; it needs no Python. */
-int	 serve_connect(const struct serve_address *, int no_readline);
-
 #endif

@@ -193,6 +193,31 @@ def test_history_is_kept_locally(start, connect, tmp_path):
     child.expect_exact("'remembered'\r\n>>> ")
 
 
+def test_history_is_cut_back_to_1000_entries_and_keeps_blocks_whole(
+        start, connect, tmp_path):
+    proc, address = serve(start, ":0")
+    home = tmp_path / "home"
+    home.mkdir()
+    history = home / ".apython_connect_history"
+    history.write_bytes(b"".join(b"x%d\n" % i for i in range(1500)) +
+                        b"if x:\r\n    y\n")
+    child = connect(address)
+    child.expect_exact(">>> ")
+    child.send("\x1b[A")
+    child.expect_exact("    y")
+    child.send("\x1b[A")
+    child.expect_exact("x1499")
+    child.send("\x15")
+    child.sendline("6*7")
+    child.expect_exact("42\r\n>>> ")
+    child.sendeof()
+    assert finish(child) == 0
+    assert history.read_bytes() == (
+        b"".join(b"x%d\n" % i for i in range(501, 1500)) +
+        b"if x:\r\n    y\n6*7\n")
+    assert oct(history.stat().st_mode & 0o777) == "0o600"
+
+
 def test_server_ending_ends_the_client_with_0(start, connect, tmp_path):
     prog, stop = program_until(tmp_path)
     proc, address = serve(start, ":0", prog)

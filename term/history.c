@@ -1,11 +1,13 @@
-/* The console's history: GNU readline's list, kept in a file. One entry
- * per statement; a newline inside an entry is written "\r\n", as
- * python3's own REPL (3.13) writes ~/.python_history. */
-#include "console/console-internal.h"
+/* The history: GNU readline's list, kept in a file of one entry per
+ * line. A newline inside an entry (a statement of several lines) is
+ * written "\r\n", as python3's own REPL (3.13) writes ~/.python_history;
+ * so a line ending in "\r" goes on in the next one. The file is created
+ * 0600, each entry appended as it comes, and cut back to the newest
+ * TERM_HISTORY_SIZE entries when it is loaded. */
+#include "term/term.h"
 
 #include <fcntl.h>
 #include <pwd.h>
-#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
@@ -13,30 +15,29 @@
 #include <readline/readline.h>
 #include <readline/history.h>
 
-/* The history file: $APYTHON_HISTORY (empty: none), else
- * ~/.apython_history. */
+/* The history file: $env if set (empty: none), else ~/name. */
 char *
-histfile_path(void)
+term_history_path(const char *env, const char *name)
 {
-	const char	*env = getenv("APYTHON_HISTORY"), *home;
+	const char	*value = env != NULL ? getenv(env) : NULL, *home;
 	struct passwd	*pw;
 	char		*path;
 
-	if (env != NULL)
-		return *env != '\0' ? strdup(env) : NULL;
+	if (value != NULL)
+		return *value != '\0' ? strdup(value) : NULL;
 	if ((home = getenv("HOME")) == NULL || *home == '\0') {
 		if ((pw = getpwuid(getuid())) == NULL)
 			return NULL;
 		home = pw->pw_dir;
 	}
-	if (asprintf(&path, "%s/.apython_history", home) < 0)
+	if (asprintf(&path, "%s/%s", home, name) < 0)
 		return NULL;
 	return path;
 }
 
 /* Write one entry: newlines inside it as "\r\n", then "\n". */
 static void
-histfile_put(FILE *f, const char *entry)
+history_put(FILE *f, const char *entry)
 {
 	for (; *entry != '\0'; entry++) {
 		if (*entry == '\n')
@@ -48,7 +49,7 @@ histfile_put(FILE *f, const char *entry)
 
 /* Append one entry to the history file (created 0600). */
 static void
-histfile_append(const char *path, const char *entry)
+history_append(const char *path, const char *entry)
 {
 	FILE	*f;
 	int	 fd;
@@ -59,13 +60,14 @@ histfile_append(const char *path, const char *entry)
 		close(fd);
 		return;
 	}
-	histfile_put(f, entry);
+	history_put(f, entry);
 	fclose(f);
 }
 
-/* Rewrite the history file with what is in memory (the newest entries). */
+/* Rewrite the history file with what is in memory (the newest entries),
+ * through a new file renamed over it. */
 static void
-histfile_rewrite(const char *path)
+history_rewrite(const char *path)
 {
 	HIST_ENTRY	**list = history_list();
 	char		 *tmp;
@@ -82,17 +84,17 @@ histfile_rewrite(const char *path)
 		return;
 	}
 	for (; list != NULL && *list != NULL; list++)
-		histfile_put(f, (*list)->line);
+		history_put(f, (*list)->line);
 	ok = fflush(f) == 0;
 	if (fclose(f) != 0 || !ok || rename(tmp, path) != 0)
 		unlink(tmp);
 	free(tmp);
 }
 
-/* Read the history file into readline's list: a line ending in "\r"
- * goes on in the next one; trim the file when it grew too long. */
+/* Read the history file into readline's list, which keeps the newest
+ * TERM_HISTORY_SIZE; trim the file when it grew longer. */
 void
-histfile_load(const char *path)
+term_history_load(const char *path)
 {
 	FILE	*f;
 	char	*line = NULL, *entry = NULL, *e;
@@ -100,6 +102,7 @@ histfile_load(const char *path)
 	ssize_t	 n;
 	int	 count = 0;
 
+	stifle_history(TERM_HISTORY_SIZE);
 	if ((f = fopen(path, "re")) == NULL)
 		return;
 	while ((n = getline(&line, &cap, f)) > 0) {
@@ -121,13 +124,13 @@ histfile_load(const char *path)
 	free(line);
 	free(entry);
 	fclose(f);
-	if (count > HISTFILE_SIZE)
-		histfile_rewrite(path);
+	if (count > TERM_HISTORY_SIZE)
+		history_rewrite(path);
 }
 
 /* The previous entry, or "". */
 static const char *
-histfile_last(void)
+history_last(void)
 {
 	HIST_ENTRY	*h;
 
@@ -137,14 +140,14 @@ histfile_last(void)
 	return h != NULL ? h->line : "";
 }
 
-/* Add entry (a statement) to the list, and to the file if path is not
- * NULL, unless it repeats the previous one. */
+/* Add entry to the list, and to the file if path is not NULL, unless it
+ * is empty or repeats the previous one. */
 void
-histfile_add(const char *path, const char *entry)
+term_history_add(const char *path, const char *entry)
 {
-	if (*entry == '\0' || strcmp(entry, histfile_last()) == 0)
+	if (*entry == '\0' || strcmp(entry, history_last()) == 0)
 		return;
 	add_history(entry);
 	if (path != NULL)
-		histfile_append(path, entry);
+		history_append(path, entry);
 }

@@ -1,0 +1,305 @@
+/* GNU readline in callback mode: the caller's loop waits for the
+ * terminal and hands readline the keys; output goes above the prompt,
+ * Ctrl-C drops the line, Tab asks the caller for completions. */
+#include "term/term.h"
+
+#include <fcntl.h>
+#include <signal.h>
+#include <stdlib.h>
+#include <string.h>
+#include <termios.h>
+#include <unistd.h>
+
+#include <readline/readline.h>
+#include <readline/history.h>
+
+/* The one terminal's state; see term.h for the thread it runs on. */
+static const struct term_ops *ops;
+static int initialized;		/* rl_initialize() was called */
+static int shown;		/* the line handler is installed */
+static int reading;		/* inside rl_callback_read_char() */
+static char **matches;		/* Tab: what ops->complete offered */
+static size_t next_match;
+
+/* For the fatal signal handler: what to put back. */
+static volatile sig_atomic_t prepped;	/* saved_tio holds the settings */
+static struct termios saved_tio;
+static volatile sig_atomic_t saved_flags;
+static int guarded;
+
+/* A signal the guard catches while nobody else does. */
+struct guard_signal {
+	int			sig;
+	int			taken;	/* ours now: give old back */
+	struct sigaction	old;
+};
+static struct guard_signal guard_signals[] = {
+	{ .sig = SIGTERM },
+	{ .sig = SIGQUIT },
+};
+#define GUARD_SIGNALS	(sizeof guard_signals / sizeof *guard_signals)
+
+/* Free the completions offered. */
+static void
+term_forget_matches(void)
+{
+	size_t	i;
+
+	for (i = 0; matches != NULL && matches[i] != NULL; i++)
+		free(matches[i]);
+	free(matches);
+	matches = NULL;
+}
+
+/* readline's generator: the next match, malloc'ed. */
+static char *
+term_generate(const char *text, int state)
+{
+	(void)text;
+	if (state == 0)
+		next_match = 0;
+	if (matches == NULL || matches[next_match] == NULL)
+		return NULL;
+	return strdup(matches[next_match++]);
+}
+
+/* True when only blanks come before the word at start. */
+static int
+term_at_line_start(int start)
+{
+	int	i;
+
+	for (i = 0; i < start && (rl_line_buffer[i] == ' ' ||
+	    rl_line_buffer[i] == '\t'); i++)
+		;
+	return i == start;
+}
+
+/* Tab: indent at the start of a line, else the caller's matches. */
+static char **
+term_complete(const char *text, int start, int end)
+{
+	char	*before, **r;
+
+	(void)end;
+	rl_attempted_completion_over = 1;
+	rl_completion_append_character = '\0';
+	rl_completion_suppress_append = 1;
+	if (*text == '\0' && term_at_line_start(start)) {
+		rl_insert_text("\t");
+		return NULL;
+	}
+	if (ops == NULL || (before = strndup(rl_line_buffer, start)) == NULL)
+		return NULL;
+	matches = ops->complete(before, text);
+	free(before);
+	if (matches == NULL)
+		return NULL;
+	r = rl_completion_matches(text, term_generate);
+	term_forget_matches();
+	return r;
+}
+
+/* Our settings, again each time: a program using Python's readline
+ * module may have changed them. */
+static void
+term_claim(void)
+{
+	rl_instream = stdin;
+	rl_outstream = ops->out;
+	rl_catch_signals = 0;
+	rl_catch_sigwinch = 0;
+	rl_attempted_completion_function = term_complete;
+	rl_completer_word_break_characters =
+	    " \t\n`~!@#$%^&*()-=+[{]}\\|;:'\",<>/?";
+}
+
+/* Use the terminal for o (kept, not copied), before any other term_
+ * call; readline itself is set up on the first call only. */
+void
+term_setup(const struct term_ops *o)
+{
+	ops = o;
+	if (initialized)
+		return;
+	rl_readline_name = o->name;
+	rl_change_environment = 0;
+	term_claim();
+	rl_initialize();
+	rl_variable_bind("enable-bracketed-paste", "off");
+	using_history();
+	stifle_history(TERM_HISTORY_SIZE);
+	initialized = 1;
+}
+
+/* readline's line handler: the prompt goes, then the caller has it. */
+static void
+term_on_line(char *line)
+{
+	term_unprompt();
+	ops->line(line);
+}
+
+/* Show prompt and edit a line after it; a prompt already shown is
+ * changed in place, keeping the line. Readline copies prompt. */
+void
+term_prompt(const char *prompt)
+{
+	if (shown) {
+		rl_clear_visible_line();
+		rl_set_prompt(prompt);
+		rl_forced_update_display();
+		return;
+	}
+	term_claim();
+	using_history();
+	if (tcgetattr(STDIN_FILENO, &saved_tio) == 0)
+		prepped = 1;
+	rl_callback_handler_install(prompt, term_on_line);
+	shown = 1;
+}
+
+/* Take the prompt down: readline lets the terminal go. */
+void
+term_unprompt(void)
+{
+	if (!shown)
+		return;
+	rl_callback_handler_remove();
+	prepped = 0;
+	shown = 0;
+	fflush(rl_outstream);
+}
+
+/* Is readline running (a key being handled, maybe Tab calling back)? */
+int
+term_reading(void)
+{
+	return reading;
+}
+
+/* A key is waiting: readline reads and handles it. */
+void
+term_read(void)
+{
+	reading = 1;
+	rl_callback_read_char();
+	reading = 0;
+}
+
+/* Take the prompt and its line off the screen, for output to go there;
+ * term_show() draws them again below it. */
+void
+term_hide(void)
+{
+	rl_clear_visible_line();
+	fflush(rl_outstream);
+}
+
+/* Draw the prompt and its line again, below the output. */
+void
+term_show(void)
+{
+	rl_forced_update_display();
+	fflush(rl_outstream);
+}
+
+/* Ctrl-C: drop the line being edited, as CPython's readline does after
+ * a signal, and take the prompt down. */
+void
+term_interrupt(void)
+{
+	if (!shown)
+		return;
+	rl_free_line_state();
+	rl_callback_sigcleanup();
+	rl_cleanup_after_signal();
+	term_unprompt();
+}
+
+/* The window's size changed (SIGWINCH, handled outside the handler). */
+void
+term_resized(void)
+{
+	if (shown && !reading)
+		rl_resize_terminal();
+	else
+		rl_reset_screen_size();
+}
+
+/* A fatal signal (SIGTERM, SIGQUIT) while guarded: put the terminal
+ * and stdin back as they were, then die of it as before. */
+static void
+term_fatal(int sig)
+{
+	struct sigaction	sa;
+
+	if (prepped)
+		tcsetattr(STDIN_FILENO, TCSANOW, &saved_tio);
+	fcntl(STDIN_FILENO, F_SETFL, (int)saved_flags);
+	memset(&sa, 0, sizeof sa);
+	sa.sa_handler = SIG_DFL;
+	sigemptyset(&sa.sa_mask);
+	sigaction(sig, &sa, NULL);
+	raise(sig);
+}
+
+/* Catch g's signal with term_fatal if nobody else handles it. */
+static void
+term_fatal_install(struct guard_signal *g)
+{
+	struct sigaction	sa;
+
+	g->taken = 0;
+	if (sigaction(g->sig, NULL, &g->old) != 0 ||
+	    g->old.sa_handler != SIG_DFL)
+		return;
+	memset(&sa, 0, sizeof sa);
+	sa.sa_handler = term_fatal;
+	sigemptyset(&sa.sa_mask);
+	g->taken = sigaction(g->sig, &sa, NULL) == 0;
+}
+
+/* Give g's signal back, unless the program took it since. */
+static void
+term_fatal_restore(struct guard_signal *g)
+{
+	struct sigaction	cur;
+
+	if (!g->taken)
+		return;
+	if (sigaction(g->sig, NULL, &cur) == 0 &&
+	    cur.sa_handler == term_fatal)
+		sigaction(g->sig, &g->old, NULL);
+	g->taken = 0;
+}
+
+/* Until term_guard_stop(): SIGTERM and SIGQUIT put the terminal and
+ * stdin's flags back (as they are now) before the process dies. */
+void
+term_guard_start(void)
+{
+	size_t	i;
+
+	saved_flags = fcntl(STDIN_FILENO, F_GETFL);
+	if (guarded)
+		return;
+	for (i = 0; i < GUARD_SIGNALS; i++)
+		term_fatal_install(&guard_signals[i]);
+	guarded = 1;
+}
+
+/* Stop guarding; stdin's flags as term_guard_start() found them. */
+void
+term_guard_stop(void)
+{
+	size_t	i;
+
+	if (guarded) {
+		for (i = 0; i < GUARD_SIGNALS; i++)
+			term_fatal_restore(&guard_signals[i]);
+		guarded = 0;
+	}
+	if (saved_flags != -1 && fcntl(STDIN_FILENO, F_GETFL) != saved_flags)
+		fcntl(STDIN_FILENO, F_SETFL, (int)saved_flags);
+}

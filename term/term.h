@@ -1,0 +1,47 @@
+/* term/: the terminal layer shared by the terminal console (console/)
+ * and the --connect client (client/), in pure C: GNU readline in
+ * callback mode, output above the prompt, Ctrl-C, Tab, the history file.
+ *
+ * There is one terminal per process, so the state is global. Every
+ * function runs on the one thread that reads the terminal: the loop's
+ * thread for the console, the main thread for the client. */
+#ifndef APYTHON_TERM_H
+#define APYTHON_TERM_H
+
+#include <stddef.h>
+#include <stdio.h>
+
+#define TERM_HISTORY_SIZE	1000	/* entries kept, in memory and file */
+
+/* What the user of the terminal supplies. */
+struct term_ops {
+	const char	*name;		/* readline's name, for $if in inputrc */
+	FILE		*out;		/* where prompts and the line are drawn */
+	/* A line was entered (malloc'ed, the callee frees it), NULL at end
+	 * of file. The prompt is already down when it is called. */
+	void		(*line)(char *line);
+	/* Tab: the completions of word, which follows before on the line:
+	 * a NULL-terminated malloc'ed array of malloc'ed strings, or NULL.
+	 * Not called at the start of a line: Tab indents there. */
+	char		**(*complete)(const char *before, const char *word);
+};
+
+/* term/readline.c: the prompt and the line being edited. */
+void	 term_setup(const struct term_ops *);
+void	 term_prompt(const char *);	/* show it, edit a line after it */
+void	 term_unprompt(void);		/* take it down, the tty put back */
+void	 term_read(void);		/* a key waits on stdin: handle it */
+int	 term_reading(void);		/* inside term_read() (Tab calls) */
+void	 term_hide(void);		/* print above the prompt: hide, */
+void	 term_show(void);		/* write, show */
+void	 term_interrupt(void);		/* Ctrl-C: drop the line, unprompt */
+void	 term_resized(void);		/* after SIGWINCH */
+void	 term_guard_start(void);	/* SIGTERM, SIGQUIT restore the tty */
+void	 term_guard_stop(void);
+
+/* term/history.c: readline's history list, kept in a file. */
+char	*term_history_path(const char *env, const char *name);
+void	 term_history_load(const char *path);
+void	 term_history_add(const char *path, const char *entry);
+
+#endif
