@@ -133,6 +133,16 @@ class Term:
                                      % (what, "\n".join(self.screen())))
             self._pump(0.1)
 
+    def wait_for_prompt(self, prompt=">>> "):
+        """Wait until the program's output ends in the whole prompt (its
+        last space included), after some output that came after the last
+        keys sent: what is written after it is then an answer to the keys
+        sent next."""
+        end = prompt.encode()
+        self.wait_until(lambda screen: BRACKETED_PASTE.sub(
+            b"", self.log.getvalue()[self.mark:]).endswith(end),
+            "the prompt %r" % prompt)
+
     def wait_for_line(self, line):
         """Wait until the screen's last line reads `line`, after some output
         that came after the last keys sent."""
@@ -214,7 +224,7 @@ def run_line(t, line, answer=None):
     """Type `line` and Enter; wait for the next prompt (after `answer`)."""
     t.send(line + "\r")
     t.expect(line + "\r\n" + (answer + "\r\n" if answer else ""))
-    t.wait_for_line(">>>")
+    t.wait_for_prompt()
 
 
 def run_block(t, *lines):
@@ -224,4 +234,4 @@ def run_block(t, *lines):
         t.send(line + "\r")
         t.expect(line + "\r\n... ")
     t.send("\r")
-    t.wait_for_line(">>>")
+    t.wait_for_prompt()
