@@ -61,5 +61,9 @@ class Quitter:
         raise SystemExit(code)
 
 
+# help(exit) shows the methods as apython's, as it does the class.
+for _method in (Quitter.__init__, Quitter.__repr__, Quitter.__call__):
+    _method.__module__ = "apython"
+
 exit = Quitter("exit")
 quit = Quitter("quit")
