@@ -85,14 +85,22 @@ intro_set(PyObject *self, PyObject *banner, PyObject *startup)
 	Py_XSETREF(session_of(self)->startup, Py_XNewRef(startup));
 }
 
-/* console/intro.py, run once and kept for the process. */
+/* console/intro.py, run once and kept for the process (borrowed). */
 static PyObject *
 intro_glue(void)
 {
 	static PyObject	*glue;
+	PyObject	*m;
 
+	if (glue != NULL)
+		return glue;
+	/* Running it may let another thread in, which may run it too. */
+	if ((m = PY_EMBED("apython._intro", console_intro_code, NULL)) == NULL)
+		return NULL;
 	if (glue == NULL)
-		glue = PY_EMBED("apython._intro", console_intro_code, NULL);
+		glue = m;
+	else
+		Py_DECREF(m);
 	return glue;
 }
 
