@@ -95,7 +95,7 @@ int		 repl_ready(void);
 
 /* intro.c: what a console starts with. */
 PyObject	*intro_banner(PyObject *);
-PyObject	*intro_namespace(PyObject *);
+PyObject	*intro_namespace(PyObject *, int quitters);
 void		 intro_set(PyObject *, PyObject *banner, PyObject *startup);
 int		 intro_run(struct session *);
 

@@ -1,6 +1,9 @@
-/* What a console starts with: its banner and namespace, and its first
- * step, which writes the banner and runs PYTHONSTARTUP in the namespace. */
+/* What a console starts with: its banner and namespace (made by
+ * console/intro.py), and its first step, which writes the banner and runs
+ * PYTHONSTARTUP in the namespace. */
 #include "console/console-internal.h"
+#include "console/intro.py.h"
+#include "py/py.h"
 
 /* The bytes of the file at path; NULL with exception. */
 static PyObject *
@@ -82,57 +85,46 @@ intro_set(PyObject *self, PyObject *banner, PyObject *startup)
 	Py_XSETREF(session_of(self)->startup, Py_XNewRef(startup));
 }
 
-static const char default_banner[] =
-    "Python %U on %U\n"
-    "Type \"help\", \"copyright\", \"credits\" or \"license\" for more "
-    "information.\n"
-    "---\n"
-    "This console is running in an asyncio event loop.\n"
-    "It allows you to wait for coroutines using the 'await' syntax.\n"
-    "Try: await asyncio.sleep(1, result=3)\n"
-    "---\n";
+/* console/intro.py, run once and kept for the process (borrowed). */
+static PyObject *
+intro_glue(void)
+{
+	static PyObject	*glue;
+	PyObject	*m;
+
+	if (glue != NULL)
+		return glue;
+	/* Running it may let another thread in, which may run it too. */
+	if ((m = PY_EMBED("apython._intro", console_intro_code, NULL)) == NULL)
+		return NULL;
+	if (glue == NULL)
+		glue = m;
+	else
+		Py_DECREF(m);
+	return glue;
+}
 
 /* A console's banner: the given text (str) and a newline, or the default. */
 PyObject *
 intro_banner(PyObject *banner)
 {
-	PyObject	*version, *platform;
+	PyObject	*glue;
 
-	if (banner != NULL)
-		return PyUnicode_FromFormat("%U\n", banner);
-	version = PySys_GetObject("version");
-	platform = PySys_GetObject("platform");
-	if (version == NULL || platform == NULL ||
-	    !PyUnicode_Check(version) || !PyUnicode_Check(platform)) {
-		PyErr_SetString(PyExc_RuntimeError, "lost sys.version");
+	if ((glue = intro_glue()) == NULL)
 		return NULL;
-	}
-	return PyUnicode_FromFormat(default_banner, version, platform);
+	return PyObject_CallMethod(glue, "banner", "(O)",
+	    banner != NULL ? banner : Py_None);
 }
 
-/* A console namespace: asyncio, ainput, then the locals dict (or NULL). */
+/* A console namespace: asyncio, ainput, a served console's exit and quit
+ * when quitters, then the locals dict (or NULL). */
 PyObject *
-intro_namespace(PyObject *locals)
+intro_namespace(PyObject *locals, int quitters)
 {
-	PyObject	*ns, *name, *asyncio, *apython, *ainput = NULL;
+	PyObject	*glue;
 
-	if ((ns = PyDict_New()) == NULL)
+	if ((glue = intro_glue()) == NULL)
 		return NULL;
-	name = PyUnicode_InternFromString("__console__");
-	asyncio = PyImport_ImportModule("asyncio");
-	if ((apython = PyImport_ImportModule("apython")) != NULL)
-		ainput = PyObject_GetAttrString(apython, "ainput");
-	if (name == NULL || asyncio == NULL || ainput == NULL ||
-	    PyDict_SetItemString(ns, "__name__", name) != 0 ||
-	    PyDict_SetItemString(ns, "__doc__", Py_None) != 0 ||
-	    PyDict_SetItemString(ns, "__builtins__", PyEval_GetBuiltins()) ||
-	    PyDict_SetItemString(ns, "asyncio", asyncio) != 0 ||
-	    PyDict_SetItemString(ns, "ainput", ainput) != 0 ||
-	    (locals != NULL && PyDict_Update(ns, locals) != 0))
-		Py_CLEAR(ns);
-	Py_XDECREF(name);
-	Py_XDECREF(asyncio);
-	Py_XDECREF(apython);
-	Py_XDECREF(ainput);
-	return ns;
+	return PyObject_CallMethod(glue, "namespace", "OO",
+	    locals != NULL ? locals : Py_None, quitters ? Py_True : Py_False);
 }

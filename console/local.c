@@ -243,7 +243,7 @@ console_setup(const struct console_options *o)
 	}
 	if (console_prepare() != 0 ||
 	    py_intern_names(names, PY_NAMES_LEN(names)) != 0 ||
-	    (ns = intro_namespace(o->locals)) == NULL) {
+	    (ns = intro_namespace(o->locals, 0)) == NULL) {
 		Py_DECREF(out);
 		return -1;
 	}

@@ -12,15 +12,7 @@ struct remote_out {
 	PyObject			*conn;	/* NULL once gone */
 };
 
-/* exit and quit in a remote console: as site's, but they leave the
- * program's sys.stdin open (site's close it). */
-struct quitter {
-	PyObject_HEAD
-	const char	*name;
-};
-
-static PyTypeObject out_type, quitter_type;
-static PyObject *quitters[2];		/* exit, quit */
+static PyTypeObject out_type;
 static PyObject *s_is_closed;
 
 /* The output of remote session s. */
@@ -177,62 +169,6 @@ static PyTypeObject out_type = {
 	.tp_getset = out_getset,
 };
 
-/* exit(code=None): end the session, with SystemExit(code). */
-static PyObject *
-quitter_call(PyObject *self, PyObject *args, PyObject *kwargs)
-{
-	static char	*kwlist[] = { "code", NULL };
-	PyObject	*code = Py_None, *exc;
-
-	(void)self;
-	if (!PyArg_ParseTupleAndKeywords(args, kwargs, "|O:exit", kwlist,
-	    &code))
-		return NULL;
-	if ((exc = PyObject_CallOneArg(PyExc_SystemExit, code)) == NULL)
-		return NULL;
-	PyErr_SetObject(PyExc_SystemExit, exc);
-	Py_DECREF(exc);
-	return NULL;
-}
-
-/* repr(exit): how to leave, as python3 says it. */
-static PyObject *
-quitter_repr(PyObject *self)
-{
-	return PyUnicode_FromFormat("Use %s() or Ctrl-D (i.e. EOF) to exit",
-	    ((struct quitter *)self)->name);
-}
-
-static PyTypeObject quitter_type = {
-	PyVarObject_HEAD_INIT(NULL, 0)
-	.tp_name = "apython.Quitter",
-	.tp_doc = "exit() and quit() of a served console.",
-	.tp_basicsize = sizeof(struct quitter),
-	.tp_flags = Py_TPFLAGS_DEFAULT,
-	.tp_call = quitter_call,
-	.tp_repr = quitter_repr,
-};
-
-/* exit and quit, made once. */
-static int
-remote_quitters(void)
-{
-	static const char	*names[2] = { "exit", "quit" };
-	struct quitter		*q;
-	int			 i;
-
-	/* Each one that is missing: a failure may have left the second. */
-	for (i = 0; i < 2; i++) {
-		if (quitters[i] != NULL)
-			continue;
-		if ((q = PyObject_New(struct quitter, &quitter_type)) == NULL)
-			return -1;
-		q->name = names[i];
-		quitters[i] = (PyObject *)q;
-	}
-	return 0;
-}
-
 /* The peer reads lines itself: nothing to start. */
 static int
 remote_attach(PyObject *session, PyObject *loop)
@@ -312,32 +248,15 @@ static const struct session_io remote_io = {
 	.end = remote_end,
 };
 
-/* The namespace of a new remote console: the local console's, with its
- * own exit and quit (site's would close the program's stdin). */
-static PyObject *
-remote_namespace(PyObject *locals)
-{
-	PyObject	*ns;
-
-	if (remote_quitters() != 0 || (ns = intro_namespace(NULL)) == NULL)
-		return NULL;
-	if (PyDict_SetItemString(ns, "exit", quitters[0]) != 0 ||
-	    PyDict_SetItemString(ns, "quit", quitters[1]) != 0 ||
-	    (locals != NULL && PyDict_Update(ns, locals) != 0))
-		Py_CLEAR(ns);
-	return ns;
-}
-
-/* Ready the types; -1 with exception. */
+/* Ready the type; -1 with exception. */
 static int
 remote_ready(void)
 {
 	static const struct py_name	names[] = { { &s_is_closed, "is_closed" } };
 
-	if (py_intern_names(names, PY_NAMES_LEN(names)) != 0 ||
-	    PyType_Ready(&out_type) != 0)
+	if (py_intern_names(names, PY_NAMES_LEN(names)) != 0)
 		return -1;
-	return PyType_Ready(&quitter_type);
+	return PyType_Ready(&out_type);
 }
 
 /* A console for conn, talking through peer: its own namespace (asyncio,
@@ -356,7 +275,8 @@ console_remote_new(const struct console_peer *peer, PyObject *conn,
 	out->peer = peer;
 	out->conn = Py_NewRef(conn);
 	PyObject_GC_Track(out);
-	if ((ns = remote_namespace(locals)) != NULL) {
+	/* Its own exit and quit: site's would close the program's stdin. */
+	if ((ns = intro_namespace(locals, 1)) != NULL) {
 		session = session_new(ns, (PyObject *)out, &remote_io, out);
 		Py_DECREF(ns);
 	}

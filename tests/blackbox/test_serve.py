@@ -236,6 +236,23 @@ def test_exit_leaves_the_programs_stdin_open(start, tmp_path):
     assert proc.wait() == 0
 
 
+def test_exit_and_quit_are_apython_quitters_that_raise_system_exit(start):
+    proc, address = serve(start, ":0")
+    c = Client(address)
+    c.until(b">>> ")
+    assert c.run(b"type(exit).__module__, type(exit).__name__, "
+                 b"type(quit) is type(exit)") == \
+        b"('apython', 'Quitter', True)\n>>> "
+    assert c.run(b"type(exit).__doc__") == \
+        b"'exit() and quit() of a served console.'\n>>> "
+    assert c.run(b"repr(quit)") == \
+        b"'Use quit() or Ctrl-D (i.e. EOF) to exit'\n>>> "
+    assert c.run(b"try: exit(code=3)\nexcept SystemExit as e: e.code\n") \
+        == b"... ... 3\n>>> "
+    assert c.run(b"try: quit()\nexcept SystemExit as e: e.code\n") \
+        == b"... ... >>> "
+
+
 def test_exit_with_a_message_shows_it(start):
     proc, address = serve(start, ":0")
     c = Client(address)

@@ -1,0 +1,69 @@
+"""What a console starts with: its banner and namespace, and the exit and
+quit of a served console.
+
+C hands it nothing; console/intro.c runs it once and keeps it."""
+
+import asyncio
+import builtins
+import sys
+
+_DEFAULT_BANNER = """\
+Python {} on {}
+Type "help", "copyright", "credits" or "license" for more information.
+---
+This console is running in an asyncio event loop.
+It allows you to wait for coroutines using the 'await' syntax.
+Try: await asyncio.sleep(1, result=3)
+---
+"""
+
+
+def banner(text):
+    """The banner: text (a str) and a newline, or the default for None."""
+    if text is not None:
+        return str.__add__(text, "\n")  # a str subclass's + is not asked
+    version = getattr(sys, "version", None)
+    platform = getattr(sys, "platform", None)
+    if not isinstance(version, str) or not isinstance(platform, str):
+        raise RuntimeError("lost sys.version")
+    return _DEFAULT_BANNER.format(str.__str__(version),
+                                  str.__str__(platform))
+
+
+def namespace(locals, quitters=False):
+    """A console namespace: asyncio, ainput, exit and quit when quitters
+    (a served console's: site's would close the program's stdin), then
+    the items of locals (a dict, or None)."""
+    import apython
+    ns = {"__name__": "__console__", "__doc__": None,
+          "__builtins__": builtins.__dict__, "asyncio": asyncio,
+          "ainput": apython.ainput}
+    if quitters:
+        ns["exit"] = exit
+        ns["quit"] = quit
+    if locals is not None:
+        ns.update(locals)
+    return ns
+
+
+class Quitter:
+    """exit() and quit() of a served console."""
+    __module__ = "apython"
+    __slots__ = ("_name",)
+
+    def __init__(self, name):
+        self._name = name
+
+    def __repr__(self):
+        return "Use %s() or Ctrl-D (i.e. EOF) to exit" % self._name
+
+    def __call__(self, code=None):
+        raise SystemExit(code)
+
+
+# help(exit) shows the methods as apython's, as it does the class.
+for _method in (Quitter.__init__, Quitter.__repr__, Quitter.__call__):
+    _method.__module__ = "apython"
+
+exit = Quitter("exit")
+quit = Quitter("quit")
