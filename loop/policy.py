@@ -35,4 +35,6 @@ def new_event_loop():
     return apython.Loop()
 
 
+# help() shows the functions as apython's, as it does the classes.
 new_event_loop.__module__ = "apython"
+EventLoopPolicy.new_event_loop.__module__ = "apython"
