@@ -173,7 +173,9 @@ input_fd_readable(PyObject *session, PyObject *unused)
 }
 
 static PyMethodDef readable_def = {
-	"console_input_ready", input_fd_readable, METH_NOARGS, NULL
+	.ml_name = "console_input_ready",
+	.ml_meth = input_fd_readable,
+	.ml_flags = METH_NOARGS,
 };
 
 /* Start watching fd on loop. */

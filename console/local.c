@@ -99,8 +99,10 @@ local_sigint(PyObject *module, PyObject *args)
 }
 
 static PyMethodDef sigint_def = {
-	"console_sigint", local_sigint, METH_VARARGS,
-	"Ctrl-C while the console is up."
+	.ml_name = "console_sigint",
+	.ml_meth = local_sigint,
+	.ml_flags = METH_VARARGS,
+	.ml_doc = "Ctrl-C while the console is up.",
 };
 
 /* Call signal.<name>(SIGINT[, handler]). */
@@ -339,8 +341,10 @@ console_ainput(PyObject *module, PyObject *const *args, Py_ssize_t nargs)
 }
 
 static PyMethodDef ainput_def = {
-	"ainput", (PyCFunction)(void (*)(void))console_ainput, METH_FASTCALL,
-	"ainput(prompt='')\n--\n\nAwait one line from this console."
+	.ml_name = "ainput",
+	.ml_meth = (PyCFunction)(void (*)(void))console_ainput,
+	.ml_flags = METH_FASTCALL,
+	.ml_doc = "ainput(prompt='')\n--\n\nAwait one line from this console.",
 };
 
 /* Add ainput to the module. */

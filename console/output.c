@@ -148,7 +148,10 @@ proxy_write(PyObject *self, PyObject *text)
 }
 
 static PyMethodDef write_def = {
-	"write", proxy_write, METH_O, "Write to the current target stream."
+	.ml_name = "write",
+	.ml_meth = proxy_write,
+	.ml_flags = METH_O,
+	.ml_doc = "Write to the current target stream.",
 };
 
 /* Every attribute (flush, fileno, encoding...) is the target's; write
@@ -276,8 +279,10 @@ output_displayhook(PyObject *module, PyObject *value)
 }
 
 static PyMethodDef displayhook_def = {
-	"displayhook", output_displayhook, METH_O,
-	"Show a console statement's value on its console."
+	.ml_name = "displayhook",
+	.ml_meth = output_displayhook,
+	.ml_flags = METH_O,
+	.ml_doc = "Show a console statement's value on its console.",
 };
 
 /* Install the proxies and the display hook. */

@@ -41,8 +41,10 @@ pager_call(PyObject *module, PyObject *args)
 }
 
 static PyMethodDef pager_def = {
-	"pager", pager_call, METH_VARARGS,
-	"Show text: plainly in the console, through a pager otherwise."
+	.ml_name = "pager",
+	.ml_meth = pager_call,
+	.ml_flags = METH_VARARGS,
+	.ml_doc = "Show text: plainly in the console, through a pager otherwise.",
 };
 
 /* Put our pager in pydoc (importing it), once. */
@@ -68,7 +70,9 @@ pager_install(PyObject *module, PyObject *unused)
 }
 
 static PyMethodDef pydoc_def = {
-	"console_pydoc_pager", pager_install, METH_NOARGS, NULL
+	.ml_name = "console_pydoc_pager",
+	.ml_meth = pager_install,
+	.ml_flags = METH_NOARGS,
 };
 
 /* Have loop put our pager in pydoc soon (once), before the console's

@@ -198,7 +198,9 @@ readline_feed_queued(PyObject *session, PyObject *unused)
 }
 
 static PyMethodDef feed_def = {
-	"console_feed_line", readline_feed_queued, METH_NOARGS, NULL
+	.ml_name = "console_feed_line",
+	.ml_meth = readline_feed_queued,
+	.ml_flags = METH_NOARGS,
 };
 
 /* A line was accepted (NULL: end of file): the prompt goes, held output
@@ -283,7 +285,9 @@ readline_readable(PyObject *session, PyObject *unused)
 }
 
 static PyMethodDef readable_def = {
-	"console_terminal_ready", readline_readable, METH_NOARGS, NULL
+	.ml_name = "console_terminal_ready",
+	.ml_meth = readline_readable,
+	.ml_flags = METH_NOARGS,
 };
 
 /* SIGWINCH, through the loop: readline learns the new size. */
@@ -297,7 +301,9 @@ readline_resized(PyObject *session, PyObject *unused)
 }
 
 static PyMethodDef resized_def = {
-	"console_terminal_resized", readline_resized, METH_NOARGS, NULL
+	.ml_name = "console_terminal_resized",
+	.ml_meth = readline_resized,
+	.ml_flags = METH_NOARGS,
 };
 
 

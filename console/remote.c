@@ -139,21 +139,40 @@ out_dealloc(struct remote_out *self)
 }
 
 static PyMethodDef out_methods[] = {
-	{ "write", (PyCFunction)out_write, METH_O, NULL },
-	{ "flush", out_flush, METH_NOARGS, NULL },
-	{ "isatty", out_false, METH_NOARGS, NULL },
-	{ "readable", out_false, METH_NOARGS, NULL },
-	{ "seekable", out_false, METH_NOARGS, NULL },
-	{ "writable", out_true, METH_NOARGS, NULL },
-	{ "fileno", out_fileno, METH_NOARGS, NULL },
-	{ NULL, NULL, 0, NULL }
+	{ .ml_name = "write",
+	  .ml_meth = (PyCFunction)out_write,
+	  .ml_flags = METH_O },
+	{ .ml_name = "flush",
+	  .ml_meth = out_flush,
+	  .ml_flags = METH_NOARGS },
+	{ .ml_name = "isatty",
+	  .ml_meth = out_false,
+	  .ml_flags = METH_NOARGS },
+	{ .ml_name = "readable",
+	  .ml_meth = out_false,
+	  .ml_flags = METH_NOARGS },
+	{ .ml_name = "seekable",
+	  .ml_meth = out_false,
+	  .ml_flags = METH_NOARGS },
+	{ .ml_name = "writable",
+	  .ml_meth = out_true,
+	  .ml_flags = METH_NOARGS },
+	{ .ml_name = "fileno",
+	  .ml_meth = out_fileno,
+	  .ml_flags = METH_NOARGS },
+	{ .ml_name = NULL }
 };
 
 static PyGetSetDef out_getset[] = {
-	{ "encoding", out_get, NULL, NULL, "utf-8" },
-	{ "errors", out_get, NULL, NULL, "backslashreplace" },
-	{ "closed", out_closed, NULL, NULL, NULL },
-	{ NULL, NULL, NULL, NULL, NULL }
+	{ .name = "encoding",
+	  .get = out_get,
+	  .closure = "utf-8" },
+	{ .name = "errors",
+	  .get = out_get,
+	  .closure = "backslashreplace" },
+	{ .name = "closed",
+	  .get = out_closed },
+	{ .name = NULL }
 };
 
 static PyTypeObject out_type = {

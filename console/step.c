@@ -31,7 +31,9 @@ step_stmt_done(PyObject *self, PyObject *task)
 }
 
 static PyMethodDef stmt_done_def = {
-	"console_statement_done", step_stmt_done, METH_O, NULL
+	.ml_name = "console_statement_done",
+	.ml_meth = step_stmt_done,
+	.ml_flags = METH_O,
 };
 
 /* Wait for the running statement through a future of our own, so that
@@ -206,7 +208,7 @@ coro_dealloc(struct step_coro *self)
 
 static PyMethodDef coro_methods[] = {
 	PY_CORO_METHODS,
-	{ NULL, NULL, 0, NULL }
+	{ .ml_name = NULL }
 };
 
 static PyTypeObject coro_type = {

@@ -104,7 +104,7 @@ stmt_repr(struct stmt *self)
 
 static PyMethodDef stmt_methods[] = {
 	PY_CORO_METHODS,
-	{ NULL, NULL, 0, NULL }
+	{ .ml_name = NULL }
 };
 
 static PyTypeObject stmt_type = {

@@ -302,12 +302,22 @@ conn_dealloc(struct conn *c)
 }
 
 static PyMethodDef conn_methods[] = {
-	{ "_readable", conn_on_readable, METH_NOARGS, NULL },
-	{ "_writable", conn_on_writable, METH_NOARGS, NULL },
-	{ "_feed", conn_on_feed, METH_NOARGS, NULL },
-	{ "_linger", conn_on_linger, METH_NOARGS, NULL },
-	{ "_probe", conn_on_probe, METH_NOARGS, NULL },
-	{ NULL, NULL, 0, NULL }
+	{ .ml_name = "_readable",
+	  .ml_meth = conn_on_readable,
+	  .ml_flags = METH_NOARGS },
+	{ .ml_name = "_writable",
+	  .ml_meth = conn_on_writable,
+	  .ml_flags = METH_NOARGS },
+	{ .ml_name = "_feed",
+	  .ml_meth = conn_on_feed,
+	  .ml_flags = METH_NOARGS },
+	{ .ml_name = "_linger",
+	  .ml_meth = conn_on_linger,
+	  .ml_flags = METH_NOARGS },
+	{ .ml_name = "_probe",
+	  .ml_meth = conn_on_probe,
+	  .ml_flags = METH_NOARGS },
+	{ .ml_name = NULL }
 };
 
 static PyTypeObject conn_type = {

@@ -159,23 +159,39 @@ server_repr(PyObject *self)
 }
 
 PyMethodDef server_methods[] = {
-	{ "close", server_close_method, METH_NOARGS,
-	    "Stop serving and end every client's console." },
-	{ "wait_closed", server_wait_closed, METH_NOARGS,
-	    "Await the end of close()." },
-	{ "is_serving", server_is_serving, METH_NOARGS,
-	    "Whether the server accepts clients." },
-	{ "__aenter__", server_aenter, METH_NOARGS, NULL },
-	{ "__aexit__", server_aexit, METH_VARARGS, NULL },
-	{ "_accept", server_on_accept, METH_O, NULL },
-	{ "_resume", server_on_resume, METH_NOARGS, NULL },
-	{ NULL, NULL, 0, NULL }
+	{ .ml_name = "close",
+	  .ml_meth = server_close_method,
+	  .ml_flags = METH_NOARGS,
+	  .ml_doc = "Stop serving and end every client's console." },
+	{ .ml_name = "wait_closed",
+	  .ml_meth = server_wait_closed,
+	  .ml_flags = METH_NOARGS,
+	  .ml_doc = "Await the end of close()." },
+	{ .ml_name = "is_serving",
+	  .ml_meth = server_is_serving,
+	  .ml_flags = METH_NOARGS,
+	  .ml_doc = "Whether the server accepts clients." },
+	{ .ml_name = "__aenter__",
+	  .ml_meth = server_aenter,
+	  .ml_flags = METH_NOARGS },
+	{ .ml_name = "__aexit__",
+	  .ml_meth = server_aexit,
+	  .ml_flags = METH_VARARGS },
+	{ .ml_name = "_accept",
+	  .ml_meth = server_on_accept,
+	  .ml_flags = METH_O },
+	{ .ml_name = "_resume",
+	  .ml_meth = server_on_resume,
+	  .ml_flags = METH_NOARGS },
+	{ .ml_name = NULL }
 };
 
 PyGetSetDef server_getset[] = {
-	{ "sockets", server_get_sockets, NULL, "The listening sockets.",
-	    NULL },
-	{ "address", server_get_address, NULL,
-	    "(host, port), or the unix socket's path.", NULL },
-	{ NULL, NULL, NULL, NULL, NULL }
+	{ .name = "sockets",
+	  .get = server_get_sockets,
+	  .doc = "The listening sockets." },
+	{ .name = "address",
+	  .get = server_get_address,
+	  .doc = "(host, port), or the unix socket's path." },
+	{ .name = NULL }
 };
