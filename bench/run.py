@@ -3,6 +3,7 @@
     python3 bench/run.py --apython ./apython [--client bench/client]
         [--quick] [--warmup S] [--duration S] [--repeat N]
         [--modes ...] [--sizes ...] [--conns ...] [--loops ...]
+        [--no-echo] [--no-sched] [--no-startup] [--startup-runs N]
         [--json FILE] [--markdown FILE]
 
 The full run (3 modes x 3 sizes x 2 connection counts x 3 loops, each cell
@@ -19,6 +20,11 @@ apython / other of the latter (lower is better).
 
 Scheduling: bench/sched.py under the apython binary for each loop, in
 operations per second, with the ratio apython / other (higher is better).
+
+Start-up: wall time from exec to exit of apython with its console up and
+stdin at end of file, and of apython running an empty program, each beside
+`python3 -c "import asyncio"` (this script's own interpreter), the three
+run in turn N times; best and median, and the ratio of the bests.
 
 Targets (issue 3): CPU per request relative to uvloop, protocol <= 1.0,
 streams <= 0.9, sock <= 0.6; each scheduling benchmark >= 1.2x uvloop.
@@ -216,6 +222,47 @@ def run_sched(args, loops, cpus):
     return out
 
 
+def startup_commands(apython):
+    """(name, argv) of the start-ups measured; the first is the baseline."""
+    return [("python3 -c 'import asyncio'",
+             [sys.executable, "-c", "import asyncio"]),
+            ("apython, console up, stdin at EOF", [apython]),
+            ("apython /dev/null (empty program)", [apython, "/dev/null"])]
+
+
+def run_startup(args):
+    """Start-up wall times: {name: {best_ms, median_ms}}, run in turn."""
+    commands = startup_commands(args.apython)
+    times = {name: [] for name, _ in commands}
+    for _ in range(args.startup_runs):
+        for name, argv in commands:
+            start = time.perf_counter()
+            r = subprocess.run(argv, stdin=subprocess.DEVNULL,
+                               stdout=subprocess.DEVNULL,
+                               stderr=subprocess.DEVNULL, timeout=60)
+            elapsed = time.perf_counter() - start
+            if r.returncode != 0:
+                return {"error": "%s exited %d" % (name, r.returncode)}
+            times[name].append(elapsed * 1000)
+    out = {}
+    for name, ts in times.items():
+        ts.sort()
+        out[name] = {"best_ms": ts[0], "median_ms": ts[len(ts) // 2]}
+        progress("startup %-36s best %.1f ms" % (name, ts[0]))
+    return out
+
+
+def startup_table(startup):
+    headers = ["start-up", "best ms", "median ms", "vs python3"]
+    if "error" in startup:
+        return headers, [[startup["error"], "err", "err", "-"]]
+    base = next(iter(startup.values()))["best_ms"]
+    rows = [[name, "%.1f" % t["best_ms"], "%.1f" % t["median_ms"],
+             fmt_ratio(ratio(t["best_ms"], base))]
+            for name, t in startup.items()]
+    return headers, rows
+
+
 def loadavg():
     """The 1-minute load average."""
     with open("/proc/loadavg") as f:
@@ -385,6 +432,10 @@ def report(results, loops, render):
                   "over the other loop's.", "",
                   render(*echo_table(results["echo"], loops)), ""]
         parts += [item + line for line in echo_summary(results["echo"])]
+    if results.get("startup"):
+        parts += ["", "Start-up: wall time, each command run in turn "
+                  "(ratios are over python3's best).", "",
+                  render(*startup_table(results["startup"]))]
     if results["sched"]:
         parts += ["", "Scheduling: operations per second (higher is "
                   "better); ratios are apython's rate over the other "
@@ -416,6 +467,10 @@ def parse_args(argv):
     p.add_argument("--loops", help="comma-separated: apython,asyncio,uvloop")
     p.add_argument("--no-echo", action="store_true")
     p.add_argument("--no-sched", action="store_true")
+    p.add_argument("--no-startup", action="store_true")
+    p.add_argument("--startup-runs", type=int,
+                   help="start-up runs of each command (default 40; "
+                   "--quick 10)")
     p.add_argument("--json", metavar="FILE", help="write all results")
     p.add_argument("--markdown", metavar="FILE",
                    help="write the report as markdown")
@@ -434,6 +489,7 @@ def parse_args(argv):
     args.loops = args.loops.split(",") if args.loops else list(LOOPS)
     args.sched_time = 0.1 if q else 0.3
     args.sched_repeat = 1 if q else 5
+    args.startup_runs = args.startup_runs or (10 if q else 40)
     for mode in args.modes:
         if mode not in MODES:
             p.error("unknown mode %r" % mode)
@@ -493,6 +549,7 @@ def measure(args):
                         cpus[1], args.sched_time, args.sched_repeat),
         "echo": [] if args.no_echo else run_echo(args, loops, cpus),
         "sched": {} if args.no_sched else run_sched(args, loops, cpus),
+        "startup": {} if args.no_startup else run_startup(args),
     }
     results["seconds"] = round(time.monotonic() - started, 1)
     results["loadavg"] = [load_before, loadavg()]
