@@ -194,6 +194,23 @@ def test_ctrl_c_at_the_prompt_drops_the_line_and_prints_keyboardinterrupt_once(
                           ">>> 1+1", "2", ">>>"]
 
 
+def test_ctrl_c_while_the_prompt_is_being_shown_gives_a_fresh_prompt(
+        terminal):
+    # The SIGINT handler runs inside the Python the prompt's set-up calls
+    # (the loop's add_reader for stdin): the prompt it took down comes
+    # back, and the console goes on. It used to wait with no prompt.
+    t = console(terminal)
+    run_line(t, "import os, signal; l = asyncio.get_running_loop()")
+    run_block(t, "def once(*args):", "    del l.add_reader",
+              "    os.kill(os.getpid(), signal.SIGINT)",
+              "    return l.add_reader(*args)")
+    t.send("l.add_reader = once\r")
+    t.expect("l.add_reader = once\r\n")
+    t.expect("KeyboardInterrupt\r\n")
+    t.wait_for_prompt()
+    run_line(t, "6 * 7", "42")
+
+
 def test_ctrl_c_in_a_block_drops_the_whole_statement(terminal):
     t = console(terminal)
     t.send("if True:\r")
