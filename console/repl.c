@@ -205,10 +205,12 @@ repl_prompt(struct session *s)
 		text = PyObject_Str(p);
 	if (text == NULL)
 		return -1;
-	r = s->io->prompt((PyObject *)s, text);
+	/* Marked first: a Ctrl-C handled inside io->prompt (it can run
+	 * Python) takes the prompt down and unmarks it. */
+	s->prompted = 1;
+	if ((r = s->io->prompt((PyObject *)s, text)) != 0)
+		s->prompted = 0;
 	Py_DECREF(text);
-	if (r == 0)
-		s->prompted = 1;
 	return r;
 }
 

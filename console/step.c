@@ -78,6 +78,8 @@ step_console(struct session *s)
 		}
 		if (!s->prompted && repl_prompt(s) != 0)
 			return NULL;
+		if (!s->prompted)
+			continue;	/* a Ctrl-C took it down: again */
 		if (PyList_GET_SIZE(s->lines) > 0) {
 			line = Py_NewRef(PyList_GET_ITEM(s->lines, 0));
 			r = PySequence_DelItem(s->lines, 0);
@@ -92,7 +94,15 @@ step_console(struct session *s)
 		if (s->eof)
 			break;
 		s->waiter = PyObject_CallMethod(s->loop, "create_future", NULL);
-		return s->waiter ? step_yield(s->waiter) : NULL;
+		if (s->waiter == NULL)
+			return NULL;
+		/* A Ctrl-C handled while the future was made (a loop in
+		 * Python runs bytecode there) found no waiter to wake. */
+		if (!s->prompted) {
+			Py_CLEAR(s->waiter);
+			continue;
+		}
+		return step_yield(s->waiter);
 	}
 	/* EOF: end the prompt's line, then end as exit(0) would. */
 	s->prompted = 0;

@@ -209,6 +209,8 @@ def test_ctrl_c_while_the_prompt_is_being_shown_gives_a_fresh_prompt(
     t.expect("KeyboardInterrupt\r\n")
     t.wait_for_prompt()
     run_line(t, "6 * 7", "42")
+    assert t.screen()[-6:] == [">>> l.add_reader = once", ">>>",
+                               "KeyboardInterrupt", ">>> 6 * 7", "42", ">>>"]
 
 
 def test_ctrl_c_in_a_block_drops_the_whole_statement(terminal):
