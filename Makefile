@@ -12,11 +12,10 @@ SRCS = apython.c $(foreach d,$(DIRS),$(wildcard $(d)/*.c))
 OBJS = $(SRCS:.c=.o)
 PURE_OBJS = $(foreach d,$(PURE_DIRS),$(patsubst %.c,%.o,$(wildcard $(d)/*.c)))
 # Python of apython's own (X/name.py) is compiled by the embedded
-# Python's version into X/name.py.h, which X's C includes (py/embed.c).
+# Python's version into X/name.py.h, which X/name.c includes (py/embed.c).
 EMBEDDED = $(patsubst %.py,%.py.h,$(filter-out py/freeze.py,\
 	$(foreach d,$(PY_DIRS),$(wildcard $(d)/*.py))))
-HDRS = compat.h $(foreach d,$(DIRS),$(filter-out %.py.h,$(wildcard $(d)/*.h))) \
-	$(EMBEDDED)
+HDRS = compat.h $(foreach d,$(DIRS),$(filter-out %.py.h,$(wildcard $(d)/*.h)))
 WARN = -Wall -Wextra -Wshadow -Wmissing-prototypes -Wstrict-prototypes -Wformat=2 \
 	-Wno-missing-field-initializers $(WERROR)
 PURE_CFLAGS = -std=gnu11 $(WARN) -fno-strict-aliasing $(SANITIZE) $(CFLAGS) \
@@ -54,6 +53,9 @@ apython: $(OBJS)
 
 %.o: %.c $(HDRS) config.mk
 	$(CC) $(ALL_CFLAGS) $(CPPFLAGS) -c -o $@ $<
+
+# X/name.py.h is included by X/name.c alone.
+$(EMBEDDED:.py.h=.o): %.o: %.py.h
 
 $(PURE_OBJS): %.o: %.c $(HDRS) config.mk
 	$(CC) $(PURE_CFLAGS) $(CPPFLAGS) -c -o $@ $<
