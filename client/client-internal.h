@@ -12,7 +12,8 @@ struct client {
 	int		 editing;	/* readline on a terminal */
 	int		 prompting;	/* a prompt is up, a line is due */
 	int		 stdin_eof;
-	int		 eof_sent;
+	int		 eof_sent;	/* for the prompt shown */
+	int		 statements;	/* the server sends history entries */
 	int		 closed;	/* the server is gone */
 	int		 status;	/* the exit status */
 	int		 interrupts;	/* Ctrl-C without an answer yet */
@@ -42,5 +43,6 @@ void	 client_prompt(const char *, size_t);
 void	 client_unprompt(void);
 void	 client_answer(const char *);
 void	 client_drop_line(void);
+void	 client_history(const char *, size_t);
 
 #endif

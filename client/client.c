@@ -65,6 +65,9 @@ client_frame(int type, const char *p, size_t n)
 	case FRAME_PROMPT:
 		client_prompt(p, n);
 		break;
+	case FRAME_HISTORY:
+		client_history(p, n);
+		break;
 	}
 }
 

@@ -1,6 +1,8 @@
 /* The --connect client on the terminal: prompts, output above them,
  * lines and Tab, through term/ when editing, plain otherwise. The
- * history (~/.apython_connect_history) has the lines entered. */
+ * history (~/.apython_connect_history) has one entry per statement, as
+ * the server tells them (a block is one entry); from a server that does
+ * not, the lines entered. */
 #include "client/client-internal.h"
 #include "term/term.h"
 
@@ -80,7 +82,7 @@ static void
 client_line(char *line)
 {
 	client_unprompt();
-	if (line != NULL)
+	if (line != NULL && !cl.statements)
 		term_history_add(cl.history, line);
 	client_answer(line);
 	free(line);
@@ -97,11 +99,28 @@ client_prompt(const char *p, size_t n)
 	free(cl.prompt);	/* p may be in it: not used below */
 	cl.prompt = prompt;
 	client_unprompt();
+	cl.eof_sent = 0;	/* Ctrl-D at input()'s prompt ended only it */
 	if (cl.editing)
 		term_prompt(cl.prompt);
 	else
 		client_print(cl.prompt, strlen(cl.prompt));
 	cl.prompting = 1;
+}
+
+/* A statement the server ran, one history entry; the first (empty)
+ * says that entries will come. */
+void
+client_history(const char *p, size_t n)
+{
+	char	*entry;
+
+	cl.statements = 1;
+	if (!cl.editing || n == 0 || memchr(p, '\0', n) != NULL)
+		return;
+	if ((entry = strndup(p, n)) == NULL)
+		return;
+	term_history_add(cl.history, entry);
+	free(entry);
 }
 
 /* Ctrl-C: drop the line being typed. */

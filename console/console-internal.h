@@ -17,6 +17,10 @@ struct session_io {
 	int	(*end)(PyObject *session, PyObject *exit_exc);
 	/* Optional: a statement is complete; source is its lines. */
 	void	(*statement)(PyObject *session, PyObject *source);
+	/* Optional: input() or sys.stdin in this session's statement: one
+	 * line (str, without its newline) read while the loop waits;
+	 * NULL with EOFError at end of input, or another exception. */
+	PyObject *(*read_line)(PyObject *session, PyObject *prompt);
 	/* Optional: Ctrl-C: drop the line being edited and leave the cursor
 	 * at the start of a fresh line; 1: not now, -1 with exception. */
 	int	(*interrupt)(PyObject *session);

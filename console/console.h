@@ -27,6 +27,13 @@ struct console_peer {
 	int	(*prompt)(PyObject *conn, const char *, size_t);
 	/* The session is over (EOF, exit()): close once the text is sent. */
 	void	(*end)(PyObject *conn);
+	/* A statement is complete (UTF-8), one entry for the history. */
+	void	(*statement)(PyObject *conn, const char *, size_t);
+	/* input() in a statement: show the prompt, wait (the loop with it)
+	 * for the peer's next line: 1 and *line (bytes), 0 at its end (or
+	 * once it is gone), -1 with exception (KeyboardInterrupt: Ctrl-C). */
+	int	(*read_line)(PyObject *conn, const char *, size_t,
+		    PyObject **line);
 };
 
 /* Ready console/ once (local.c calls it too): before the first remote

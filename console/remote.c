@@ -260,11 +260,71 @@ remote_end(PyObject *session, PyObject *exit_exc)
 	return session_feed_eof(session);
 }
 
+/* A statement is complete: the peer may keep it as one history entry. */
+static void
+remote_statement(PyObject *session, PyObject *source)
+{
+	struct remote_out	*out = remote_out(session);
+	PyObject		*text, *b, *conn;
+
+	if (out->conn == NULL)
+		return;
+	if ((text = PyObject_CallMethod(source, "rstrip", NULL)) == NULL) {
+		PyErr_Clear();
+		return;
+	}
+	b = out_encode(text);
+	Py_DECREF(text);
+	if (b == NULL) {
+		PyErr_Clear();
+		return;
+	}
+	/* Held: sending may drop the connection, and our reference. */
+	conn = Py_NewRef(out->conn);
+	out->peer->statement(conn, PyBytes_AS_STRING(b), PyBytes_GET_SIZE(b));
+	Py_DECREF(conn);
+	Py_DECREF(b);
+}
+
+/* input() in one of the session's statements: the peer's next line, read
+ * while the loop waits (as input() in a coroutine makes it wait under
+ * python3); EOFError at the end of its input or once it is gone. */
+static PyObject *
+remote_read_line(PyObject *session, PyObject *prompt)
+{
+	struct remote_out	*out = remote_out(session);
+	PyObject		*b, *conn, *bytes = NULL, *line = NULL;
+	int			 r;
+
+	if (out->conn == NULL)
+		goto eof;
+	if ((b = out_encode(prompt)) == NULL)
+		return NULL;
+	conn = Py_NewRef(out->conn);
+	r = out->peer->read_line(conn, PyBytes_AS_STRING(b),
+	    PyBytes_GET_SIZE(b), &bytes);
+	Py_DECREF(conn);
+	Py_DECREF(b);
+	if (r < 0)
+		return NULL;
+	if (r == 0)
+		goto eof;
+	line = PyUnicode_DecodeUTF8(PyBytes_AS_STRING(bytes),
+	    PyBytes_GET_SIZE(bytes), "replace");
+	Py_DECREF(bytes);
+	return line;
+eof:
+	PyErr_SetNone(PyExc_EOFError);
+	return NULL;
+}
+
 static const struct session_io remote_io = {
 	.attach = remote_attach,
 	.detach = remote_detach,
 	.prompt = remote_prompt,
 	.end = remote_end,
+	.statement = remote_statement,
+	.read_line = remote_read_line,
 };
 
 /* Ready the type; -1 with exception. */

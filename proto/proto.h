@@ -38,6 +38,8 @@ int	 serve_parse_address(const char *, struct serve_address *);
 #define FRAME_OUTPUT		'O'	/* server: text to show */
 #define FRAME_PROMPT		'P'	/* server: read a line after this */
 #define FRAME_MATCHES		'M'	/* server: completions, '\n' apart */
+#define FRAME_HISTORY		'H'	/* server: a statement, for the
+					 * history (empty: they will come) */
 
 /* A byte buffer, read from the front. */
 struct sbuf {

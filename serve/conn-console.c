@@ -72,6 +72,10 @@ conn_interrupt(struct conn *c)
 	int		 r;
 
 	lines_clear(&c->in);
+	if (c->asking) {
+		c->ask_interrupt = 1;	/* input() raises KeyboardInterrupt */
+		return 0;
+	}
 	if (c->session == NULL)
 		return 0;
 	session = Py_NewRef(c->session);
@@ -177,8 +181,32 @@ conn_peer_end(PyObject *self)
 	Py_DECREF(self);
 }
 
+/* Peer callback: a statement is complete: --connect keeps it as one
+ * history entry; plain clients keep their own. */
+static void
+conn_peer_statement(PyObject *self, const char *p, size_t n)
+{
+	struct conn	*c = conn_of(self);
+
+	if (c->state == CONN_FRAMED && n > 0 && n < FRAME_MAX) {
+		Py_INCREF(self);	/* sending may close, and drop us */
+		conn_send(c, FRAME_HISTORY, p, n);
+		Py_DECREF(self);
+	}
+}
+
+/* Peer callback: input() in a statement wants the client's next line. */
+static int
+conn_peer_read_line(PyObject *self, const char *p, size_t n,
+    PyObject **line)
+{
+	return conn_ask(conn_of(self), p, n, line);
+}
+
 static const struct console_peer conn_peer = {
 	.write = conn_peer_write,
 	.prompt = conn_peer_prompt,
 	.end = conn_peer_end,
+	.statement = conn_peer_statement,
+	.read_line = conn_peer_read_line,
 };

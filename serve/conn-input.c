@@ -47,7 +47,11 @@ conn_frame_input(struct conn *c)
 				return (PyErr_NoMemory(), -1);
 			break;
 		case FRAME_EOF:
-			c->eof = 1;
+			/* Ctrl-D at input()'s prompt ends that input only. */
+			if (c->asking)
+				c->ask_eof = 1;
+			else
+				c->eof = 1;
 			break;
 		case FRAME_INTERRUPT:
 			if (conn_interrupt(c) != 0)
@@ -86,6 +90,9 @@ conn_become_framed(struct conn *c)
 	if (sbuf_add(&c->out, SERVE_HELLO, SERVE_HELLO_LEN) != 0)
 		return (PyErr_NoMemory(), -1);
 	c->state = CONN_FRAMED;
+	/* An empty entry: statements come for the client's history (older
+	 * clients pass over a frame type they do not know). */
+	conn_send(c, FRAME_HISTORY, "", 0);
 	if (c->prompt != NULL)
 		conn_send(c, FRAME_PROMPT, c->prompt, c->promptlen);
 	return conn_frame_input(c);

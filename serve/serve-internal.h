@@ -111,6 +111,9 @@ struct conn {
 	int			 shut;		/* output shut down */
 	int			 closed;
 	int			 wanted;	/* lines the console asked for */
+	int			 asking;	/* input() waits for a line */
+	int			 ask_eof;	/* ... and got Ctrl-D */
+	int			 ask_interrupt;	/* ... and got Ctrl-C */
 	struct lines		 in;		/* lines for the console */
 	struct sbuf		 raw;		/* bytes not understood yet */
 	struct sbuf		 out;		/* bytes not sent yet */
@@ -148,6 +151,10 @@ void		 conn_shut_write(struct conn *);
 void		 conn_refuse(struct conn *, const char *);
 void		 conn_too_long(struct conn *);
 void		 conn_prompt_clear(struct conn *);
+
+/* conn-ask.c: input() in a statement reads the client's next line. */
+#define CONN_ASK_TICK	250	/* ms between looks at signals */
+int		 conn_ask(struct conn *, const char *, size_t, PyObject **);
 
 /* conn-console.c: the client's console. */
 int		 conn_start_console(struct conn *);

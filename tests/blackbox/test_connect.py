@@ -375,3 +375,67 @@ def test_three_unanswered_ctrl_c_leave_with_a_message_and_status_1(
     wait_for_box(watcher, 3)
     assert watcher.run(b"box.append('stop'); 6*7") == b"42\n>>> "
     assert proc.popen.poll() is None
+
+
+# input() in a served statement, and the history of statements.
+
+def test_connect_input_shows_the_prompt_and_sends_the_line(start, connect):
+    proc, address = serve(start, ":0")
+    child = connect(address)
+    child.expect_exact(">>> ")
+    child.sendline("input('x' '? ') * 2")
+    child.expect_exact("x? ")
+    child.send("hel")
+    child.send("\x01")      # Ctrl-A: line editing at input()'s prompt
+    child.send("o, \r")
+    child.expect_exact("'o, helo, hel'\r\n>>> ")
+
+
+def test_connect_ctrl_c_at_input_raises_keyboardinterrupt_there(start,
+                                                                connect):
+    proc, address = serve(start, ":0")
+    child = connect(address)
+    child.expect_exact(">>> ")
+    child.sendline("try:\r    input('x' '? ')\rexcept KeyboardInterrupt:\r"
+                   "    print('caught')\r")
+    child.expect_exact("x? ")
+    child.sendintr()
+    child.expect_exact("caught\r\n>>> ")
+    child.sendline("6*7")
+    child.expect_exact("42\r\n>>> ")
+
+
+def test_connect_ctrl_d_at_input_is_eoferror_and_the_session_goes_on(
+        start, connect):
+    proc, address = serve(start, ":0")
+    child = connect(address)
+    child.expect_exact(">>> ")
+    child.sendline("input('x' '? ')")
+    child.expect_exact("x? ")
+    child.sendeof()
+    child.expect_exact("EOFError\r\n>>> ")
+    child.sendline("6*7")
+    child.expect_exact("42\r\n>>> ")
+
+
+def test_connect_history_keeps_a_block_as_one_entry(start, connect,
+                                                    tmp_path):
+    proc, address = serve(start, ":0")
+    child = connect(address)
+    child.expect_exact(">>> ")
+    for line in ("def f():", "    x = 6", "    return x * 7", ""):
+        child.sendline(line)
+    child.expect_exact("... \r\n>>> ")
+    child.sendeof()
+    child.expect(pexpect.EOF)
+    history = tmp_path / "home" / ".apython_connect_history"
+    assert history.read_bytes() == (
+        b"def f():\r\n    x = 6\r\n    return x * 7\n")
+    child = connect(address)
+    child.expect_exact(">>> ")
+    child.send("\x1b[A")
+    child.expect_exact("    return x * 7")
+    child.send("\r\r")
+    child.expect_exact(">>> ")
+    child.sendline("f()")
+    child.expect_exact("42\r\n>>> ")
