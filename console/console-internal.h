@@ -102,6 +102,8 @@ PyObject	*intro_banner(PyObject *);
 PyObject	*intro_namespace(PyObject *, int quitters);
 void		 intro_set(PyObject *, PyObject *banner, PyObject *startup);
 int		 intro_run(struct session *);
+int		 intro_begin(PyObject *, PyObject *prompt);
+void		 intro_withdraw(PyObject *);
 
 /* step.c: the coroutine of a console's task, one step per send(). */
 PyObject	*step_coro_new(PyObject *session);
@@ -133,8 +135,9 @@ int		 output_flush_held(void);
 
 /* input.c: plain line input from a file descriptor. */
 extern const struct session_io input_fd_io;
-void		*input_fd_new(int fd);
+void		*input_fd_new(int fd, int first);
 void		 input_fd_free(void *);
+int		 input_fd_waits(void *);
 
 /* complete.c: Tab completion in a session's namespace. */
 PyObject	*complete_matches(PyObject *session, PyObject *before,

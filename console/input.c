@@ -1,5 +1,8 @@
 /* Plain line input from a file descriptor (a pipe, a file, a terminal
- * without readline), read only when the loop says it is readable. */
+ * without readline), read only when the loop says it is readable. The
+ * local console's stdin, when not a terminal and a program runs, may end
+ * before its first byte (/dev/null, nohup, a service): then there is no
+ * console at all; so until that byte, nothing is shown (banner, prompt). */
 #include <errno.h>
 #include <fcntl.h>
 #include <stdlib.h>
@@ -18,13 +21,16 @@ struct input_fd {
 	PyObject	*callback;
 	int		 prompted;	/* a prompt waits for its line */
 	int		 flags;		/* fd's flags when first attached */
+	int		 first;		/* nothing shown before a first byte */
+	PyObject	*held;		/* the prompt not shown meanwhile */
 };
 
 static void	input_fd_clear(void *);
 
-/* Plain input state for fd. */
+/* Plain input state for fd; first: show nothing before its first byte,
+ * and no console if it ends before. */
 void *
-input_fd_new(int fd)
+input_fd_new(int fd, int first)
 {
 	struct input_fd	*in;
 
@@ -32,7 +38,29 @@ input_fd_new(int fd)
 		return NULL;
 	in->fd = fd;
 	in->flags = -1;
+	in->first = first;
 	return in;
+}
+
+/* True while nothing may be shown: the first byte has not come. */
+int
+input_fd_waits(void *arg)
+{
+	return ((struct input_fd *)arg)->first;
+}
+
+/* The first bytes came: show what was held back. */
+static int
+input_fd_begin(PyObject *session, struct input_fd *in)
+{
+	PyObject	*prompt = in->held;
+	int		 r;
+
+	in->first = 0;
+	in->held = NULL;
+	r = intro_begin(session, prompt);
+	Py_XDECREF(prompt);
+	return r;
 }
 
 /* Free the state (after detach). */
@@ -155,6 +183,8 @@ input_fd_readable(PyObject *session, PyObject *unused)
 	if (n < 0 && errno == EAGAIN)
 		Py_RETURN_NONE;
 	if (n > 0) {
+		if (in->first && input_fd_begin(session, in) != 0)
+			return NULL;
 		if (input_fd_append(in, chunk, n) != 0 ||
 		    input_fd_split(session, in) != 0)
 			return NULL;
@@ -163,6 +193,11 @@ input_fd_readable(PyObject *session, PyObject *unused)
 		Py_RETURN_NONE;
 	}
 	/* EOF (or an error, which ends input the same way). */
+	if (in->first) {
+		input_fd_detach(session);
+		intro_withdraw(session);	/* may free in */
+		Py_RETURN_NONE;
+	}
 	if (in->len > 0 && input_fd_line(session, in->buf, in->len) != 0)
 		return NULL;
 	in->len = 0;
@@ -209,6 +244,10 @@ input_fd_prompt(PyObject *session, PyObject *prompt)
 	struct input_fd	*in = session_io_arg(session);
 
 	in->prompted = 1;
+	if (in->first) {
+		Py_XSETREF(in->held, Py_NewRef(prompt));
+		return 0;
+	}
 	return session_write(session, prompt);
 }
 
@@ -244,6 +283,7 @@ input_fd_traverse(void *state, visitproc visit, void *arg)
 	Py_VISIT(in->loop);
 	Py_VISIT(in->soon);
 	Py_VISIT(in->callback);
+	Py_VISIT(in->held);
 	return 0;
 }
 
@@ -255,6 +295,7 @@ input_fd_clear(void *arg)
 	Py_CLEAR(in->loop);
 	Py_CLEAR(in->soon);
 	Py_CLEAR(in->callback);
+	Py_CLEAR(in->held);
 }
 
 const struct session_io input_fd_io = {

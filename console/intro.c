@@ -60,13 +60,16 @@ intro_startup(struct session *s)
 	return 0;
 }
 
-/* First step: the banner, then PYTHONSTARTUP. */
+/* First step: the banner, then PYTHONSTARTUP; not yet while the console
+ * waits to know whether its input has anything (input.c). */
 int
 intro_run(struct session *s)
 {
 	PyObject	*banner = s->banner;
 	int		 r = 0;
 
+	if (s->io == &input_fd_io && input_fd_waits(s->io_arg))
+		return 0;
 	if (banner != NULL) {
 		s->banner = NULL;
 		r = session_write((PyObject *)s, banner);
@@ -75,6 +78,40 @@ intro_run(struct session *s)
 	if (r == 0 && s->startup != NULL)
 		r = intro_startup(s);
 	return r;
+}
+
+/* The first bytes of the console's input came: the banner and startup
+ * held back until now, then prompt (NULL: none was shown yet). */
+int
+intro_begin(PyObject *self, PyObject *prompt)
+{
+	if (intro_run(session_of(self)) != 0)
+		return -1;
+	return prompt != NULL ? session_write(self, prompt) : 0;
+}
+
+/* The console's input (not a terminal) ended before its first byte
+ * (/dev/null, nohup, a service): no console, the program runs as under
+ * python3; one line says so, and how to get one. */
+void
+intro_withdraw(PyObject *self)
+{
+	struct session	*s = session_of(self);
+	PyObject	*r;
+
+	Py_INCREF(self);
+	if (session_write_str(self, "apython: stdin is not a terminal and is "
+	    "empty: no console (--serve [HOST:]PORT|PATH serves one)\n") != 0)
+		PyErr_WriteUnraisable(self);
+	/* Its task goes now, not when the loop ends: the program's tasks
+	 * are its own, as under python3. */
+	if (s->task != NULL &&
+	    (r = PyObject_CallMethod(s->task, "cancel", NULL)) != NULL)
+		Py_DECREF(r);
+	else
+		PyErr_Clear();
+	console_shutdown();
+	Py_DECREF(self);
 }
 
 /* Write banner and run startup (a path) when the console first steps. */

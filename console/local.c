@@ -255,7 +255,9 @@ console_setup(const struct console_options *o)
 		arg = readline_new();
 	} else {
 		local_io = &input_fd_io;
-		arg = input_fd_new(STDIN_FILENO);
+		/* A program runs: an empty stdin means no console. */
+		arg = input_fd_new(STDIN_FILENO, !interactive &&
+		    o->has_target);
 	}
 	if (arg != NULL)
 		local = session_new(ns, out, local_io, arg);

@@ -38,8 +38,10 @@ def test_loop_takes_arbitrary_attributes(run):
 
 
 def test_console_eof_ends_the_program_with_status_0(run):
-    cp = run(["--banner=test", FOREVER], input=b"")
-    assert cp.stderr == b"test\n>>> \n"
+    # (An stdin that is empty from the start means no console at all:
+    # test_detached.py.)
+    cp = run(["--banner=test", FOREVER], input=b"6*7\n")
+    assert cp.stderr == b"test\n>>> 42\n>>> \n"
     assert cp.stdout == b"started\n"
     assert cp.returncode == 0
 
@@ -51,30 +53,38 @@ def test_console_exit_ends_the_program_with_that_status(run):
 
 
 def test_console_prints_the_default_banner_in_a_program(run, embedded):
-    cp = run([FOREVER], input=b"")
+    cp = run([FOREVER], input=b"\n")
     assert cp.stderr.startswith(b"Python " + embedded.version.encode()
                                 + b" on linux\n")
-    assert cp.stderr.endswith(b"---\n>>> \n")
+    assert cp.stderr.endswith(b"---\n>>> >>> \n")
 
 
 def test_program_output_stays_on_stdout_when_the_console_wakes_it(start):
     p = start(["--banner=test", FOREVER])
     p.expect_stdout(b"started\n")
-    p.expect_stderr(b"test\n>>> ")
     p.send(b"import __main__; __main__.FOREVER.set_result(None)\n")
     assert p.wait() == 0
     assert p.stdout == b"started\nafter\n"
     assert p.stderr in (b"test\n>>> ", b"test\n>>> >>> ")
 
 
-def test_program_ending_on_its_own_ends_the_console_quietly(start, write):
-    prog = write("prog.py", "import asyncio\n"
-                            "asyncio.run(asyncio.sleep(0.3))\n"
-                            "print('bye')\n")
+def test_program_ending_on_its_own_ends_the_console_quietly(start, write,
+                                                           tmp_path):
+    flag = tmp_path / "go"
+    prog = write("prog.py", "import asyncio, os\n"
+                            "async def main():\n"
+                            "    while not os.path.exists(%r):\n"
+                            "        await asyncio.sleep(0.05)\n"
+                            "asyncio.run(main())\n"
+                            "print('bye')\n" % str(flag))
     p = start(["--banner=test", prog])
+    # The banner waits for stdin's first byte (test_detached.py).
+    p.send(b"1\n")
+    p.expect_stderr(b"test\n>>> 1\n>>> ")
+    flag.write_text("")
     assert p.wait() == 0
     assert p.stdout == b"bye\n"
-    assert p.stderr == b"test\n>>> "
+    assert p.stderr == b"test\n>>> 1\n>>> "
 
 
 def echo_programs():
@@ -104,7 +114,6 @@ def test_echo_server_answers_while_the_console_awaits(start, echo):
     port = int(p.expect_stdout(re.compile(
         rb"The echo service is being served on 127\.0\.0\.1:(\d+)\n"))
         .group(1))
-    p.expect_stderr(b"test\n>>> ")
     # A statement that awaits until the echo server has had a line: it
     # ends only if the server answers while the console awaits.
     p.send(b"async def until_echoed():\n"
@@ -112,7 +121,7 @@ def test_echo_server_answers_while_the_console_awaits(start, echo):
            b"        await asyncio.sleep(0.01)\n"
            b"    return loop.history\n"
            b"\n")
-    p.expect_stderr(b"... ... ... ... >>> ")
+    p.expect_stderr(b"test\n>>> ... ... ... ... >>> ")
     p.send(b"print('awaiting'); await until_echoed()\n")
     p.expect_stderr(b"awaiting\n")
     assert echo_once(port, b"hello\n") == b"hello\n"

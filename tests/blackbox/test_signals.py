@@ -13,10 +13,12 @@ RUN_FOREVER = PROGRAMS / "run_forever_ready.py"
 
 def interrupt(p, settle=True):
     """Wait until the program's loop runs (and, if `settle`, until the
-    console shows its prompt), send SIGINT, return the exit status."""
+    console shows its prompt: it waits for stdin's first byte), send
+    SIGINT, return the exit status."""
     p.expect_stdout(b"ready\n")
     if settle:
-        p.expect_stderr(b"test\n>>> ")
+        p.send(b"\n")
+        p.expect_stderr(b"test\n>>> >>> ")
     p.popen.send_signal(signal.SIGINT)
     return p.wait(TIMEOUT)
 
