@@ -81,16 +81,16 @@ def test_interactive_help_talks_to_the_nc_client(start):
     c = Client(address)
     assert c.until(b">>> ") == b"test\n>>> "
     c.send(b"help()\n")
-    intro = c.until(b"help> ")
-    assert intro.startswith(b"\nWelcome to Python ")
-    assert intro.endswith(b'"modules spam".\n\nhelp> ')
+    intro = c.until(b"help> ")      # its text depends on the version
+    assert b"Welcome to Python " in intro
+    assert intro.endswith(b"\nhelp> ")
     c.send(b"len\n")
     assert c.until(b"help> ") == (
         b"Help on built-in function len in module builtins:\n\n"
         b"len(obj, /)\n"
         b"    Return the number of items in a container.\n\nhelp> ")
     c.send(b"quit\n")
-    assert c.until(b">>> ").startswith(b"\nYou are now leaving help")
+    assert c.until(b">>> ").startswith(b"\nYou are now leaving help ")
     assert c.run(b"help(len)") == (
         b"Help on built-in function len in module builtins:\n\n"
         b"len(obj, /)\n"
