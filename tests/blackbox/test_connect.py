@@ -12,7 +12,7 @@ import pexpect
 import pytest
 
 from conftest import SANITIZER_REPORT, TIMEOUT
-from serving import Client, program_until, serve
+from serving import Client, open_fds, program_until, serve, wait_fds
 
 
 @pytest.fixture
@@ -416,6 +416,22 @@ def test_connect_ctrl_d_at_input_is_eoferror_and_the_session_goes_on(
     child.expect_exact("EOFError\r\n>>> ")
     child.sendline("6*7")
     child.expect_exact("42\r\n>>> ")
+
+
+def test_connect_killed_during_input_ends_only_its_session(start, connect):
+    proc, address = serve(start, ":0")
+    other = Client(address)
+    assert other.until(b">>> ") == b"test\n>>> "
+    before = open_fds(proc.popen.pid)
+    child = connect(address)
+    child.expect_exact(">>> ")
+    child.sendline("input('x' '? ')")
+    child.expect_exact("x? ")
+    child.kill(9)
+    child.expect(pexpect.EOF)
+    wait_fds(proc.popen.pid, before)
+    assert other.run(b"6*7") == b"42\n>>> "
+    assert proc.popen.poll() is None
 
 
 def test_connect_history_keeps_a_block_as_one_entry(start, connect,
