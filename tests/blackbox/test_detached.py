@@ -16,7 +16,8 @@ from serving import Client, SERVED
 NO_CONSOLE = (b"apython: stdin is not a terminal and is empty: no console "
               b"(--serve [HOST:]PORT|PATH serves one)\n")
 
-# Prints, writes to stderr before its loop, runs a loop, exits with 3.
+# Prints, writes to stderr before its loop, runs a loop (its tasks are its
+# own: the console's is gone), exits with 3.
 LOOP_PROGRAM = """\
 import asyncio, sys
 print("before", flush=True)
@@ -25,6 +26,7 @@ async def main():
     for i in range(3):
         await asyncio.sleep(0.01)
         print("tick", i)
+    print("tasks", len(asyncio.all_tasks()))
     return 3
 sys.exit(asyncio.run(main()))
 """
@@ -60,7 +62,7 @@ def test_devnull_stdin_runs_the_program_as_python3_with_one_line(program):
     prog = program(LOOP_PROGRAM)
     ours, py3 = both(lambda exe: [exe, str(prog)],
                      stdin=subprocess.DEVNULL)
-    assert py3.stdout == b"before\ntick 0\ntick 1\ntick 2\n"
+    assert py3.stdout == b"before\ntick 0\ntick 1\ntick 2\ntasks 1\n"
     assert (ours.stdout, ours.returncode) == (py3.stdout, 3)
     assert ours.stderr == py3.stderr + NO_CONSOLE
 
