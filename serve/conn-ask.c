@@ -18,16 +18,17 @@ static int
 conn_ask_wait(struct conn *c)
 {
 	struct pollfd	pfd = { .fd = c->fd, .events = POLLIN };
-	int		n;
+	int		n, error;
 
 	if (sbuf_len(&c->out) > 0)
 		pfd.events |= POLLOUT;
 	Py_BEGIN_ALLOW_THREADS
 	n = poll(&pfd, 1, CONN_ASK_TICK);
+	error = errno;
 	Py_END_ALLOW_THREADS
 	if (PyErr_CheckSignals() != 0)
 		return -1;
-	if (n < 0 && errno != EINTR) {
+	if (n < 0 && error != EINTR) {
 		conn_close_now(c);	/* cannot wait: as if gone */
 		return 0;
 	}
