@@ -136,6 +136,11 @@ void		 input_fd_free(void *);
 PyObject	*complete_matches(PyObject *session, PyObject *before,
 		     PyObject *text);
 
+/* sigint.c: Ctrl-C typed at the terminal while its console is up. */
+int		 sigint_take(PyObject *session, const struct session_io *,
+		     int all);
+void		 sigint_give(void);
+
 /* readline.c: the terminal console, on term/ (stdin, stderr). */
 extern const struct session_io readline_io;
 void		*readline_new(void);

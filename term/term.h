@@ -38,6 +38,7 @@ void	 term_interrupt(void);		/* Ctrl-C: drop the line, unprompt */
 void	 term_resized(void);		/* after SIGWINCH */
 void	 term_guard_start(void);	/* SIGTERM, SIGQUIT restore the tty */
 void	 term_guard_stop(void);
+void	 term_guard_restore(void);	/* async-signal-safe: tty back */
 
 /* term/history.c: readline's history list, kept in a file. */
 char	*term_history_path(const char *env, const char *name);
