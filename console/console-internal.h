@@ -141,6 +141,12 @@ int		 sigint_take(PyObject *session, const struct session_io *,
 		     int all);
 void		 sigint_give(void);
 
+/* fg.c: the terminal console as a shell's job (background, Ctrl-Z). */
+int		 fg_wait(PyObject *loop, int (*then)(PyObject *loop));
+void		 fg_cancel(PyObject *loop);
+int		 fg_watch(PyObject *loop);
+void		 fg_unwatch(void);
+
 /* readline.c: the terminal console, on term/ (stdin, stderr). */
 extern const struct session_io readline_io;
 void		*readline_new(void);

@@ -46,6 +46,15 @@ local_startup(void)
 	return PyUnicode_DecodeFSDefault(path);
 }
 
+/* The console comes up on loop. */
+static int
+local_come_up(PyObject *loop)
+{
+	if (session_attach(local, loop) != 0)
+		return -1;
+	return interactive ? sigint_take(local, local_io, alone) : 0;
+}
+
 /* A policy loop starts running: the console joins it unless it is on
  * another loop that is still open. */
 static int
@@ -63,15 +72,14 @@ local_on_run(PyObject *loop)
 		if (closed <= 0)
 			return closed;
 	}
-	if (session_attach(local, loop) != 0)
-		return -1;
-	return interactive ? sigint_take(local, local_io, alone) : 0;
+	return interactive ? fg_wait(loop, local_come_up) : local_come_up(loop);
 }
 
 /* A loop closes: if it is the console's, the console leaves it. */
 static void
 local_on_close(PyObject *loop)
 {
+	fg_cancel(loop);
 	if (local != NULL && session_loop(local) == loop) {
 		session_detach(local);
 		sigint_give();
@@ -167,6 +175,7 @@ console_shutdown(void)
 {
 	if (local != NULL)
 		session_detach(local);
+	fg_cancel(NULL);
 	sigint_give();
 	Py_CLEAR(local);
 }

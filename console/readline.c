@@ -406,6 +406,8 @@ readline_attach(PyObject *session, PyObject *loop)
 			term_history_load(in->history);
 		loaded = 1;
 	}
+	if (fg_watch(loop) != 0)
+		return -1;
 	in->loop = Py_NewRef(loop);
 	active = in;
 	term_guard_start();
@@ -425,6 +427,7 @@ readline_detach(PyObject *session)
 	if (readline_hide_prompt(in) != 0 || output_flush_held() != 0)
 		PyErr_WriteUnraisable(session);
 	readline_winch_remove(in);
+	fg_unwatch();
 	term_guard_stop();
 	output_set_editor(NULL);
 	if (PyList_SetSlice(in->prompts, 0, PY_SSIZE_T_MAX, NULL) != 0)

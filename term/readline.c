@@ -227,6 +227,18 @@ term_resized(void)
 		rl_reset_screen_size();
 }
 
+/* Back in the foreground after Ctrl-Z (term/job.c): the prompt and its
+ * line again, on the fresh line the shell left the cursor on. */
+void
+term_continued(void)
+{
+	if (!shown)
+		return;
+	rl_on_new_line();
+	rl_redisplay();
+	fflush(rl_outstream);
+}
+
 /* Put the terminal and stdin's flags back as the guard found them;
  * async-signal-safe, for a process about to die of a signal. */
 void
