@@ -146,7 +146,7 @@ def test_kill_int_ends_a_program_without_handler_as_python3(
     os.kill(t.child.pid, signal.SIGINT)
     assert t.wait() == (None, signal.SIGINT)
     screen = "\n".join(t.screen()).rstrip("\n")
-    assert "\nTraceback (most recent call last):\n" in screen
+    assert "Traceback (most recent call last):\n" in screen
     assert screen.endswith("\nKeyboardInterrupt")
 
 
