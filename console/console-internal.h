@@ -151,5 +151,6 @@ void		 fg_unwatch(void);
 extern const struct session_io readline_io;
 void		*readline_new(void);
 void		 readline_free(void *);
+int		 readline_keys(int on);
 
 #endif

@@ -90,7 +90,19 @@ fg_cancel(PyObject *loop)
 	Py_CLEAR(wait_loop);
 }
 
-/* The process was continued after Ctrl-Z: draw the line again. */
+/* Continued in the background (bg), now brought to the foreground:
+ * the terminal's settings back, keys read again, the line drawn. */
+static int
+fg_back(PyObject *loop)
+{
+	(void)loop;
+	term_job_reclaim();
+	term_continued();
+	return readline_keys(1);
+}
+
+/* The process was continued after Ctrl-Z: in the foreground, draw the
+ * line again; in the background, no keys read until it is there. */
 static PyObject *
 fg_continued(PyObject *module, PyObject *unused)
 {
@@ -98,6 +110,8 @@ fg_continued(PyObject *module, PyObject *unused)
 	(void)unused;
 	if (term_job_continued())
 		term_continued();
+	else if (readline_keys(0) != 0 || fg_wait(watched, fg_back) != 0)
+		return NULL;
 	Py_RETURN_NONE;
 }
 

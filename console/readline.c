@@ -323,6 +323,16 @@ readline_winch_handle(struct tty_in *in)
 	return h;
 }
 
+/* For fg.c: while the job runs in the background, keys are not read
+ * (0), then again (1); only a prompt shown has stdin watched. */
+int
+readline_keys(int on)
+{
+	if (active == NULL || !active->shown)
+		return 0;
+	return readline_watch(active, on);
+}
+
 /* Follow SIGWINCH on loop, unless the program handles it there. */
 static void
 readline_winch_add(struct tty_in *in)

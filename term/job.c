@@ -1,8 +1,9 @@
 /* Job control on the terminal: a job started in the background leaves
  * the terminal alone until it is in the foreground; Ctrl-Z (SIGTSTP)
- * gives the terminal back as the shell had it before the process stops,
- * and `fg` gets readline's settings back, the caller told through a
- * byte on a close-on-exec pipe that it is to draw its line again. */
+ * gives the terminal back as the shell had it before the process stops;
+ * when continued the caller is told through a byte on a close-on-exec
+ * pipe, readline's settings back if in the foreground (after `bg`, once
+ * the job is brought there: term_job_reclaim). */
 #include "term/term.h"
 
 #include <errno.h>
@@ -13,7 +14,9 @@
 #include <termios.h>
 #include <unistd.h>
 
-static int continued[2] = { -1, -1 };	/* written when fg'd after Ctrl-Z */
+static int continued[2] = { -1, -1 };	/* written when continued */
+static struct termios job_tio;		/* ours when Ctrl-Z came */
+static volatile sig_atomic_t job_tio_valid, job_flags = -1;
 static struct sigaction tstp_before;	/* SIGTSTP's action we replaced */
 static int tstp_taken;
 
@@ -45,25 +48,33 @@ term_job_suspend(void)
 	sigaction(SIGTSTP, &ours, NULL);
 }
 
+/* Back in the foreground after Ctrl-Z: the terminal's settings and
+ * stdin's flags as they were when it came (async-signal-safe). */
+void
+term_job_reclaim(void)
+{
+	if (job_tio_valid)
+		tcsetattr(STDIN_FILENO, TCSANOW, &job_tio);
+	if (job_flags != -1)
+		fcntl(STDIN_FILENO, F_SETFL, (int)job_flags);
+	job_tio_valid = 0;
+	job_flags = -1;
+}
+
 /* SIGTSTP (Ctrl-Z): the terminal and stdin's flags as the shell had
  * them, stop; back in the foreground, ours again, and tell the caller. */
 static void
 term_job_on_tstp(int sig)
 {
-	struct termios	now;
-	int		saved = errno, flags, have;
+	int	saved = errno;
 
 	(void)sig;
-	have = tcgetattr(STDIN_FILENO, &now) == 0;
-	flags = fcntl(STDIN_FILENO, F_GETFL);
+	job_tio_valid = tcgetattr(STDIN_FILENO, &job_tio) == 0;
+	job_flags = fcntl(STDIN_FILENO, F_GETFL);
 	term_guard_restore();
 	term_job_suspend();
-	if (term_foreground()) {
-		if (have)
-			tcsetattr(STDIN_FILENO, TCSANOW, &now);
-		if (flags != -1)
-			fcntl(STDIN_FILENO, F_SETFL, flags);
-	}
+	if (term_foreground())
+		term_job_reclaim();
 	/* A full pipe has a wake-up pending anyway. */
 	(void)!write(continued[1], "c", 1);
 	errno = saved;

@@ -46,6 +46,7 @@ int	 term_foreground(void);		/* our process group has the tty */
 int	 term_job_start(void);		/* catch Ctrl-Z: an fd to watch */
 void	 term_job_stop(void);
 int	 term_job_continued(void);	/* fd readable: in the foreground? */
+void	 term_job_reclaim(void);	/* after bg, then fg: settings back */
 
 /* term/history.c: readline's history list, kept in a file. */
 char	*term_history_path(const char *env, const char *name);

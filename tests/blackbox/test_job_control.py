@@ -87,3 +87,44 @@ def test_background_job_runs_and_its_console_comes_up_on_fg(
     assert (tmp_path / "after").read_text() == before
     t.send("exit\r")
     t.wait()
+
+
+def test_ctrl_z_then_bg_runs_on_and_fg_brings_the_line_back(
+        pty, apython, write, tmp_path):
+    write("ticks.py", TICKS)
+    log = tmp_path / "log"
+    t = pty(["bash", "--norc", "--noprofile", "-i"], "dumb",
+            env={"PS1": "$ ", "HISTFILE": "/dev/null", "A": apython},
+            cwd=tmp_path)
+    t.expect("$ ")
+    shell_line(t, "stty -a > before")
+    t.send("$A --banner=test ticks.py > log\r")
+    t.expect("test\r\n>>> ")
+    t.send("1 +")
+    t.expect("1 +")
+    t.send("\x1a")
+    t.expect("Stopped")
+    t.expect("$ ")
+    shell_line(t, "bg")
+    n = wait_ticks(log, 0)
+    t.send("jobs\r")
+    t.expect_re(rb"\[1\]\+  Running +")
+    t.expect("$ ")
+    # Keys typed for the shell meanwhile are the shell's.
+    shell_line(t, "stty -a > running")
+    wait_ticks(log, n)
+    t.send("fg\r")
+    t.expect(">>> 1 +")
+    t.send(" 1\r")
+    t.expect("2\r\n>>> ")
+    t.eof()
+    t.expect("$ ")
+    t.send("echo status=$?\r")
+    t.expect("status=0\r\n")
+    t.expect("$ ")
+    shell_line(t, "stty -a > after")
+    before = (tmp_path / "before").read_text()
+    assert (tmp_path / "running").read_text() == before
+    assert (tmp_path / "after").read_text() == before
+    t.send("exit\r")
+    t.wait()
