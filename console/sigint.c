@@ -41,8 +41,12 @@ console_sigint(PyObject *module, PyObject *args)
 	(void)module;
 	(void)args;
 	if (s == NULL || (r = sigint_loop_running()) == 0) {
+		/* Handled now: the program may be in a sleep that only a
+		 * signal's arrival would interrupt. */
 		Py_XDECREF(s);
 		sig_pass();
+		if (PyErr_CheckSignals() != 0)
+			return NULL;
 		Py_RETURN_NONE;
 	}
 	if (r > 0 && session_on_cpu(s)) {

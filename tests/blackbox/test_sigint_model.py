@@ -216,3 +216,30 @@ def test_aiohttp_run_app_survives_typed_ctrl_c_and_stops_on_kill_int(
     assert t.wait() == (0, None)
     assert python3_on_kill_int(start_python, [prog, str(free_port())],
                                b"ready\n") == (0, b"ready\nstopped\n", b"")
+
+
+BETWEEN_RUNS = """\
+import asyncio, os, signal, time
+
+def handler(signum, frame):
+    print("program's handler", flush=True)
+    os._exit(3)
+
+signal.signal(signal.SIGINT, handler)
+loop = asyncio.new_event_loop()
+loop.run_until_complete(asyncio.sleep(0.1))
+print("between runs", flush=True)
+time.sleep(100)
+"""
+
+
+def test_typed_ctrl_c_while_the_consoles_loop_is_not_running_is_the_programs(
+        terminal, write):
+    # The console is on a loop that is not closed but does not run: it
+    # cannot take the Ctrl-C, the program's handler does.
+    prog = write("between.py", BETWEEN_RUNS)
+    t = terminal(["--banner=test", prog])
+    t.expect("between runs\r\n")
+    t.interrupt()
+    t.expect("program's handler\r\n")
+    assert t.wait() == (3, None)
