@@ -72,32 +72,31 @@ static PyMethodDef sigint_def = {
 	.ml_doc = "Ctrl-C typed while the console is up.",
 };
 
-/* signal.signal(apython's real-time signal, console_sigint), once. */
+/* signal.signal(apython's real-time signal, console_sigint), unless it
+ * is there: a program may have reset every signal since. */
 static int
 sigint_install(void)
 {
 	static const struct py_name	names[] = {
 		{ &s_is_running, "is_running" },
 	};
-	PyObject			*signal, *r;
+	PyObject			*signal, *cur, *r = NULL;
+	int				 rt = sig_console_signal();
 
-	if (handler != NULL)
-		return 0;
-	if (py_intern_names(names, PY_NAMES_LEN(names)) != 0 ||
-	    (handler = PyCFunction_New(&sigint_def, NULL)) == NULL)
+	if (handler == NULL &&
+	    (py_intern_names(names, PY_NAMES_LEN(names)) != 0 ||
+	    (handler = PyCFunction_New(&sigint_def, NULL)) == NULL))
 		return -1;
 	if ((signal = PyImport_ImportModule("signal")) == NULL)
-		goto fail;
-	r = PyObject_CallMethod(signal, "signal", "iO", sig_console_signal(),
-	    handler);
+		return -1;
+	if ((cur = PyObject_CallMethod(signal, "getsignal", "i", rt)) != NULL) {
+		r = cur == handler ? Py_NewRef(cur) :
+		    PyObject_CallMethod(signal, "signal", "iO", rt, handler);
+		Py_DECREF(cur);
+	}
 	Py_DECREF(signal);
-	if (r == NULL)
-		goto fail;
-	Py_DECREF(r);
-	return 0;
-fail:
-	Py_CLEAR(handler);
-	return -1;
+	Py_XDECREF(r);
+	return r == NULL ? -1 : 0;
 }
 
 /* The console s (on io) is up on the terminal: typed Ctrl-Cs are its
