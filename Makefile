@@ -6,7 +6,7 @@
 # Folders whose code embeds Python, and pure-C folders: those are built
 # without Python's include path, so Python.h cannot creep into them.
 PY_DIRS = loop console serve py
-PURE_DIRS = lib proto term client
+PURE_DIRS = lib proto term client sig
 DIRS = $(PY_DIRS) $(PURE_DIRS)
 SRCS = apython.c $(foreach d,$(DIRS),$(wildcard $(d)/*.c))
 OBJS = $(SRCS:.c=.o)
@@ -45,8 +45,13 @@ config.mk: config.mk.in configure
 configure: configure.ac
 	autoconf
 
+# sig/ interposes sigaction() and signal(): the executable exports them,
+# so that libpython and extension modules call apython's.
+SIG_EXPORTS = -Wl,--export-dynamic-symbol=sigaction \
+	-Wl,--export-dynamic-symbol=signal
+
 apython: $(OBJS)
-	$(CC) $(SANITIZE) $(LDFLAGS) -o $@ $(OBJS) $(ALL_LIBS)
+	$(CC) $(SANITIZE) $(LDFLAGS) $(SIG_EXPORTS) -o $@ $(OBJS) $(ALL_LIBS)
 
 %.py.h: %.py py/freeze.py config.mk
 	$(PYTHON_EXECUTABLE) -I py/freeze.py $< $@

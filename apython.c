@@ -19,6 +19,7 @@
 #include "console/console.h"
 #include "loop/loop.h"
 #include "serve/serve.h"
+#include "sig/sig.h"
 
 struct options {
 	const char	 *serve;
@@ -514,6 +515,7 @@ main(int argc, char **argv)
 	parse_options(argc, argv, &o);
 	if (o.connect != NULL)
 		connect_console(&o);
+	sig_setup();
 	if (o.serve != NULL)
 		check_serve(o.serve, &served);
 	python_start(&o);

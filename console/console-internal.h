@@ -143,9 +143,21 @@ int		 input_fd_waits(void *);
 PyObject	*complete_matches(PyObject *session, PyObject *before,
 		     PyObject *text);
 
+/* sigint.c: Ctrl-C typed at the terminal while its console is up. */
+int		 sigint_take(PyObject *session, const struct session_io *,
+		     int all);
+void		 sigint_give(void);
+
+/* fg.c: the terminal console as a shell's job (background, Ctrl-Z). */
+int		 fg_wait(PyObject *loop, int (*then)(PyObject *loop));
+void		 fg_cancel(PyObject *loop);
+int		 fg_watch(PyObject *loop);
+void		 fg_unwatch(void);
+
 /* readline.c: the terminal console, on term/ (stdin, stderr). */
 extern const struct session_io readline_io;
 void		*readline_new(void);
 void		 readline_free(void *);
+int		 readline_keys(int on);
 
 #endif

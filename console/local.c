@@ -2,7 +2,6 @@
  * following the program from loop to loop. */
 #include "console/console-internal.h"
 
-#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <unistd.h>
@@ -13,9 +12,8 @@
 static PyObject *local;		/* the local session; NULL once over */
 static const struct session_io *local_io;
 static int interactive;		/* stdin is a terminal */
-static PyObject *sigint_handler;	/* ours, while the console is up */
-static PyObject *sigint_before;	/* the one ours replaced */
-static PyObject *s_is_closed, *s_is_running;
+static int alone;		/* no program: the console is all */
+static PyObject *s_is_closed;
 
 /* The banner: --banner's text and a newline, or the default. */
 static PyObject *
@@ -48,146 +46,13 @@ local_startup(void)
 	return PyUnicode_DecodeFSDefault(path);
 }
 
-/* True (1) when the console's loop is running, -1 on error. */
+/* The console comes up on loop. */
 static int
-local_loop_running(void)
+local_come_up(PyObject *loop)
 {
-	PyObject	*loop = Py_XNewRef(session_loop(local));
-	int		 running;
-
-	if (loop == NULL)
-		return 0;
-	running = py_call_truth(loop, s_is_running);
-	Py_DECREF(loop);
-	return running;
-}
-
-/* SIGINT while the console is up. Console code on the CPU gets
- * KeyboardInterrupt; else a running statement is cancelled; else, on a
- * terminal, the line being typed is dropped for a fresh prompt. With no
- * console to come back to (or stdin not a terminal and no statement),
- * KeyboardInterrupt as python3. */
-static PyObject *
-local_sigint(PyObject *module, PyObject *args)
-{
-	int	r;
-
-	(void)module;
-	(void)args;
-	if (local == NULL) {
-		PyErr_SetNone(PyExc_KeyboardInterrupt);
-		return NULL;
-	}
-	if ((r = local_loop_running()) < 0)
-		return NULL;
-	if (r == 0 || session_on_cpu(local) ||
-	    (!interactive && !session_has_stmt(local))) {
-		PyErr_SetNone(PyExc_KeyboardInterrupt);
-		return NULL;
-	}
-	if (interactive && local_io->interrupt != NULL &&
-	    (r = local_io->interrupt(local)) != 0) {
-		if (r > 0)
-			PyErr_SetNone(PyExc_KeyboardInterrupt);
-		return NULL;
-	}
-	if ((r = session_interrupt(local)) < 0)
-		return NULL;
-	if (r == 0 && session_write_str(local, "KeyboardInterrupt\n") != 0)
-		return NULL;
-	Py_RETURN_NONE;
-}
-
-static PyMethodDef sigint_def = {
-	.ml_name = "console_sigint",
-	.ml_meth = local_sigint,
-	.ml_flags = METH_VARARGS,
-	.ml_doc = "Ctrl-C while the console is up.",
-};
-
-/* Call signal.<name>(SIGINT[, handler]). */
-static PyObject *
-local_signal(const char *name, PyObject *handler)
-{
-	PyObject	*signal, *r;
-
-	if ((signal = PyImport_ImportModule("signal")) == NULL)
-		return NULL;
-	if (handler != NULL)
-		r = PyObject_CallMethod(signal, name, "iO", SIGINT, handler);
-	else
-		r = PyObject_CallMethod(signal, name, "i", SIGINT);
-	Py_DECREF(signal);
-	return r;
-}
-
-/* The console is up: Ctrl-C is ours. */
-static int
-local_sigint_take(void)
-{
-	if (sigint_before != NULL)
-		return 0;
-	if (sigint_handler == NULL &&
-	    (sigint_handler = PyCFunction_New(&sigint_def, NULL)) == NULL)
+	if (session_attach(local, loop) != 0)
 		return -1;
-	sigint_before = local_signal("signal", sigint_handler);
-	return sigint_before == NULL ? -1 : 0;
-}
-
-/* The handler to give back when leaving loop: the one ours replaced,
- * or python3's default if that one was asyncio.run's for loop's main task
- * (asyncio.run would have put the default back itself). */
-static PyObject *
-local_sigint_back(PyObject *loop)
-{
-	PyObject	*kw, *task, *tl = NULL, *signal, *r;
-	int		 same;
-
-	if (loop == NULL ||
-	    (kw = PyObject_GetAttrString(sigint_before, "keywords")) == NULL) {
-		PyErr_Clear();
-		return Py_NewRef(sigint_before);
-	}
-	task = PyDict_Check(kw) ?
-	    Py_XNewRef(PyDict_GetItemString(kw, "main_task")) : NULL;
-	if (task != NULL)
-		tl = PyObject_CallMethod(task, "get_loop", NULL);
-	Py_XDECREF(task);
-	Py_DECREF(kw);
-	PyErr_Clear();
-	same = tl != NULL && tl == loop;
-	Py_XDECREF(tl);
-	if (!same)
-		return Py_NewRef(sigint_before);
-	if ((signal = PyImport_ImportModule("signal")) == NULL)
-		return NULL;
-	r = PyObject_GetAttrString(signal, "default_int_handler");
-	Py_DECREF(signal);
-	return r;
-}
-
-/* The console leaves loop (NULL: the program is over): Ctrl-C goes back,
- * unless the program took it. */
-static void
-local_sigint_give(PyObject *loop)
-{
-	PyObject	*cur, *back, *r = NULL;
-
-	if (sigint_before == NULL)
-		return;
-	if ((cur = local_signal("getsignal", NULL)) != NULL) {
-		if (cur != sigint_handler)
-			r = Py_NewRef(Py_None);
-		else if ((back = local_sigint_back(loop)) != NULL) {
-			r = local_signal("signal", back);
-			Py_DECREF(back);
-		}
-		Py_DECREF(cur);
-	}
-	if (r == NULL)
-		PyErr_WriteUnraisable(sigint_handler);
-	Py_XDECREF(r);
-	Py_CLEAR(sigint_before);
+	return interactive ? sigint_take(local, local_io, alone) : 0;
 }
 
 /* A policy loop starts running: the console joins it unless it is on
@@ -207,18 +72,17 @@ local_on_run(PyObject *loop)
 		if (closed <= 0)
 			return closed;
 	}
-	if (session_attach(local, loop) != 0)
-		return -1;
-	return local_sigint_take();
+	return interactive ? fg_wait(loop, local_come_up) : local_come_up(loop);
 }
 
 /* A loop closes: if it is the console's, the console leaves it. */
 static void
 local_on_close(PyObject *loop)
 {
+	fg_cancel(loop);
 	if (local != NULL && session_loop(local) == loop) {
 		session_detach(local);
-		local_sigint_give(loop);
+		sigint_give();
 	}
 }
 
@@ -232,7 +96,7 @@ int
 console_setup(const struct console_options *o)
 {
 	static const struct py_name	names[] = {
-		{ &s_is_closed, "is_closed" }, { &s_is_running, "is_running" },
+		{ &s_is_closed, "is_closed" },
 	};
 	PyObject			*ns, *out, *banner, *startup = NULL;
 	void				*arg;
@@ -250,6 +114,7 @@ console_setup(const struct console_options *o)
 		return -1;
 	}
 	interactive = isatty(STDIN_FILENO);
+	alone = !o->has_target;
 	if (!o->no_readline && interactive && isatty(STDERR_FILENO)) {
 		local_io = &readline_io;
 		arg = readline_new();
@@ -312,7 +177,8 @@ console_shutdown(void)
 {
 	if (local != NULL)
 		session_detach(local);
-	local_sigint_give(NULL);
+	fg_cancel(NULL);
+	sigint_give();
 	Py_CLEAR(local);
 }
 

@@ -323,6 +323,16 @@ readline_winch_handle(struct tty_in *in)
 	return h;
 }
 
+/* For fg.c: while the job runs in the background, keys are not read
+ * (0), then again (1); only a prompt shown has stdin watched. */
+int
+readline_keys(int on)
+{
+	if (active == NULL || !active->shown)
+		return 0;
+	return readline_watch(active, on);
+}
+
 /* Follow SIGWINCH on loop, unless the program handles it there. */
 static void
 readline_winch_add(struct tty_in *in)
@@ -406,6 +416,8 @@ readline_attach(PyObject *session, PyObject *loop)
 			term_history_load(in->history);
 		loaded = 1;
 	}
+	if (fg_watch(loop) != 0)
+		return -1;
 	in->loop = Py_NewRef(loop);
 	active = in;
 	term_guard_start();
@@ -425,6 +437,7 @@ readline_detach(PyObject *session)
 	if (readline_hide_prompt(in) != 0 || output_flush_held() != 0)
 		PyErr_WriteUnraisable(session);
 	readline_winch_remove(in);
+	fg_unwatch();
 	term_guard_stop();
 	output_set_editor(NULL);
 	if (PyList_SetSlice(in->prompts, 0, PY_SSIZE_T_MAX, NULL) != 0)

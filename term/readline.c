@@ -25,7 +25,7 @@ static size_t next_match;
 static volatile sig_atomic_t prepped;	/* saved_tio holds the settings */
 static struct termios saved_tio;
 static volatile sig_atomic_t saved_flags;
-static int guarded;
+static volatile sig_atomic_t guarded;
 
 /* A signal the guard catches while nobody else does. */
 struct guard_signal {
@@ -227,6 +227,31 @@ term_resized(void)
 		rl_reset_screen_size();
 }
 
+/* Back in the foreground after Ctrl-Z (term/job.c): the prompt and its
+ * line again, on the fresh line the shell left the cursor on. */
+void
+term_continued(void)
+{
+	if (!shown)
+		return;
+	rl_on_new_line();
+	rl_redisplay();
+	fflush(rl_outstream);
+}
+
+/* Put the terminal and stdin's flags back as the guard found them;
+ * async-signal-safe, for a process about to die of a signal. */
+void
+term_guard_restore(void)
+{
+	if (!guarded)
+		return;
+	if (prepped)
+		tcsetattr(STDIN_FILENO, TCSANOW, &saved_tio);
+	if (saved_flags != -1)
+		fcntl(STDIN_FILENO, F_SETFL, (int)saved_flags);
+}
+
 /* A fatal signal (SIGTERM, SIGQUIT) while guarded: put the terminal
  * and stdin back as they were, then die of it as before. */
 static void
@@ -234,9 +259,7 @@ term_fatal(int sig)
 {
 	struct sigaction	sa;
 
-	if (prepped)
-		tcsetattr(STDIN_FILENO, TCSANOW, &saved_tio);
-	fcntl(STDIN_FILENO, F_SETFL, (int)saved_flags);
+	term_guard_restore();
 	memset(&sa, 0, sizeof sa);
 	sa.sa_handler = SIG_DFL;
 	sigemptyset(&sa.sa_mask);

@@ -36,8 +36,17 @@ void	 term_hide(void);		/* print above the prompt: hide, */
 void	 term_show(void);		/* write, show */
 void	 term_interrupt(void);		/* Ctrl-C: drop the line, unprompt */
 void	 term_resized(void);		/* after SIGWINCH */
+void	 term_continued(void);		/* fg after Ctrl-Z: draw again */
 void	 term_guard_start(void);	/* SIGTERM, SIGQUIT restore the tty */
 void	 term_guard_stop(void);
+void	 term_guard_restore(void);	/* async-signal-safe: tty back */
+
+/* term/job.c: a background job, Ctrl-Z and fg. */
+int	 term_foreground(void);		/* our process group has the tty */
+int	 term_job_start(void);		/* catch Ctrl-Z: an fd to watch */
+void	 term_job_stop(void);
+int	 term_job_continued(void);	/* fd readable: in the foreground? */
+void	 term_job_reclaim(void);	/* after bg, then fg: settings back */
 
 /* term/history.c: readline's history list, kept in a file. */
 char	*term_history_path(const char *env, const char *name);

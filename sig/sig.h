@@ -1,0 +1,39 @@
+/* sig/: SIGINT shared between the program and the terminal console, in
+ * pure C.
+ *
+ * apython keeps a handler of its own in front for SIGINT by defining
+ * sigaction() and signal() in the executable (exported, so libpython and
+ * extension modules call them): what the program installs for SIGINT is
+ * recorded as the program's action and reported back as the current one,
+ * while the kernel keeps ours. Ours forwards every SIGINT to the
+ * program's action, except a Ctrl-C typed at a terminal (si_code
+ * SI_KERNEL) while the console has claimed Ctrl-C: that one goes to the
+ * console's handler for a real-time signal apython reserves.
+ *
+ * A program that sets SIG_IGN gets SIG_IGN in the kernel (children it
+ * execs inherit it, as under python3); the console then gets no Ctrl-C
+ * either. A forked child forgets the console's claim. */
+#ifndef APYTHON_SIG_H
+#define APYTHON_SIG_H
+
+/* Start interposing, before Python is initialized (main thread). */
+void	 sig_setup(void);
+
+/* The real-time signal reserved for the console's Ctrl-C. */
+int	 sig_console_signal(void);
+
+/* Typed Ctrl-Cs (every SIGINT if all) go to the handler now installed
+ * for sig_console_signal(), called with that signal's number; -1 if it
+ * has none. Released by sig_console_release(). */
+int	 sig_console_claim(int all);
+void	 sig_console_release(void);
+
+/* Give a SIGINT the console declined to the program's action, outside
+ * a signal handler (SIG_DFL: the process dies of it). */
+void	 sig_pass(void);
+
+/* Called (async-signal-safe) before the process dies of SIGINT because
+ * the program's action is SIG_DFL: e.g. put the terminal back. */
+void	 sig_on_death(void (*)(void));
+
+#endif
