@@ -15,7 +15,7 @@ static const struct session_io *local_io;
 static int interactive;		/* stdin is a terminal */
 static PyObject *sigint_handler;	/* ours, while the console is up */
 static PyObject *sigint_before;	/* the one ours replaced */
-static PyObject *s_is_closed, *s_is_running;
+static PyObject *s_is_running;
 
 /* The banner: --banner's text and a newline, or the default. */
 static PyObject *
@@ -190,36 +190,41 @@ local_sigint_give(PyObject *loop)
 	Py_CLEAR(sigint_before);
 }
 
-/* A policy loop starts running: the console joins it unless it is on
- * another loop that is still open. */
+/* The console leaves loop (it closed, or another runs now): Ctrl-C
+ * goes back to the program until the console is up again. */
+static void
+local_leave(PyObject *loop)
+{
+	session_detach(local);
+	local_sigint_give(loop);
+}
+
+/* A loop starts running in the main thread: the console is on the loop
+ * the program runs now, leaving the one it was on (apython's loops tell
+ * when they close; another closed, or one merely stopped, is left here). */
 static int
 local_on_run(PyObject *loop)
 {
 	PyObject	*cur;
-	int		 closed;
 
 	if (local == NULL)
 		return 0;
 	if ((cur = session_loop(local)) != NULL && cur != loop) {
 		Py_INCREF(cur);
-		closed = py_call_truth(cur, s_is_closed);
+		local_leave(cur);
 		Py_DECREF(cur);
-		if (closed <= 0)
-			return closed;
 	}
 	if (session_attach(local, loop) != 0)
 		return -1;
 	return local_sigint_take();
 }
 
-/* A loop closes: if it is the console's, the console leaves it. */
+/* An apython loop closes: if it is the console's, the console leaves it. */
 static void
 local_on_close(PyObject *loop)
 {
-	if (local != NULL && session_loop(local) == loop) {
-		session_detach(local);
-		local_sigint_give(loop);
-	}
+	if (local != NULL && session_loop(local) == loop)
+		local_leave(loop);
 }
 
 static const struct loop_observer local_observer = {
@@ -232,7 +237,7 @@ int
 console_setup(const struct console_options *o)
 {
 	static const struct py_name	names[] = {
-		{ &s_is_closed, "is_closed" }, { &s_is_running, "is_running" },
+		{ &s_is_running, "is_running" },
 	};
 	PyObject			*ns, *out, *banner, *startup = NULL;
 	void				*arg;

@@ -11,7 +11,8 @@
 
 static PyObject *s_stopping;
 /* asyncio.events: its _set_running_loop is looked up at each run, as
- * asyncio's run_forever does, so that a swapped-in one is called. */
+ * asyncio's run_forever does, so that a swapped-in one is called (ours,
+ * hook.c, which tells the observers). */
 static PyObject *asyncio_events;
 static PyObject *s_set_running_loop;
 static PyObject *get_agen_hooks, *set_agen_hooks;
@@ -313,7 +314,7 @@ loop_set_wakeup_fd(int fd)
 
 /* run_forever(): asyncio's, with Python's signal wakeup fd pointed at
  * this loop while it runs in the main thread, so that Ctrl-C ends the
- * wait at once; a loop made by the policy first tells its observers. */
+ * wait at once. */
 static PyObject *
 loop_run_forever(struct loop *self, PyObject *unused)
 {
@@ -322,8 +323,6 @@ loop_run_forever(struct loop *self, PyObject *unused)
 
 	(void)unused;
 	if (loop_check_open(self) != 0)
-		return NULL;
-	if (loop_notify_run(self) != 0)
 		return NULL;
 	if (loop_in_main_thread() &&
 	    (fd = loop_signal_fd(self)) >= 0 &&
