@@ -109,7 +109,7 @@ int		 session_attach(PyObject *, PyObject *loop);
 void		 session_detach(PyObject *);
 
 /* stmt.c: a statement's coroutine as its task runs it. */
-PyObject	*stmt_wrap(PyObject *session, PyObject *coro);
+PyObject	*stmt_start(PyObject *session, PyObject *coro, PyObject *source);
 int		 stmt_ready(void);
 
 /* pager.c: help() in a console. */

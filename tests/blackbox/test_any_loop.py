@@ -227,3 +227,41 @@ def test_served_console_follows_foreign_loops_from_run_to_run(start,
     assert proc.stdout.endswith(b"finished\n")
     assert b"Traceback" not in proc.stderr
     assert b"Task was destroyed" not in proc.stderr
+
+
+# What the console's own tasks look like to the program and to asyncio.
+
+
+def test_console_tasks_have_readable_names_and_coroutines(terminal):
+    t = terminal(["--banner=test"])
+    t.expect("test\r\n>>> ")
+    run_line(t, "A = asyncio.all_tasks")
+    run_line(t, "mine = lambda w: [t for t in A() if w in t.get_name()]")
+    run_line(t, "mine('console')", "[<Task pending name='apython-console' "
+                                    "coro=<console()>>]")
+    stmt = 'await asyncio.sleep(0); print(mine("state"))'
+    run_line(t, stmt, "[<Task pending name='apython-statement: %s...' "
+                      "coro=<statement() running at <console>:1> "
+                      "cb=[ConsoleSession.console_statement_done()]>]"
+                      % stmt[:40])
+    run_line(t, "c = mine('console')[0].get_coro()")
+    run_line(t, "c.__name__, c.__qualname__", "('console', 'console')")
+    t.send("c\r")
+    t.expect_re(r"<apython.console coroutine object at 0x[0-9a-f]+>\r\n")
+
+
+def test_debug_mode_names_the_console_task_that_was_slow(terminal, write):
+    t = console_on(terminal, write, MAIN + "asyncio.run(main())\n")
+    run_line(t, "import time")
+    run_line(t, "loop.set_debug(True); loop.slow_callback_duration = 0.2")
+    run_line(t, "time.sleep(0.3)")
+    t.expect_re(r"Executing <Task pending name='apython-console' "
+                r"coro=<console\(\)> .*took 0\.[3-9]\d\d seconds\r\n")
+    t.wait_for_prompt()
+    t.send("await asyncio.sleep(0); time.sleep(0.3)\r")
+    t.expect_re(r"Executing <Task finished name='apython-statement: await "
+                r"asyncio.sleep\(0\); time.sleep\(0.3\)' coro=<statement\(\) "
+                r"done, defined at <console>:1> .*took 0\.[3-9]\d\d seconds")
+    t.wait_for_prompt()
+    screen = "\n".join(t.screen())
+    assert screen.count("Executing") == 2
