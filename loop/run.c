@@ -86,12 +86,14 @@ loop_queue_op(void *arg, PyObject *op)
 }
 
 /* Run one handle: its _run() reports its own errors to the loop's
- * exception handler; only KeyboardInterrupt or SystemExit come out. */
+ * exception handler; only KeyboardInterrupt or SystemExit come out.
+ * Timed when debug mode was on as it started, as asyncio does (one that
+ * turns it on is not). */
 static int
 loop_run_handle(struct loop *self, PyObject *h)
 {
-	double		 t0 = self->debug ? loop_now() : 0;
-	int		 c;
+	int		 timed = self->debug, c;
+	double		 t0 = timed ? loop_now() : 0;
 
 	if (sock_op_check(h))
 		return sock_op_run(h);
@@ -99,7 +101,7 @@ loop_run_handle(struct loop *self, PyObject *h)
 		return c < 0 ? -1 : 0;
 	if (handle_run(h) != 0)
 		return -1;
-	return self->debug ? loop_check_slow(self, h, loop_now() - t0) : 0;
+	return timed ? loop_check_slow(self, h, loop_now() - t0) : 0;
 }
 
 /* Run the handles that were ready when this pass began. */
