@@ -323,12 +323,16 @@ readline_winch_handle(struct tty_in *in)
 	return h;
 }
 
-/* Follow SIGWINCH on loop, unless the program handles it there. */
+/* Follow SIGWINCH on loop, unless the program handles it there, or the
+ * loop cannot say (not asyncio's Unix loop: uvloop): the size is then
+ * read at each prompt. */
 static void
 readline_winch_add(struct tty_in *in)
 {
 	PyObject	*h, *r;
 
+	if (!PyObject_HasAttrString(in->loop, "_signal_handlers"))
+		return;
 	if ((h = readline_winch_handle(in)) != NULL) {
 		Py_DECREF(h);
 		return;
