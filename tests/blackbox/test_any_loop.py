@@ -269,3 +269,12 @@ def test_debug_mode_names_the_console_task_that_was_slow(terminal, write):
     debug_on = screen.index(">>> loop.set_debug(True); "
                             "loop.slow_callback_duration = 1")
     assert screen[debug_on + 1] == ">>> time.sleep(1.5)"
+
+
+def test_debug_mode_on_the_console_alone_runs_statements(run):
+    # Handles made from C with no Python frame to record (the console
+    # alone) have no source traceback, rather than failing to be made.
+    cp = run(["--banner=test"], input=b"loop.set_debug(True)\n"
+                                       b"await asyncio.sleep(0, 1)\n2\n")
+    assert cp.stderr == b"test\n>>> >>> 1\n>>> 2\n>>> \n"
+    assert cp.returncode == 0
