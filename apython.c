@@ -526,7 +526,7 @@ main(int argc, char **argv)
 	co.no_readline = o.no_readline;
 	co.has_target = o.module != NULL || o.file != NULL;
 	module = PyImport_ImportModule("apython");
-	if (module == NULL || loop_install_policy(module) != 0)
+	if (module == NULL || loop_install(module) != 0)
 		status = exception_status(&sigint);
 	else if (o.serve != NULL)
 		status = serve(&o, &served, locals, &sigint);

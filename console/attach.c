@@ -27,7 +27,9 @@ session_detach(PyObject *self)
 
 	if (s->loop == NULL)
 		return;
-	s->io->detach(self);
+	/* The prompt the io took down is shown again on the next loop. */
+	if (s->io->detach(self) > 0)
+		s->prompted = 0;
 	if (s->task != NULL)
 		attach_quiet_task(s->task);
 	if (s->stmt != NULL)

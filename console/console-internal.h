@@ -9,8 +9,9 @@
 struct session_io {
 	/* Start reading lines on loop: -1 with exception. */
 	int	(*attach)(PyObject *session, PyObject *loop);
-	/* Stop reading. */
-	void	(*detach)(PyObject *session);
+	/* Stop reading: 1 when a prompt shown went down with it (the
+	 * session shows it again on its next loop), else 0. */
+	int	(*detach)(PyObject *session);
 	/* Show a prompt: input is expected. */
 	int	(*prompt)(PyObject *session, PyObject *prompt);
 	/* The session ends (EOF, exit()): -1 with the exception to raise. */
@@ -114,7 +115,7 @@ int		 session_attach(PyObject *, PyObject *loop);
 void		 session_detach(PyObject *);
 
 /* stmt.c: a statement's coroutine as its task runs it. */
-PyObject	*stmt_wrap(PyObject *session, PyObject *coro);
+PyObject	*stmt_start(PyObject *session, PyObject *coro, PyObject *source);
 int		 stmt_ready(void);
 
 /* pager.c: help() in a console. */

@@ -133,8 +133,8 @@ input_fd_split(PyObject *session, struct input_fd *in)
 	return 0;
 }
 
-/* Stop watching fd. */
-static void
+/* Stop watching fd; the prompt written stays. */
+static int
 input_fd_detach(PyObject *session)
 {
 	struct input_fd	*in = session_io_arg(session);
@@ -144,7 +144,7 @@ input_fd_detach(PyObject *session)
 	if (in->flags != -1 && fcntl(in->fd, F_GETFL) != in->flags)
 		fcntl(in->fd, F_SETFL, in->flags);
 	if (in->loop == NULL)
-		return;
+		return 0;
 	if (in->soon != NULL)
 		r = PyObject_CallMethod(in->soon, "cancel", NULL);
 	else
@@ -154,6 +154,7 @@ input_fd_detach(PyObject *session)
 	Py_XDECREF(r);
 	Py_CLEAR(in->soon);
 	Py_CLEAR(in->loop);
+	return 0;
 }
 
 /* Ask the loop to call us again soon: for fds epoll cannot watch

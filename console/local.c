@@ -7,13 +7,11 @@
 #include <unistd.h>
 
 #include "loop/loop.h"
-#include "py/py.h"
 
 static PyObject *local;		/* the local session; NULL once over */
 static const struct session_io *local_io;
 static int interactive;		/* stdin is a terminal */
 static int alone;		/* no program: the console is all */
-static PyObject *s_is_closed;
 
 /* The banner: --banner's text and a newline, or the default. */
 static PyObject *
@@ -55,35 +53,41 @@ local_come_up(PyObject *loop)
 	return interactive ? sigint_take(local, local_io, alone) : 0;
 }
 
-/* A policy loop starts running: the console joins it unless it is on
- * another loop that is still open. */
+/* The console leaves loop (it closed, or another runs now): Ctrl-C
+ * goes back to the program until the console is up again. */
+static void
+local_leave(PyObject *loop)
+{
+	fg_cancel(loop);
+	session_detach(local);
+	sigint_give();
+}
+
+/* A loop starts running in the main thread: the console is on the loop
+ * the program runs now, leaving the one it was on (apython's loops tell
+ * when they close; another closed, or one merely stopped, is left here). */
 static int
 local_on_run(PyObject *loop)
 {
 	PyObject	*cur;
-	int		 closed;
 
 	if (local == NULL)
 		return 0;
 	if ((cur = session_loop(local)) != NULL && cur != loop) {
 		Py_INCREF(cur);
-		closed = py_call_truth(cur, s_is_closed);
+		local_leave(cur);
 		Py_DECREF(cur);
-		if (closed <= 0)
-			return closed;
 	}
 	return interactive ? fg_wait(loop, local_come_up) : local_come_up(loop);
 }
 
-/* A loop closes: if it is the console's, the console leaves it. */
+/* An apython loop closes: if it is the console's, the console leaves it. */
 static void
 local_on_close(PyObject *loop)
 {
 	fg_cancel(loop);
-	if (local != NULL && session_loop(local) == loop) {
-		session_detach(local);
-		sigint_give();
-	}
+	if (local != NULL && session_loop(local) == loop)
+		local_leave(loop);
 }
 
 static const struct loop_observer local_observer = {
@@ -95,9 +99,6 @@ static const struct loop_observer local_observer = {
 int
 console_setup(const struct console_options *o)
 {
-	static const struct py_name	names[] = {
-		{ &s_is_closed, "is_closed" },
-	};
 	PyObject			*ns, *out, *banner, *startup = NULL;
 	void				*arg;
 
@@ -108,7 +109,6 @@ console_setup(const struct console_options *o)
 		return -1;
 	}
 	if (console_prepare() != 0 ||
-	    py_intern_names(names, PY_NAMES_LEN(names)) != 0 ||
 	    (ns = intro_namespace(o->locals, 0)) == NULL) {
 		Py_DECREF(out);
 		return -1;

@@ -333,12 +333,16 @@ readline_keys(int on)
 	return readline_watch(active, on);
 }
 
-/* Follow SIGWINCH on loop, unless the program handles it there. */
+/* Follow SIGWINCH on loop, unless the program handles it there, or the
+ * loop cannot say (not asyncio's Unix loop: uvloop): the size is then
+ * read at each prompt. */
 static void
 readline_winch_add(struct tty_in *in)
 {
 	PyObject	*h, *r;
 
+	if (!PyObject_HasAttrString(in->loop, "_signal_handlers"))
+		return;
 	if ((h = readline_winch_handle(in)) != NULL) {
 		Py_DECREF(h);
 		return;
@@ -426,14 +430,16 @@ readline_attach(PyObject *session, PyObject *loop)
 	return 0;
 }
 
-/* Leave the loop: the terminal and stdin as we found them. */
-static void
+/* Leave the loop: the terminal and stdin as we found them; a prompt
+ * up goes (1). */
+static int
 readline_detach(PyObject *session)
 {
 	struct tty_in	*in = session_io_arg(session);
+	int		 shown = in->shown;
 
 	if (in->loop == NULL)
-		return;
+		return 0;
 	if (readline_hide_prompt(in) != 0 || output_flush_held() != 0)
 		PyErr_WriteUnraisable(session);
 	readline_winch_remove(in);
@@ -443,6 +449,7 @@ readline_detach(PyObject *session)
 	if (PyList_SetSlice(in->prompts, 0, PY_SSIZE_T_MAX, NULL) != 0)
 		PyErr_WriteUnraisable(session);
 	Py_CLEAR(in->loop);
+	return shown;
 }
 
 /* Input is expected: a queued line answers at once, else a prompt. */

@@ -197,11 +197,12 @@ remote_attach(PyObject *session, PyObject *loop)
 	return 0;
 }
 
-/* Nothing to stop. */
-static void
+/* Nothing to stop: the peer keeps its prompt. */
+static int
 remote_detach(PyObject *session)
 {
 	(void)session;
+	return 0;
 }
 
 /* Input is expected: tell the peer, with the prompt. */

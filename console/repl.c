@@ -81,10 +81,9 @@ repl_report_current(struct session *s)
 
 /* Run a compiled statement; a coroutine becomes the statement's task. */
 static int
-repl_execute(struct session *s, PyObject *code)
+repl_execute(struct session *s, PyObject *code, PyObject *source)
 {
 	PyObject	*r;
-	PyObject	*w;
 
 	s->on_cpu = 1;
 	r = PyEval_EvalCode(code, s->ns, s->ns);
@@ -92,11 +91,7 @@ repl_execute(struct session *s, PyObject *code)
 	if (r == NULL)
 		return repl_report_current(s);
 	if (((PyCodeObject *)code)->co_flags & CO_COROUTINE) {
-		w = stmt_wrap((PyObject *)s, r);
-		s->stmt = w ? PyObject_CallMethod(s->loop, "create_task", "O",
-		    w) : NULL;
-		Py_XDECREF(w);
-		if (s->stmt == NULL) {
+		if ((s->stmt = stmt_start((PyObject *)s, r, source)) == NULL) {
 			Py_DECREF(r);
 			return repl_report_current(s);
 		}
@@ -133,12 +128,13 @@ repl_line(struct session *s, PyObject *line)
 		s->io->statement((PyObject *)s, source);
 		PyErr_Restore(type, value, tb);
 	}
-	Py_DECREF(source);
 	if (PyList_SetSlice(s->buffer, 0, PY_SSIZE_T_MAX, NULL) != 0) {
+		Py_DECREF(source);
 		Py_XDECREF(code);
 		return -1;
 	}
 	if (code == NULL) {
+		Py_DECREF(source);
 		if (!PyErr_ExceptionMatches(PyExc_SyntaxError) &&
 		    !PyErr_ExceptionMatches(PyExc_OverflowError) &&
 		    !PyErr_ExceptionMatches(PyExc_ValueError))
@@ -151,7 +147,8 @@ repl_line(struct session *s, PyObject *line)
 		Py_XDECREF(tb);
 		return r;
 	}
-	r = repl_execute(s, code);
+	r = repl_execute(s, code, source);
+	Py_DECREF(source);
 	Py_DECREF(code);
 	return r;
 }

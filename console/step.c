@@ -20,40 +20,16 @@ step_yield(PyObject *f)
 	return Py_NewRef(f);
 }
 
-/* The statement's task finished: step the console. */
-static PyObject *
-step_stmt_done(PyObject *self, PyObject *task)
-{
-	(void)task;
-	if (session_wake(session_of(self)) != 0)
-		return NULL;
-	Py_RETURN_NONE;
-}
-
-static PyMethodDef stmt_done_def = {
-	.ml_name = "console_statement_done",
-	.ml_meth = step_stmt_done,
-	.ml_flags = METH_O,
-};
-
 /* Wait for the running statement through a future of our own, so that
  * cancelling the console task (the loop ends) is told apart from the
- * statement being cancelled (Ctrl-C, or its own doing). */
+ * statement being cancelled (Ctrl-C, or its own doing); the statement's
+ * task wakes it when done (stmt.c). */
 static PyObject *
 step_wait_stmt(struct session *s)
 {
-	PyObject	*cb, *r;
-
 	s->waiter = PyObject_CallMethod(s->loop, "create_future", NULL);
 	if (s->waiter == NULL)
 		return NULL;
-	if ((cb = PyCFunction_New(&stmt_done_def, (PyObject *)s)) == NULL)
-		return NULL;
-	r = PyObject_CallMethod(s->stmt, "add_done_callback", "O", cb);
-	Py_DECREF(cb);
-	if (r == NULL)
-		return NULL;
-	Py_DECREF(r);
 	return step_yield(s->waiter);
 }
 
@@ -192,6 +168,7 @@ static const struct py_coro_ops coro_ops = {
 	.send = coro_send,
 	.throw = coro_throw,
 	.close = coro_close,
+	.name = "console",
 };
 
 static int
@@ -221,6 +198,11 @@ static PyMethodDef coro_methods[] = {
 	{ .ml_name = NULL }
 };
 
+static PyGetSetDef coro_getset[] = {
+	PY_CORO_GETSET,
+	{ .name = NULL }
+};
+
 static PyTypeObject coro_type = {
 	PyVarObject_HEAD_INIT(NULL, 0)
 	.tp_name = "apython.console",
@@ -230,10 +212,12 @@ static PyTypeObject coro_type = {
 	.tp_traverse = (traverseproc)coro_traverse,
 	.tp_clear = (inquiry)coro_clear,
 	.tp_dealloc = (destructor)coro_dealloc,
+	.tp_repr = py_coro_repr,
 	.tp_as_async = &py_coro_async,
 	.tp_iter = py_coro_self,
 	.tp_iternext = py_coro_next,
 	.tp_methods = coro_methods,
+	.tp_getset = coro_getset,
 };
 
 /* The coroutine for session's task. */

@@ -10,6 +10,9 @@ struct stmt {
 	PyObject	*session;
 };
 
+#define STMT_NAME_MAX	40	/* characters of the statement in its task's
+				 * name, as in stmt_task_name()'s format */
+
 static PyTypeObject stmt_type;
 static PyObject *s_close;
 
@@ -70,6 +73,7 @@ static const struct py_coro_ops stmt_ops = {
 	.send = stmt_send,
 	.throw = stmt_throw,
 	.close = stmt_close,
+	.name = "statement",
 };
 
 static int
@@ -96,15 +100,24 @@ stmt_dealloc(struct stmt *self)
 	PyObject_GC_Del(self);
 }
 
+/* cr_code, cr_frame: the statement's own, so that asyncio shows where
+ * it runs (<console>:LINE) and Task.get_stack() finds its frame. */
 static PyObject *
-stmt_repr(struct stmt *self)
+stmt_inner(PyObject *self, void *name)
 {
-	return PyObject_Repr(self->coro);
+	return PyObject_GetAttrString(stmt_of(self)->coro, name);
 }
 
 static PyMethodDef stmt_methods[] = {
 	PY_CORO_METHODS,
 	{ .ml_name = NULL }
+};
+
+static PyGetSetDef stmt_getset[] = {
+	PY_CORO_GETSET,
+	{ .name = "cr_code", .get = stmt_inner, .closure = "cr_code" },
+	{ .name = "cr_frame", .get = stmt_inner, .closure = "cr_frame" },
+	{ .name = NULL }
 };
 
 static PyTypeObject stmt_type = {
@@ -116,15 +129,16 @@ static PyTypeObject stmt_type = {
 	.tp_traverse = (traverseproc)stmt_traverse,
 	.tp_clear = (inquiry)stmt_clear,
 	.tp_dealloc = (destructor)stmt_dealloc,
-	.tp_repr = (reprfunc)stmt_repr,
+	.tp_repr = py_coro_repr,
 	.tp_as_async = &py_coro_async,
 	.tp_iter = py_coro_self,
 	.tp_iternext = py_coro_next,
 	.tp_methods = stmt_methods,
+	.tp_getset = stmt_getset,
 };
 
 /* Wrap a statement's coroutine for session. */
-PyObject *
+static PyObject *
 stmt_wrap(PyObject *session, PyObject *coro)
 {
 	struct stmt	*self;
@@ -136,6 +150,87 @@ stmt_wrap(PyObject *session, PyObject *coro)
 	self->session = Py_NewRef(session);
 	PyObject_GC_Track(self);
 	return (PyObject *)self;
+}
+
+/* The name of a statement's task: its first line, shortened. */
+static PyObject *
+stmt_task_name(PyObject *source)
+{
+	Py_ssize_t	 n = PyUnicode_GET_LENGTH(source), nl;
+	PyObject	*line, *name;
+
+	if ((nl = PyUnicode_FindChar(source, '\n', 0, n, 1)) == -2)
+		return NULL;
+	if (nl >= 0)
+		n = nl;
+	if ((line = PyUnicode_Substring(source, 0, n)) == NULL)
+		return NULL;
+	/* "%.40U": no '*' precision before 3.12. */
+	name = PyUnicode_FromFormat("apython-statement: %.40U%s", line,
+	    n > STMT_NAME_MAX ? "..." : "");
+	Py_DECREF(line);
+	return name;
+}
+
+/* The statement's task finished: the console steps again. */
+static PyObject *
+stmt_done(PyObject *session, PyObject *task)
+{
+	(void)task;
+	if (session_wake(session_of(session)) != 0)
+		return NULL;
+	Py_RETURN_NONE;
+}
+
+static PyMethodDef stmt_done_def = {
+	.ml_name = "console_statement_done",
+	.ml_meth = stmt_done,
+	.ml_flags = METH_O,
+};
+
+/* Name the statement's task and have it wake the console when done. */
+static int
+stmt_task_setup(PyObject *session, PyObject *task, PyObject *source)
+{
+	PyObject	*name, *cb, *r;
+
+	if ((name = stmt_task_name(source)) == NULL)
+		return -1;
+	r = PyObject_CallMethod(task, "set_name", "O", name);
+	Py_DECREF(name);
+	if (r == NULL)
+		return -1;
+	Py_DECREF(r);
+	if ((cb = PyCFunction_New(&stmt_done_def, session)) == NULL)
+		return -1;
+	r = PyObject_CallMethod(task, "add_done_callback", "O", cb);
+	Py_DECREF(cb);
+	Py_XDECREF(r);
+	return r == NULL ? -1 : 0;
+}
+
+/* Run a statement's coroutine as a task on session's loop, named after
+ * the statement; the task, or NULL with exception. */
+PyObject *
+stmt_start(PyObject *session, PyObject *coro, PyObject *source)
+{
+	PyObject	*w, *task, *exc, *r;
+
+	if ((w = stmt_wrap(session, coro)) == NULL)
+		return NULL;
+	task = PyObject_CallMethod(session_loop(session), "create_task", "O",
+	    w);
+	Py_DECREF(w);
+	if (task == NULL || stmt_task_setup(session, task, source) == 0)
+		return task;
+	/* Not run unwatched: the task is scheduled already. */
+	exc = py_exception_fetch();
+	r = PyObject_CallMethod(task, "cancel", NULL);
+	Py_XDECREF(r);
+	PyErr_Clear();
+	py_exception_raise(exc);
+	Py_DECREF(task);
+	return NULL;
 }
 
 /* Ready the type; -1 with exception. */

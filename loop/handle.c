@@ -176,13 +176,22 @@ handle_alloc(PyTypeObject *type, PyObject *loop, PyObject *cb,
 	return h;
 }
 
+/* In debug mode, is there a Python caller for asyncio's __init__ to
+ * record (sys._getframe(1))? Not when the loop was run from C (the
+ * console alone): such a handle has no source traceback. */
+static int
+handle_traced(int debug)
+{
+	return debug && PyEval_GetFrame() != NULL;
+}
+
 /* Handle(callback, args, loop, context); in debug mode through asyncio's
  * own __init__, which records where it was made. */
 PyObject *
 handle_new(PyObject *loop, PyObject *cb, PyObject *args, PyObject *ctx,
     int debug)
 {
-	if (debug)
+	if (handle_traced(debug))
 		return PyObject_CallFunctionObjArgs((PyObject *)our_handle, cb,
 		    args, loop, ctx, NULL);
 	return handle_alloc(our_handle, loop, cb, args, ctx);
@@ -195,7 +204,7 @@ timer_new(PyObject *loop, PyObject *when, PyObject *cb, PyObject *args,
 {
 	PyObject	*h;
 
-	if (debug)
+	if (handle_traced(debug))
 		return PyObject_CallFunctionObjArgs((PyObject *)our_timer, when,
 		    cb, args, loop, ctx, NULL);
 	if ((h = handle_alloc(our_timer, loop, cb, args, ctx)) == NULL)

@@ -37,7 +37,6 @@ struct loop {
 	atomic_int		 woken;		/* eventfd written, not yet read */
 	int			 closed;
 	int			 debug;		/* set_debug(): asyncio's checks */
-	int			 observed;	/* observers see it run and close */
 	struct loop		*next;		/* all loops, for fork */
 	double			 resolution;
 };
@@ -101,9 +100,11 @@ int		 loop_check_slow(struct loop *, PyObject *, double);
 PyObject	*loop_repr(PyObject *);
 
 /* observe.c: telling the observers (loop_observe(), loop.h). */
-void		 loop_set_observed(PyObject *);
-int		 loop_notify_run(struct loop *);
+int		 loop_notify_run(PyObject *);
 int		 loop_notify_close(struct loop *);
+
+/* hook.c: asyncio's _set_running_loop, replaced by ours. */
+int		 loop_install_hook(void);
 
 /* fork.c: every live loop, re-initialised in a forked child. */
 int		 fork_ready(void);

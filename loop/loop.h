@@ -7,15 +7,21 @@
 
 /* What an observer learns from the loops (observe.c). */
 struct loop_observer {
-	/* A loop the policy made in the main thread starts running: -1
-	 * with an exception stops run_forever(). */
+	/* A loop starts running in the main thread, whatever its class
+	 * (apython's, uvloop's, asyncio's own) and however it was made:
+	 * told at every run_forever() (each run_until_complete()), so
+	 * nothing to do must cost little. -1 with an exception is reported,
+	 * and the loop runs on (KeyboardInterrupt and SystemExit come out
+	 * of run_forever()). */
 	int	(*on_run)(PyObject *loop);
-	/* A loop that is not running is about to close. */
+	/* An apython loop that is not running is about to close. Other
+	 * loops have no close hook: an observer finds them closed
+	 * (is_closed()) when the next loop runs, or when the program ends. */
 	void	(*on_close)(PyObject *loop);
 };
 
 int	 loop_observe(const struct loop_observer *);
 int	 loop_add_to_module(PyObject *module);
-int	 loop_install_policy(PyObject *module);
+int	 loop_install(PyObject *module);
 
 #endif

@@ -1,6 +1,6 @@
-/* The observers of the loops: told when a loop the policy made in the
- * main thread starts running, and when any loop is about to close. Each
- * is called in the order it was added. */
+/* The observers of the loops: told when any loop starts running in the
+ * main thread (hook.c sees it), and when an apython loop is about to
+ * close. Each is called in the order it was added. */
 #include "loop/loop-internal.h"
 
 #define LOOP_OBSERVERS	4
@@ -20,32 +20,27 @@ loop_observe(const struct loop_observer *o)
 	return 0;
 }
 
-/* Mark a loop the policy made in the main thread: observers see it run. */
-void
-loop_set_observed(PyObject *loop)
-{
-	if (loop_in_main_thread())
-		loop_of(loop)->observed = 1;
-}
-
-/* The loop starts running; -1 with exception when an observer fails
- * (those after it are not told). */
+/* loop starts running in the main thread. An observer's error never
+ * stops the program's loop: it is reported (sys.unraisablehook) and the
+ * others are told; only KeyboardInterrupt or SystemExit (a signal's
+ * handler ran in the observer's Python) come out: -1. */
 int
-loop_notify_run(struct loop *self)
+loop_notify_run(PyObject *loop)
 {
 	size_t	i;
 
-	if (!self->observed)
-		return 0;
-	for (i = 0; i < nobservers; i++)
-		if (observers[i]->on_run != NULL &&
-		    observers[i]->on_run((PyObject *)self) != 0)
+	for (i = 0; i < nobservers; i++) {
+		if (observers[i]->on_run == NULL || observers[i]->on_run(loop) == 0)
+			continue;
+		if (!PyErr_ExceptionMatches(PyExc_Exception))
 			return -1;
+		PyErr_WriteUnraisable(loop);
+	}
 	return 0;
 }
 
-/* The loop, not closed yet, is about to close: if it is not running,
- * tell the observers; -1 with exception. */
+/* The apython loop, not closed yet, is about to close: if it is not
+ * running, tell the observers; -1 with exception. */
 int
 loop_notify_close(struct loop *self)
 {

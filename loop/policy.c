@@ -4,36 +4,18 @@
 #include "loop/policy.py.h"
 #include "py/py.h"
 
-/* The policy marks the loops it makes for the observers to follow. */
-static PyObject *
-policy_observe(PyObject *unused, PyObject *loop)
-{
-	(void)unused;
-	loop_set_observed(loop);
-	Py_RETURN_NONE;
-}
-
-static PyMethodDef policy_observe_def = {
-	.ml_name = "_observe",
-	.ml_meth = policy_observe,
-	.ml_flags = METH_O,
-};
-
 /* Run loop/policy.py with what it is given from C. */
 static PyObject *
 policy_glue(void)
 {
-	PyObject	*given, *observe, *glue = NULL;
+	PyObject	*given, *glue = NULL;
 
 	if ((given = PyDict_New()) == NULL)
 		return NULL;
-	observe = PyCFunction_NewEx(&policy_observe_def, NULL, NULL);
-	if (observe != NULL && PyDict_SetItemString(given, "_core",
-	    (PyObject *)loop_core_type()) == 0 &&
-	    PyDict_SetItemString(given, "_observe", observe) == 0)
+	if (PyDict_SetItemString(given, "_core",
+	    (PyObject *)loop_core_type()) == 0)
 		glue = PY_EMBED("apython._policy", loop_policy_code, given);
 	Py_DECREF(given);
-	Py_XDECREF(observe);
 	return glue;
 }
 
@@ -61,9 +43,10 @@ loop_add_to_module(PyObject *module)
 	return r;
 }
 
-/* asyncio.set_event_loop_policy(apython.EventLoopPolicy()). */
-int
-loop_install_policy(PyObject *module)
+/* asyncio.set_event_loop_policy(apython.EventLoopPolicy()): programs get
+ * apython's loop by default. */
+static int
+policy_install(PyObject *module)
 {
 	PyObject	*asyncio, *cls, *policy = NULL, *r = NULL;
 
@@ -79,4 +62,14 @@ loop_install_policy(PyObject *module)
 	Py_XDECREF(policy);
 	Py_XDECREF(r);
 	return r == NULL ? -1 : 0;
+}
+
+/* At start-up, before the program imports anything: apython's loop by
+ * default, and the hook through which observers see every loop run. */
+int
+loop_install(PyObject *module)
+{
+	if (policy_install(module) != 0)
+		return -1;
+	return loop_install_hook();
 }

@@ -2,9 +2,8 @@
 MRO, asyncio's Unix selector loop behind it for what is off the hot path
 (transports' Python parts, pipes, subprocesses, signals).
 
-Given by loop/policy.c: _core, the C loop type, and _observe(loop), which
-marks a loop the policy made for the loop's observers (the console) to
-follow."""
+Given by loop/policy.c: _core, the C loop type. The console follows
+whatever loop runs (loop/hook.c), not only the ones made here."""
 
 import asyncio
 from asyncio import unix_events
@@ -20,21 +19,12 @@ class EventLoopPolicy(asyncio.DefaultEventLoopPolicy):
     __module__ = "apython"
     _loop_factory = Loop
 
-    def new_event_loop(self):
-        """Create a new apython.Loop; in the main thread the console
-        joins it."""
-        loop = self._loop_factory()
-        if isinstance(loop, _core):  # noqa: F821
-            _observe(loop)  # noqa: F821
-        return loop
-
 
 def new_event_loop():
-    """Create a new apython.Loop (no console joins it)."""
+    """Create a new apython.Loop."""
     import apython
     return apython.Loop()
 
 
-# help() shows the functions as apython's, as it does the classes.
+# help() shows the function as apython's, as it does the classes.
 new_event_loop.__module__ = "apython"
-EventLoopPolicy.new_event_loop.__module__ = "apython"

@@ -11,7 +11,8 @@
 
 static PyObject *s_stopping;
 /* asyncio.events: its _set_running_loop is looked up at each run, as
- * asyncio's run_forever does, so that a swapped-in one is called. */
+ * asyncio's run_forever does, so that a swapped-in one is called (ours,
+ * hook.c, which tells the observers). */
 static PyObject *asyncio_events;
 static PyObject *s_set_running_loop;
 static PyObject *get_agen_hooks, *set_agen_hooks;
@@ -85,12 +86,14 @@ loop_queue_op(void *arg, PyObject *op)
 }
 
 /* Run one handle: its _run() reports its own errors to the loop's
- * exception handler; only KeyboardInterrupt or SystemExit come out. */
+ * exception handler; only KeyboardInterrupt or SystemExit come out.
+ * Timed when debug mode was on as it started, as asyncio does (one that
+ * turns it on is not). */
 static int
 loop_run_handle(struct loop *self, PyObject *h)
 {
-	double		 t0 = self->debug ? loop_now() : 0;
-	int		 c;
+	int		 timed = self->debug, c;
+	double		 t0 = timed ? loop_now() : 0;
 
 	if (sock_op_check(h))
 		return sock_op_run(h);
@@ -98,7 +101,7 @@ loop_run_handle(struct loop *self, PyObject *h)
 		return c < 0 ? -1 : 0;
 	if (handle_run(h) != 0)
 		return -1;
-	return self->debug ? loop_check_slow(self, h, loop_now() - t0) : 0;
+	return timed ? loop_check_slow(self, h, loop_now() - t0) : 0;
 }
 
 /* Run the handles that were ready when this pass began. */
@@ -313,7 +316,7 @@ loop_set_wakeup_fd(int fd)
 
 /* run_forever(): asyncio's, with Python's signal wakeup fd pointed at
  * this loop while it runs in the main thread, so that Ctrl-C ends the
- * wait at once; a loop made by the policy first tells its observers. */
+ * wait at once. */
 static PyObject *
 loop_run_forever(struct loop *self, PyObject *unused)
 {
@@ -322,8 +325,6 @@ loop_run_forever(struct loop *self, PyObject *unused)
 
 	(void)unused;
 	if (loop_check_open(self) != 0)
-		return NULL;
-	if (loop_notify_run(self) != 0)
 		return NULL;
 	if (loop_in_main_thread() &&
 	    (fd = loop_signal_fd(self)) >= 0 &&

@@ -154,6 +154,21 @@ py_coro_close(PyObject *self, PyObject *unused)
 	Py_RETURN_NONE;
 }
 
+/* __name__ and __qualname__. */
+PyObject *
+py_coro_name(PyObject *self, void *unused)
+{
+	(void)unused;
+	return PyUnicode_FromString(coro_ops(self)->name);
+}
+
+PyObject *
+py_coro_repr(PyObject *self)
+{
+	return PyUnicode_FromFormat("<%s coroutine object at %p>",
+	    Py_TYPE(self)->tp_name, (void *)self);
+}
+
 #if PY_VERSION_HEX >= 0x030A0000
 static PySendResult
 coro_am_send(PyObject *self, PyObject *value, PyObject **out)

@@ -36,6 +36,10 @@ struct py_coro_ops {
 	int	(*throw)(PyObject *self, PyObject *exc, PyObject **out);
 	/* close(): 0, or -1 with exception. */
 	int	(*close)(PyObject *self);
+	/* Its __name__ and __qualname__ (PY_CORO_GETSET, for a type
+	 * that sets it), which asyncio shows in a task's repr and in debug
+	 * mode's warnings. */
+	const char	*name;
 };
 
 /* A coroutine type's struct starts with PY_CORO_HEAD; its constructor
@@ -50,6 +54,15 @@ PyObject	*py_coro_next(PyObject *);
 PyObject	*py_coro_send(PyObject *, PyObject *);
 PyObject	*py_coro_throw(PyObject *, PyObject *);
 PyObject	*py_coro_close(PyObject *, PyObject *);
+
+/* __name__ and __qualname__ from the ops' name, for tp_getset; repr():
+ * "<TYPE coroutine object at ADDRESS>", for tp_repr. */
+PyObject	*py_coro_name(PyObject *, void *);
+PyObject	*py_coro_repr(PyObject *);
+
+#define PY_CORO_GETSET							\
+	{ .name = "__name__", .get = py_coro_name },			\
+	{ .name = "__qualname__", .get = py_coro_name }
 
 #define PY_CORO_METHODS							\
 	{ .ml_name = "send", .ml_meth = py_coro_send, .ml_flags = METH_O }, \

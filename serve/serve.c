@@ -13,21 +13,19 @@
 static PyObject *served;	/* --serve's server */
 static int stopping;		/* serving alone: SIGTERM came */
 
-/* A policy loop starts running: serve on it, unless the server is on
- * another loop, which has not closed (it would have left it). */
+/* A loop starts running in the main thread: serve on it, the loop the
+ * program runs now (the server leaves the one it was on, closed or
+ * stopped: only apython's loops say when they close). */
 static int
 serve_on_run(PyObject *loop)
 {
-	PyObject	*cur;
-
 	if (served == NULL)
-		return 0;
-	if ((cur = server_loop(served)) != NULL && cur != loop)
 		return 0;
 	return server_attach_loop(served, loop);
 }
 
-/* A loop closes: if the server is on it, it waits for the next one. */
+/* An apython loop closes: if the server is on it, it waits for the
+ * next one. */
 static void
 serve_on_close(PyObject *loop)
 {

@@ -180,8 +180,13 @@ def test_loop_in_another_thread_gets_no_console(run):
     assert cp.returncode == 0
 
 
-def test_loop_made_directly_from_apython_loop_gets_no_console(run):
-    cp = run([PROGRAMS / "direct_loop.py"], input=b"")
-    assert cp.stdout == b"done\n"
-    assert cp.stderr == b""
-    assert cp.returncode == 0
+def test_loop_made_directly_from_apython_loop_gets_the_console(start):
+    p = start(["--banner=test", PROGRAMS / "direct_loop.py"])
+    p.expect_stdout(b"running\n")
+    p.expect_stderr(b"test\n>>> ")
+    p.send(b"import __main__; loop is __main__.LOOP\n")
+    p.expect_stderr(b"True\n>>> ")
+    p.send(b"__main__.DONE.set_result(None)\n")
+    assert p.wait() == 0
+    assert p.stdout == b"running\ndone\n"
+    assert b"Traceback" not in p.stderr
