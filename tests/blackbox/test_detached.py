@@ -10,11 +10,9 @@ import subprocess
 
 import pytest
 
-from conftest import SYSTEM_PYTHON, TIMEOUT, clean_env
+from conftest import NO_CONSOLE, SYSTEM_PYTHON, TIMEOUT, clean_env
 from serving import Client, SERVED
 
-NO_CONSOLE = (b"apython: stdin is not a terminal and is empty: no console "
-              b"(--serve [HOST:]PORT|PATH serves one)\n")
 
 # Prints, writes to stderr before its loop, runs a loop (its tasks are its
 # own: the console's is gone), exits with 3.

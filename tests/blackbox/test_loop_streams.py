@@ -2,7 +2,7 @@
 StreamReaderProtocol and StreamReader from C: whatever a program can see
 is what asyncio's own loop shows it, under the same interpreter."""
 
-from conftest import PROGRAMS
+from conftest import NO_CONSOLE, PROGRAMS
 
 CASES = PROGRAMS / "streams_cases.py"
 
@@ -53,7 +53,7 @@ read: b'own'
 def test_streams_on_apython_loop_behave_as_on_asyncios_loop(run):
     ours = run([CASES, "apython"], timeout=60)
     theirs = run([CASES, "asyncio"], timeout=60)
-    assert ours.stderr == b""
+    assert ours.stderr == NO_CONSOLE
     assert ours.returncode == 0
     assert ours.stdout == theirs.stdout
 

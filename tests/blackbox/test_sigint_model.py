@@ -156,7 +156,8 @@ def test_sigint_with_stdin_a_pipe_reaches_the_programs_handler(
     python3 = python3_on_kill_int(start_python, [prog], b"ready True\n")
     p = start(["--banner=test", prog])
     p.expect_stdout(b"ready True\n")
-    p.expect_stderr(b"test\n>>> ")
+    p.send(b"1\n")     # the banner waits for stdin's first bytes
+    p.expect_stderr(b"test\n>>> 1\n>>> ")
     p.popen.send_signal(signal.SIGINT)
     assert p.wait(TIMEOUT) == python3[0] == 0
     assert p.stdout == python3[1] == (
