@@ -3,6 +3,7 @@
 #include "console/console-internal.h"
 
 #include <signal.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <unistd.h>
@@ -62,6 +63,20 @@ local_loop_running(void)
 	return running;
 }
 
+/* SIGINT while the program's own prompt is up (stdin.c): the program's
+ * handler, as under python3. */
+static PyObject *
+local_sigint_program(PyObject *args)
+{
+	if (sigint_before != NULL && PyCallable_Check(sigint_before))
+		return PyObject_Call(sigint_before, args, NULL);
+	if (sigint_before != NULL && PyLong_Check(sigint_before) &&
+	    PyLong_AsLong(sigint_before) == (long)(intptr_t)SIG_IGN)
+		Py_RETURN_NONE;
+	PyErr_SetNone(PyExc_KeyboardInterrupt);
+	return NULL;
+}
+
 /* SIGINT while the console is up. Console code on the CPU gets
  * KeyboardInterrupt; else a running statement is cancelled; else, on a
  * terminal, the line being typed is dropped for a fresh prompt. With no
@@ -85,6 +100,8 @@ local_sigint(PyObject *module, PyObject *args)
 		PyErr_SetNone(PyExc_KeyboardInterrupt);
 		return NULL;
 	}
+	if (stdin_program_reads())
+		return local_sigint_program(args);
 	if (interactive && local_io->interrupt != NULL &&
 	    (r = local_io->interrupt(local)) != 0) {
 		if (r > 0)
