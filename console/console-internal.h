@@ -159,5 +159,6 @@ int		 stdin_setup(void);
 int		 stdin_program_reads(void);
 int		 stdin_terminal_try(void);
 void		 stdin_terminal_release(void);
+int		 stdin_terminal_mine(void);
 
 #endif

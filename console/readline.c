@@ -36,7 +36,7 @@ struct tty_in {
 	unsigned long	 thread;	/* the loop's */
 };
 
-static struct tty_in *active;	/* the one terminal's input */
+static struct tty_in *active;	/* the one terminal's input, once made */
 static int loaded;		/* the history file was read */
 static int got_line;		/* the line handler was called */
 static char *line_read;		/* what it was given (NULL: EOF) */
@@ -96,7 +96,7 @@ readline_complete(const char *head, const char *text)
 	PyObject	*session, *before, *word, *list = NULL;
 	char		**r;
 
-	if (active == NULL)
+	if (active == NULL || active->session == NULL)
 		return NULL;
 	before = PyUnicode_DecodeLocale(head, "surrogateescape");
 	word = PyUnicode_DecodeLocale(text, "surrogateescape");
@@ -353,11 +353,13 @@ static PyMethodDef rewatch_def = {
 	.ml_flags = METH_NOARGS,
 };
 
-/* True when the terminal console is up: on a loop, reading stdin. */
+/* True while the terminal console is up: made, until the program is
+ * over, on a loop or between two (a loop may start at any time, and the
+ * console with it: a line being read the usual way would fight it). */
 int
 readline_console_up(void)
 {
-	return active != NULL && active->loop != NULL;
+	return active != NULL;
 }
 
 /* A program's line takes the terminal: the console's prompt is put
@@ -366,6 +368,7 @@ void
 readline_lend_begin(void)
 {
 	lent = 1;
+	readline_claim();
 	if (active == NULL || !active->shown || active->aside)
 		return;
 	term_putaside();
@@ -523,7 +526,6 @@ readline_attach(PyObject *session, PyObject *loop)
 		loaded = 1;
 	}
 	in->loop = Py_NewRef(loop);
-	active = in;
 	term_guard_start();
 	output_set_editor(&readline_editor);
 	readline_winch_add(in);
@@ -657,6 +659,7 @@ readline_new(void)
 	}
 	in->history = term_history_path("APYTHON_HISTORY",
 	    ".apython_history");
+	active = in;
 	return in;
 }
 
@@ -670,6 +673,10 @@ readline_free(void *arg)
 		return;
 	if (active == in)
 		active = NULL;
+	/* Another thread's line has the terminal: give it back as found
+	 * (that thread reads the usual way when it wakes). */
+	if (lent && !stdin_terminal_mine())
+		term_line_stop();
 	readline_clear(in);
 	free(in->history);
 	free(in);

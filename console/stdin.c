@@ -48,6 +48,14 @@ stdin_terminal_try(void)
 	return 1;
 }
 
+/* True when this thread has the terminal. */
+int
+stdin_terminal_mine(void)
+{
+	return terminal_owned &&
+	    terminal_owner == PyThread_get_thread_ident();
+}
+
 void
 stdin_terminal_release(void)
 {
@@ -147,6 +155,19 @@ stdin_took(void)
 	return s;
 }
 
+/* The console watches its keys again; the exception of the line read
+ * (if any) is kept for after. */
+static void
+stdin_rewatch(void)
+{
+	PyObject	*exc = py_exception_fetch();
+
+	if (readline_lend_rewatch() != 0)
+		PyErr_WriteUnraisable(NULL);
+	if (exc != NULL)
+		py_exception_raise(exc);
+}
+
 /* One line at the terminal for the program, after prompt (bytes). The
  * line, NULL with exception, or NULL with *usual set: read it the usual
  * way (the terminal console went away). */
@@ -176,8 +197,7 @@ stdin_terminal_line(PyObject *prompt, int *usual)
 		*usual = 1;
 	readline_lend_end();
 	stdin_terminal_release();
-	if (readline_lend_rewatch() != 0)
-		PyErr_WriteUnraisable(NULL);
+	stdin_rewatch();
 	return r;
 }
 

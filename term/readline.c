@@ -227,8 +227,8 @@ term_putaside(void)
 	free(kept);
 	kept = strdup(rl_line_buffer);
 	kept_point = rl_point;
+	rl_free_line_state();	/* redraws the line: before it goes */
 	rl_clear_visible_line();
-	rl_free_line_state();
 	rl_callback_handler_remove();
 	prepped = 0;
 	shown = 0;
