@@ -53,7 +53,9 @@ def test_input_in_a_thread_reads_the_next_line_with_stdout_to_a_file(
     assert screen[-3:] == [">>> 6 * 7", "42", ">>>"]
 
 
-MAIN_INPUT = """\
+# A program that reads once told (by the test's trigger, given as its
+# first argument), its console then up: `read` is the body's code.
+AFTER_TRIGGER = """\
 import asyncio, sys
 if sys.argv[2:] == ["readline"]:
     import readline
@@ -61,21 +63,30 @@ if sys.argv[2:] == ["readline"]:
 async def main():
     r, w = await asyncio.open_connection("127.0.0.1", int(sys.argv[1]))
     await r.readline()
-    name = input("name? ")
-    print("got", repr(name), flush=True)
+    loop = asyncio.get_running_loop()
+%s
     await asyncio.sleep(3600)
 
 asyncio.run(main())
 """
 
 
-@pytest.mark.parametrize("imports", ["", "readline"])
+def reader_at_the_console(terminal, write, trigger, read, *args):
+    """The program reading with `read` (lines of code, indented), started
+    at the console's prompt; the Term."""
+    prog = write("prog.py", AFTER_TRIGGER % read)
+    t = terminal(["--banner=test", prog, trigger.port, *args])
+    t.wait_for_line(">>>")
+    return t
+
+
+@pytest.mark.parametrize("imports", [(), ("readline",)],
+                         ids=["plain", "import_readline"])
 def test_input_in_the_main_thread_reads_the_next_line_then_the_console_is_back(
         terminal, write, trigger, imports):
-    prog = write("prog.py", MAIN_INPUT)
-    t = terminal(["--banner=test", prog, trigger.port] +
-                 ([imports] if imports else []))
-    t.wait_for_line(">>>")
+    t = reader_at_the_console(terminal, write, trigger, """\
+    name = input("name? ")
+    print("got", repr(name), flush=True)""", *imports)
     t.send("6 *")
     t.wait_for_line(">>> 6 *")
     trigger.fire()
@@ -92,21 +103,9 @@ def test_input_in_the_main_thread_reads_the_next_line_then_the_console_is_back(
 
 def test_sys_stdin_readline_in_a_thread_reads_the_next_line(terminal, write,
                                                            trigger):
-    prog = write("prog.py", """\
-import asyncio, sys
-
-async def main():
-    r, w = await asyncio.open_connection("127.0.0.1", int(sys.argv[1]))
-    await r.readline()
-    loop = asyncio.get_running_loop()
+    t = reader_at_the_console(terminal, write, trigger, """\
     line = await loop.run_in_executor(None, sys.stdin.readline)
-    print("got", repr(line), flush=True)
-    await asyncio.sleep(3600)
-
-asyncio.run(main())
-""")
-    t = terminal(["--banner=test", prog, trigger.port])
-    t.wait_for_line(">>>")
+    print("got", repr(line), flush=True)""")
     t.send("")
     trigger.fire()
     # The program's line (no prompt) takes the console's place.
@@ -119,23 +118,11 @@ asyncio.run(main())
 
 def test_ctrl_d_at_the_programs_prompt_gives_it_eoferror(terminal, write,
                                                          trigger):
-    prog = write("prog.py", """\
-import asyncio, sys
-
-async def main():
-    r, w = await asyncio.open_connection("127.0.0.1", int(sys.argv[1]))
-    await r.readline()
-    loop = asyncio.get_running_loop()
+    t = reader_at_the_console(terminal, write, trigger, """\
     try:
         await loop.run_in_executor(None, input, "name? ")
     except EOFError:
-        print("EOFError", flush=True)
-    await asyncio.sleep(3600)
-
-asyncio.run(main())
-""")
-    t = terminal(["--banner=test", prog, trigger.port])
-    t.wait_for_line(">>>")
+        print("EOFError", flush=True)""")
     t.send("")
     trigger.fire()
     t.wait_for_line("name?")
