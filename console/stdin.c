@@ -218,59 +218,70 @@ stdin_flush_output(void)
 	}
 }
 
-/* A line (str, without its newline) for the running code: from its
- * session's client, or at the terminal; NULL with exception (EOFError at
- * end of file), or NULL with *usual set: read the usual way. */
-static PyObject *
-stdin_line(PyObject *prompt, int *usual)
+/* Whether apython has the running code's next line: 1 with *session
+ * the served session whose client has it (new reference) or NULL for the
+ * terminal, 0: read the usual way. */
+static int
+stdin_ours(PyObject **session)
 {
-	const struct session_io	*io = NULL;
-	PyObject		*s, *b, *r;
+	PyObject	*s;
 
-	*usual = 0;
-	if (our_stdin == NULL || PySys_GetObject("stdin") != our_stdin) {
-		*usual = 1;
-		return NULL;
-	}
-	if ((s = session_current()) != NULL)
-		io = session_io(s);
-	if (io != NULL && io->read_line != NULL) {
-		stdin_flush_output();
-		r = io->read_line(s, prompt);
-		Py_DECREF(s);
-		return r;
+	*session = NULL;
+	if (our_stdin == NULL || PySys_GetObject("stdin") != our_stdin)
+		return 0;
+	if ((s = session_current()) != NULL && session_io(s)->read_line) {
+		*session = s;
+		return 1;
 	}
 	Py_XDECREF(s);
-	if (!readline_console_up()) {
-		*usual = 1;
-		return NULL;
-	}
+	return readline_console_up();
+}
+
+/* The line (str, without its newline) after stdin_ours() said 1: from
+ * session's client, or at the terminal; NULL with exception (EOFError at
+ * end of file), or NULL with *usual set: read the usual way after all. */
+static PyObject *
+stdin_line(PyObject *session, PyObject *prompt, int *usual)
+{
+	PyObject	*b, *r;
+
+	*usual = 0;
+	stdin_flush_output();
+	if (session != NULL)
+		return session_io(session)->read_line(session, prompt);
 	if ((b = PyUnicode_EncodeLocale(prompt, "surrogateescape")) == NULL)
 		return NULL;
-	stdin_flush_output();
 	r = stdin_terminal_line(b, usual);
 	Py_DECREF(b);
 	return r;
 }
 
 /* builtins.input(prompt=''): the line from the console that has it, or
- * python3's input(). */
+ * python3's input(); audited as python3's is. */
 static PyObject *
 stdin_input(PyObject *module, PyObject *args)
 {
-	PyObject	*arg = NULL, *prompt, *line;
-	int		 usual;
+	PyObject	*arg = NULL, *prompt, *session, *line = NULL;
+	int		 usual = 1;
 
 	(void)module;
 	if (!PyArg_UnpackTuple(args, "input", 0, 1, &arg))
 		return NULL;
+	if (!stdin_ours(&session))
+		return PyObject_Call(usual_input, args, NULL);
 	prompt = arg != NULL ? PyObject_Str(arg) : PyUnicode_FromString("");
-	if (prompt == NULL)
-		return NULL;
-	line = stdin_line(prompt, &usual);
-	Py_DECREF(prompt);
+	if (prompt != NULL && PySys_Audit("builtins.input", "O",
+	    arg != NULL ? arg : Py_None) == 0)
+		line = stdin_line(session, prompt, &usual);
+	else
+		usual = 0;
+	Py_XDECREF(prompt);
+	Py_XDECREF(session);
 	if (usual)
 		return PyObject_Call(usual_input, args, NULL);
+	if (line != NULL &&
+	    PySys_Audit("builtins.input/result", "O", line) != 0)
+		Py_CLEAR(line);
 	return line;
 }
 
@@ -291,7 +302,7 @@ static PyMethodDef input_def = {
 static PyObject *
 stdin_read_line(PyObject *module, PyObject *prompt)
 {
-	PyObject	*line;
+	PyObject	*session, *line;
 	int		 usual;
 
 	(void)module;
@@ -299,7 +310,11 @@ stdin_read_line(PyObject *module, PyObject *prompt)
 		PyErr_SetString(PyExc_TypeError, "read_line(str)");
 		return NULL;
 	}
-	if ((line = stdin_line(prompt, &usual)) != NULL) {
+	if (!stdin_ours(&session))
+		Py_RETURN_NONE;
+	line = stdin_line(session, prompt, &usual);
+	Py_XDECREF(session);
+	if (line != NULL) {
 		Py_SETREF(line, PyUnicode_FromFormat("%U\n", line));
 		return line;
 	}
