@@ -31,7 +31,6 @@ static char *line_text;		/* with this (NULL: end of file) */
 static FILE *line_in, *line_out;	/* the program's streams, put back */
 static int line_catch_signals, line_catch_sigwinch;
 
-static void term_restore_kept(void);
 static char **matches;		/* Tab: what ops->complete offered */
 static size_t next_match;
 
@@ -40,6 +39,8 @@ static volatile sig_atomic_t prepped;	/* saved_tio holds the settings */
 static struct termios saved_tio;
 static volatile sig_atomic_t saved_flags;
 static int guarded;
+
+static void term_restore_kept(void);
 
 /* A signal the guard catches while nobody else does. */
 struct guard_signal {
@@ -225,7 +226,7 @@ term_putaside(void)
 	term_enter();
 	rl_callback_sigcleanup();
 	free(kept);
-	kept = strdup(rl_line_buffer);
+	kept = rl_end > 0 ? strdup(rl_line_buffer) : NULL;
 	kept_point = rl_point;
 	rl_free_line_state();	/* redraws the line: before it goes */
 	rl_clear_visible_line();
