@@ -199,3 +199,39 @@ print("after the loop", flush=True)
     trigger.fire()
     assert t.wait() == (0, None)
     assert t.screen()[-2:] == ["after the loop", ""]
+
+
+def test_ctrl_c_at_the_programs_prompt_is_the_programs(terminal, write,
+                                                       trigger):
+    prog = write("prog.py", """\
+import asyncio, signal, sys
+
+signal.signal(signal.SIGINT, lambda *a: print("program's SIGINT"))
+
+async def main():
+    r, w = await asyncio.open_connection("127.0.0.1", int(sys.argv[1]))
+    await r.readline()
+    loop = asyncio.get_running_loop()
+    line = await loop.run_in_executor(None, input, "name? ")
+    print("got", repr(line), flush=True)
+    await asyncio.sleep(3600)
+
+loop = asyncio.new_event_loop()
+loop.run_until_complete(main())
+""")
+    t = terminal(["--banner=test", prog, trigger.port])
+    t.wait_for_line(">>>")
+    t.send("")
+    trigger.fire()
+    t.wait_for_line("name?")
+    t.send("bo")
+    t.wait_for_line("name? bo")
+    t.interrupt()
+    t.expect("program's SIGINT\r\n")
+    t.send("b\r")
+    t.expect("got 'bob'\r\n")
+    t.wait_for_line(">>>")
+    t.interrupt()
+    t.expect("KeyboardInterrupt\r\n")
+    t.wait_for_line(">>>")
+    run_line(t, "6 * 7", "42")
