@@ -235,3 +235,36 @@ loop.run_until_complete(main())
     t.expect("KeyboardInterrupt\r\n")
     t.wait_for_line(">>>")
     run_line(t, "6 * 7", "42")
+
+
+def test_pdb_in_a_coroutine_keeps_its_completion_and_history_apart(
+        terminal, write):
+    prog = write("prog.py", """\
+import asyncio
+
+async def main():
+    x_local = 42
+    breakpoint()
+    await asyncio.sleep(3600)
+
+asyncio.run(main())
+""")
+    t = terminal(["--banner=test", prog])
+    t.wait_for_line("(Pdb)")
+    t.send("p x_lo\t")
+    t.wait_for_line("(Pdb) p x_local")
+    t.send("\r")
+    t.expect("42\r\n")
+    t.wait_for_line("(Pdb)")
+    t.send("c\r")
+    t.wait_for_line(">>>")
+    t.send("asyncio.sle\t")
+    t.wait_for_line(">>> asyncio.sleep(")
+    t.send("\x15")
+    run_line(t, "6 * 7", "42")
+    t.send(UP + UP + "|")
+    t.wait_for_line(">>> 6 * 7|")
+    t.send("\x15")
+    t.wait_for_line(">>>")
+    t.eof()   # pdb took Ctrl-C (as under python3): Ctrl-D ends it here
+    assert t.wait() == (0, None)
