@@ -120,6 +120,13 @@ term_context_made(void)
 		rl_set_keymap(km);
 	}
 	context_save(&console_cx);
+	/* Kept before readline's initialization, which sets these. */
+	if (program_cx.word_breaks == NULL)
+		program_cx.word_breaks = rl_basic_word_break_characters;
+	if (program_cx.in == NULL)
+		program_cx.in = stdin;
+	if (program_cx.out == NULL)
+		program_cx.out = stdout;
 	context_load(&program_cx);
 	made = 1;
 }

@@ -30,6 +30,7 @@ static int line_done;		/* its handler was called */
 static char *line_text;		/* with this (NULL: end of file) */
 static FILE *line_in, *line_out;	/* the program's streams, put back */
 static int line_catch_signals, line_catch_sigwinch;
+static rl_completion_func_t *line_complete;	/* the program's, put back */
 
 static char **matches;		/* Tab: what ops->complete offered */
 static size_t next_match;
@@ -327,6 +328,19 @@ term_resized(void)
 	term_leave();
 }
 
+/* Tab in a program's line when the program set no completion (it did
+ * not import readline): a tab, as the terminal alone would give it. */
+static char **
+term_line_tab(const char *text, int start, int end)
+{
+	(void)text;
+	(void)start;
+	(void)end;
+	rl_attempted_completion_over = 1;
+	rl_insert_text("\t");
+	return NULL;
+}
+
 /* The program's line is over: its handler goes, its settings back. */
 static void
 term_line_end(void)
@@ -335,6 +349,7 @@ term_line_end(void)
 		rl_callback_handler_remove();
 	line_up = 0;
 	prepped = 0;
+	rl_attempted_completion_function = line_complete;
 	rl_instream = line_in;
 	rl_outstream = line_out;
 	rl_catch_signals = line_catch_signals;
@@ -368,6 +383,9 @@ term_line_start(const char *prompt)
 	line_out = rl_outstream;
 	line_catch_signals = rl_catch_signals;
 	line_catch_sigwinch = rl_catch_sigwinch;
+	line_complete = rl_attempted_completion_function;
+	if (line_complete == NULL && rl_completion_entry_function == NULL)
+		rl_attempted_completion_function = term_line_tab;
 	rl_instream = stdin;
 	rl_outstream = ops != NULL ? ops->out : stderr;
 	/* The caller handles signals, as Python's readline module does. */

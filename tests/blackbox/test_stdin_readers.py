@@ -268,3 +268,17 @@ asyncio.run(main())
     t.wait_for_line(">>>")
     t.eof()   # pdb took Ctrl-C (as under python3): Ctrl-D ends it here
     assert t.wait() == (0, None)
+
+
+def test_tab_at_the_prompt_of_a_program_without_readline_is_a_tab(
+        terminal, write, trigger):
+    t = reader_at_the_console(terminal, write, trigger, """\
+    line = await loop.run_in_executor(None, input, "name? ")
+    print("got", repr(line), flush=True)""")
+    t.send("")
+    trigger.fire()
+    t.wait_for_line("name?")
+    t.send("a\tb\r")
+    t.expect("got 'a\\tb'\r\n")
+    t.wait_for_line(">>>")
+    run_line(t, "6 * 7", "42")
