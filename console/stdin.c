@@ -13,6 +13,7 @@
 
 #include <errno.h>
 #include <poll.h>
+#include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
 
@@ -56,6 +57,7 @@ stdin_terminal_mine(void)
 	    terminal_owner == PyThread_get_thread_ident();
 }
 
+/* Give the terminal back (the console's keys or a program's line). */
 void
 stdin_terminal_release(void)
 {
