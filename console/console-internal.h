@@ -16,12 +16,12 @@ struct session_io {
 	int	(*prompt)(PyObject *session, PyObject *prompt);
 	/* The session ends (EOF, exit()): -1 with the exception to raise. */
 	int	(*end)(PyObject *session, PyObject *exit_exc);
-	/* Optional: a statement is complete; source is its lines. */
-	void	(*statement)(PyObject *session, PyObject *source);
 	/* Optional: input() or sys.stdin in this session's statement: one
 	 * line (str, without its newline) read while the loop waits;
 	 * NULL with EOFError at end of input, or another exception. */
 	PyObject *(*read_line)(PyObject *session, PyObject *prompt);
+	/* Optional: a statement is complete; source is its lines. */
+	void	(*statement)(PyObject *session, PyObject *source);
 	/* Optional: Ctrl-C: drop the line being edited and leave the cursor
 	 * at the start of a fresh line; 1: not now, -1 with exception. */
 	int	(*interrupt)(PyObject *session);
@@ -70,6 +70,7 @@ session_of(PyObject *o)
 PyObject	*session_new(PyObject *ns, PyObject *out,
 		     const struct session_io *, void *);
 void		*session_io_arg(PyObject *);
+const struct session_io *session_io(PyObject *);
 PyObject	*session_loop(PyObject *);
 PyObject	*session_namespace(PyObject *);
 PyObject	*session_out(PyObject *);
@@ -133,6 +134,7 @@ struct output_editor {
 int		 output_setup(void);
 void		 output_set_editor(const struct output_editor *);
 int		 output_flush_held(void);
+int		 output_write_console(PyObject *stream, PyObject *text);
 
 /* input.c: plain line input from a file descriptor. */
 extern const struct session_io input_fd_io;
@@ -160,5 +162,19 @@ extern const struct session_io readline_io;
 void		*readline_new(void);
 void		 readline_free(void *);
 int		 readline_keys(int on);
+/* A program's line at the terminal (stdin.c): the console's prompt is
+ * put aside (begin), back (end), and its keys watched again (rewatch,
+ * after the terminal is released); any thread, with the GIL. */
+int		 readline_console_up(void);
+void		 readline_lend_begin(void);
+void		 readline_lend_end(void);
+int		 readline_lend_rewatch(void);
+
+/* stdin.c: input() and sys.stdin while a console is up. */
+int		 stdin_setup(void);
+int		 stdin_program_reads(void);
+int		 stdin_terminal_try(void);
+void		 stdin_terminal_release(void);
+int		 stdin_terminal_mine(void);
 
 #endif

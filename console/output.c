@@ -63,6 +63,21 @@ output_write_flush(PyObject *t, PyObject *text)
 	return 0;
 }
 
+/* Write text to stream t and flush it; on a terminal where a prompt is
+ * shown (a program's line, while the console writes), above it. */
+int
+output_write_console(PyObject *t, PyObject *text)
+{
+	int	r;
+
+	if (editor == NULL || !editor->shown() || !output_is_terminal(t))
+		return output_write_flush(t, text);
+	editor->hide();
+	r = output_write_flush(t, text);
+	editor->show();
+	return r;
+}
+
 /* Write what was held back, now that no prompt is shown. The items are
  * taken out first: writing runs Python, which may hold text again. */
 int

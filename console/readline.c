@@ -2,11 +2,15 @@
  * the keys while a prompt waits for its line, so that the loop never
  * blocks; this file holds the Python side (the session, the namespace's
  * completions, the loop's reader and SIGWINCH handler). Everything here
- * runs on the loop's thread, with the GIL. */
+ * runs on the loop's thread, with the GIL, except the readline_lend_*
+ * calls: the thread whose input() takes the terminal for a line (see
+ * stdin.c) makes them, with the GIL; it puts the console's prompt aside
+ * meanwhile, and the loop stops watching stdin until it is back. */
 #include "console/console-internal.h"
 #include "term/term.h"
 
 #include <poll.h>
+#include <pythread.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -21,17 +25,22 @@ struct tty_in {
 	PyObject	*readable;	/* callback: stdin is readable */
 	PyObject	*feed;		/* callback: feed a queued line */
 	PyObject	*resized;	/* callback: SIGWINCH */
+	PyObject	*rewatch;	/* callback: watch stdin again */
 	PyObject	*prompts;	/* prompts waiting for a line */
 	PyObject	*queued;	/* lines accepted at once, not fed yet */
 	char		*history;	/* history file, or NULL */
-	int		 shown;		/* a prompt is up, stdin watched */
+	int		 shown;		/* a prompt is up (or put aside) */
+	int		 aside;		/* put aside: a program reads a line */
+	int		 watched;	/* stdin is watched on loop */
 	int		 winch;		/* our SIGWINCH handler is on loop */
+	unsigned long	 thread;	/* the loop's */
 };
 
-static struct tty_in *active;	/* the one terminal's input */
+static struct tty_in *active;	/* the one terminal's input, once made */
 static int loaded;		/* the history file was read */
 static int got_line;		/* the line handler was called */
 static char *line_read;		/* what it was given (NULL: EOF) */
+static int lent;		/* a program's line has the terminal */
 
 /* A statement is complete: one history entry, saved at once. */
 static void
@@ -87,7 +96,7 @@ readline_complete(const char *head, const char *text)
 	PyObject	*session, *before, *word, *list = NULL;
 	char		**r;
 
-	if (active == NULL)
+	if (active == NULL || active->session == NULL)
 		return NULL;
 	before = PyUnicode_DecodeLocale(head, "surrogateescape");
 	word = PyUnicode_DecodeLocale(text, "surrogateescape");
@@ -145,18 +154,27 @@ readline_watch(struct tty_in *in, int on)
 		r = PyObject_CallMethod(in->loop, "remove_reader", "i",
 		    STDIN_FILENO);
 	Py_XDECREF(r);
-	return r == NULL ? -1 : 0;
+	if (r == NULL)
+		return -1;
+	in->watched = on;
+	return 0;
 }
 
-/* Take the prompt down and stop watching stdin. */
+/* Take the prompt down and stop watching stdin; keep: the prompt and
+ * the line being typed off the screen, the line kept for the next. */
 static int
-readline_hide_prompt(struct tty_in *in)
+readline_hide_prompt(struct tty_in *in, int keep)
 {
 	if (!in->shown)
 		return 0;
-	term_unprompt();
+	if (in->aside)
+		in->aside = 0;
+	else if (keep)
+		term_putaside();
+	else
+		term_unprompt();
 	in->shown = 0;
-	return readline_watch(in, 0);
+	return in->watched ? readline_watch(in, 0) : 0;
 }
 
 /* Show prompt (a str) and edit a line after it. */
@@ -170,10 +188,16 @@ readline_show_prompt(struct tty_in *in, PyObject *prompt)
 		return -1;
 	if (!was_shown)
 		readline_claim();
+	in->shown = 1;
+	if (lent) {
+		/* Shown when the program's line is in. */
+		Py_DECREF(b);
+		in->aside = 1;
+		return 0;
+	}
 	term_prompt(PyBytes_AS_STRING(b));
 	Py_DECREF(b);
-	in->shown = 1;
-	return was_shown ? 0 : readline_watch(in, 1);
+	return in->watched ? 0 : readline_watch(in, 1);
 }
 
 /* The loop runs it soon after a prompt: feed the next queued line. */
@@ -212,7 +236,7 @@ readline_accept(PyObject *session, struct tty_in *in, char *text)
 	Py_ssize_t	 n;
 	int		 r;
 
-	if (readline_hide_prompt(in) != 0 || output_flush_held() != 0) {
+	if (readline_hide_prompt(in, 0) != 0 || output_flush_held() != 0) {
 		free(text);
 		return -1;
 	}
@@ -266,12 +290,16 @@ readline_readable(PyObject *session, PyObject *unused)
 	int		 n = 0;
 
 	(void)unused;
-	if (!in->shown)
+	if (!in->shown || in->aside || lent)
 		return readline_watch(in, 0) ? NULL : Py_NewRef(Py_None);
+	/* The program's line was in just before: maybe no key is left. */
+	if (!readline_stdin_ready() || !stdin_terminal_try())
+		Py_RETURN_NONE;
 	got_line = 0;
 	do
 		term_read();
 	while (!got_line && ++n < READ_BURST && readline_stdin_ready());
+	stdin_terminal_release();
 	if (!got_line)
 		Py_RETURN_NONE;
 	text = line_read;
@@ -305,6 +333,94 @@ static PyMethodDef resized_def = {
 	.ml_meth = readline_resized,
 	.ml_flags = METH_NOARGS,
 };
+
+/* On the loop, after a program's line: watch stdin again. */
+static PyObject *
+readline_rewatched(PyObject *session, PyObject *unused)
+{
+	struct tty_in	*in = session_io_arg(session);
+
+	(void)unused;
+	if (in->shown && !in->aside && !in->watched && !lent &&
+	    readline_watch(in, 1) != 0)
+		return NULL;
+	Py_RETURN_NONE;
+}
+
+static PyMethodDef rewatch_def = {
+	.ml_name = "console_terminal_rewatch",
+	.ml_meth = readline_rewatched,
+	.ml_flags = METH_NOARGS,
+};
+
+/* True while the terminal console is up: made, until the program is
+ * over, on a loop or between two (a loop may start at any time, and the
+ * console with it: a line being read the usual way would fight it). */
+int
+readline_console_up(void)
+{
+	return active != NULL;
+}
+
+/* A program's line takes the terminal: the console's prompt is put
+ * aside, its line kept; its keys wait (the loop's reader stops). */
+void
+readline_lend_begin(void)
+{
+	lent = 1;
+	readline_claim();
+	if (active == NULL || !active->shown || active->aside)
+		return;
+	term_putaside();
+	active->aside = 1;
+}
+
+/* The program's line is in: the console's prompt is back, its line as
+ * it was. */
+void
+readline_lend_end(void)
+{
+	PyObject	*p;
+	Py_ssize_t	 n;
+
+	lent = 0;
+	if (active == NULL || !active->aside)
+		return;
+	active->aside = 0;
+	n = PyList_GET_SIZE(active->prompts);
+	p = n > 0 ? PyUnicode_EncodeLocale(PyList_GET_ITEM(active->prompts,
+	    n - 1), "surrogateescape") : NULL;
+	if (p != NULL)
+		term_prompt(PyBytes_AS_STRING(p));
+	else {
+		PyErr_Clear();
+		term_bringback();
+	}
+	Py_XDECREF(p);
+}
+
+/* After readline_lend_end, the terminal released: the loop watches
+ * stdin again (at once on its own thread, else soon). */
+int
+readline_lend_rewatch(void)
+{
+	struct tty_in	*in = active;
+	PyObject	*r;
+
+	if (in == NULL || in->loop == NULL || !in->shown || in->watched ||
+	    lent)
+		return 0;
+	if (PyThread_get_thread_ident() == in->thread)
+		return readline_watch(in, 1);
+	r = PyObject_CallMethod(in->loop, "call_soon_threadsafe", "O",
+	    in->rewatch);
+	if (r == NULL && PyErr_ExceptionMatches(PyExc_RuntimeError)) {
+		PyErr_Clear();		/* the loop is closed meanwhile */
+		return 0;
+	}
+	Py_XDECREF(r);
+	return r == NULL ? -1 : 0;
+}
 
 
 /* The loop's handle for SIGWINCH (new reference), or NULL. */
@@ -388,7 +504,7 @@ readline_winch_remove(struct tty_in *in)
 static int
 readline_editor_shown(void)
 {
-	return active != NULL && active->shown && !term_reading();
+	return active != NULL && term_shown() && !term_reading();
 }
 
 /* For output.c: output goes above the prompt, which term/ takes down
@@ -412,8 +528,11 @@ readline_attach(PyObject *session, PyObject *loop)
 	    (in->feed == NULL &&
 	    (in->feed = PyCFunction_New(&feed_def, session)) == NULL) ||
 	    (in->resized == NULL &&
-	    (in->resized = PyCFunction_New(&resized_def, session)) == NULL))
+	    (in->resized = PyCFunction_New(&resized_def, session)) == NULL) ||
+	    (in->rewatch == NULL &&
+	    (in->rewatch = PyCFunction_New(&rewatch_def, session)) == NULL))
 		return -1;
+	in->thread = PyThread_get_thread_ident();
 	if (!loaded) {
 		readline_claim();
 		if (in->history != NULL)
@@ -423,7 +542,6 @@ readline_attach(PyObject *session, PyObject *loop)
 	if (fg_watch(loop) != 0)
 		return -1;
 	in->loop = Py_NewRef(loop);
-	active = in;
 	term_guard_start();
 	output_set_editor(&readline_editor);
 	readline_winch_add(in);
@@ -440,7 +558,8 @@ readline_detach(PyObject *session)
 
 	if (in->loop == NULL)
 		return 0;
-	if (readline_hide_prompt(in) != 0 || output_flush_held() != 0)
+	/* The program goes on without the console: a clean line for it. */
+	if (readline_hide_prompt(in, 1) != 0 || output_flush_held() != 0)
 		PyErr_WriteUnraisable(session);
 	readline_winch_remove(in);
 	fg_unwatch();
@@ -485,7 +604,7 @@ readline_interrupt(PyObject *session)
 	if (!in->shown)
 		return 0;
 	term_interrupt();
-	if (readline_hide_prompt(in) != 0 || output_flush_held() != 0)
+	if (readline_hide_prompt(in, 0) != 0 || output_flush_held() != 0)
 		return -1;
 	return session_write_str(session, "\n");
 }
@@ -496,7 +615,7 @@ readline_end(PyObject *session, PyObject *exit_exc)
 {
 	struct tty_in	*in = session_io_arg(session);
 
-	if (readline_hide_prompt(in) != 0)
+	if (readline_hide_prompt(in, 0) != 0)
 		PyErr_WriteUnraisable(session);
 	PyErr_SetObject((PyObject *)Py_TYPE(exit_exc), exit_exc);
 	return -1;
@@ -512,6 +631,7 @@ readline_traverse(void *state, visitproc visit, void *arg)
 	Py_VISIT(in->readable);
 	Py_VISIT(in->feed);
 	Py_VISIT(in->resized);
+	Py_VISIT(in->rewatch);
 	Py_VISIT(in->prompts);
 	Py_VISIT(in->queued);
 	return 0;
@@ -526,6 +646,7 @@ readline_clear(void *arg)
 	Py_CLEAR(in->readable);
 	Py_CLEAR(in->feed);
 	Py_CLEAR(in->resized);
+	Py_CLEAR(in->rewatch);
 	Py_CLEAR(in->prompts);
 	Py_CLEAR(in->queued);
 }
@@ -558,6 +679,7 @@ readline_new(void)
 	}
 	in->history = term_history_path("APYTHON_HISTORY",
 	    ".apython_history");
+	active = in;
 	return in;
 }
 
@@ -571,6 +693,10 @@ readline_free(void *arg)
 		return;
 	if (active == in)
 		active = NULL;
+	/* Another thread's line has the terminal: give it back as found
+	 * (that thread reads the usual way when it wakes). */
+	if (lent && !stdin_terminal_mine())
+		term_line_stop();
 	readline_clear(in);
 	free(in->history);
 	free(in);

@@ -15,6 +15,13 @@ session_io_arg(PyObject *self)
 	return session_of(self)->io_arg;
 }
 
+/* The session's input/output backend. */
+const struct session_io *
+session_io(PyObject *self)
+{
+	return session_of(self)->io;
+}
+
 /* The loop the session runs on (borrowed), or NULL. */
 PyObject *
 session_loop(PyObject *self)
@@ -40,16 +47,7 @@ session_namespace(PyObject *self)
 int
 session_write(PyObject *self, PyObject *text)
 {
-	PyObject	*r;
-
-	r = PyObject_CallMethod(session_of(self)->out, "write", "O", text);
-	if (r == NULL)
-		return -1;
-	Py_DECREF(r);
-	if ((r = PyObject_CallMethod(session_of(self)->out, "flush", NULL)) == NULL)
-		return -1;
-	Py_DECREF(r);
-	return 0;
+	return output_write_console(session_of(self)->out, text);
 }
 
 /* Write a C string to the console. */
@@ -408,7 +406,7 @@ console_prepare(void)
 
 	if (prepared)
 		return 0;
-	if (session_ready() != 0 || output_setup() != 0)
+	if (session_ready() != 0 || output_setup() != 0 || stdin_setup() != 0)
 		return -1;
 	prepared = 1;
 	return 0;

@@ -10,7 +10,7 @@
 #include "term/term.h"
 
 static PyObject *session;	/* the console that has Ctrl-C, or NULL */
-static const struct session_io *session_io;
+static const struct session_io *claim_io;
 static PyObject *handler;	/* console_sigint, once installed */
 static PyObject *s_is_running;
 
@@ -30,8 +30,8 @@ sigint_loop_running(void)
 
 /* A typed Ctrl-C. Console code on the CPU gets KeyboardInterrupt; else a
  * running statement is cancelled; else the line being typed is dropped
- * for a fresh prompt. With no console on a running loop, the program
- * has it, as any other SIGINT. */
+ * for a fresh prompt. With no console on a running loop, or at the
+ * program's own prompt, the program has it, as any other SIGINT. */
 static PyObject *
 console_sigint(PyObject *module, PyObject *args)
 {
@@ -40,7 +40,9 @@ console_sigint(PyObject *module, PyObject *args)
 
 	(void)module;
 	(void)args;
-	if (s == NULL || (r = sigint_loop_running()) == 0) {
+	/* The program's own prompt is up (stdin.c): its Ctrl-C. */
+	if (s == NULL || stdin_program_reads() ||
+	    (r = sigint_loop_running()) == 0) {
 		/* Handled now: the program may be in a sleep that only a
 		 * signal's arrival would interrupt. */
 		Py_XDECREF(s);
@@ -52,8 +54,8 @@ console_sigint(PyObject *module, PyObject *args)
 	if (r > 0 && session_on_cpu(s)) {
 		PyErr_SetNone(PyExc_KeyboardInterrupt);
 		r = -1;
-	} else if (r > 0 && session_io->interrupt != NULL &&
-	    (r = session_io->interrupt(s)) != 0) {
+	} else if (r > 0 && claim_io->interrupt != NULL &&
+	    (r = claim_io->interrupt(s)) != 0) {
 		if (r > 0)
 			PyErr_SetNone(PyExc_KeyboardInterrupt);
 		r = -1;
@@ -113,7 +115,7 @@ sigint_take(PyObject *s, const struct session_io *io, int all)
 	}
 	sig_on_death(term_guard_restore);
 	Py_XSETREF(session, Py_NewRef(s));
-	session_io = io;
+	claim_io = io;
 	return 0;
 }
 

@@ -4,7 +4,7 @@
  * so a line ending in "\r" goes on in the next one. The file is created
  * 0600, each entry appended as it comes, and cut back to the newest
  * TERM_HISTORY_SIZE entries when it is loaded. */
-#include "term/term.h"
+#include "term/term-internal.h"
 
 #include <fcntl.h>
 #include <pwd.h>
@@ -102,9 +102,12 @@ term_history_load(const char *path)
 	ssize_t	 n;
 	int	 count = 0;
 
+	term_enter();
 	stifle_history(TERM_HISTORY_SIZE);
-	if ((f = fopen(path, "re")) == NULL)
+	if ((f = fopen(path, "re")) == NULL) {
+		term_leave();
 		return;
+	}
 	while ((n = getline(&line, &cap, f)) > 0) {
 		if (line[n - 1] == '\n')
 			line[--n] = '\0';
@@ -126,6 +129,7 @@ term_history_load(const char *path)
 	fclose(f);
 	if (count > TERM_HISTORY_SIZE)
 		history_rewrite(path);
+	term_leave();
 }
 
 /* The previous entry, or "". */
@@ -145,9 +149,13 @@ history_last(void)
 void
 term_history_add(const char *path, const char *entry)
 {
-	if (*entry == '\0' || strcmp(entry, history_last()) == 0)
+	if (*entry == '\0')
 		return;
-	add_history(entry);
-	if (path != NULL)
-		history_append(path, entry);
+	term_enter();
+	if (strcmp(entry, history_last()) != 0) {
+		add_history(entry);
+		if (path != NULL)
+			history_append(path, entry);
+	}
+	term_leave();
 }

@@ -1,7 +1,9 @@
 /* GNU readline in callback mode: the caller's loop waits for the
  * terminal and hands readline the keys; output goes above the prompt,
- * Ctrl-C drops the line, Tab asks the caller for completions. */
-#include "term/term.h"
+ * Ctrl-C drops the line, Tab asks the caller for completions. Each call
+ * into readline runs with the console's readline state (context.c);
+ * the program's own line (its input()) is edited with the program's. */
+#include "term/term-internal.h"
 
 #include <fcntl.h>
 #include <signal.h>
@@ -18,6 +20,18 @@ static const struct term_ops *ops;
 static int initialized;		/* rl_initialize() was called */
 static int shown;		/* the line handler is installed */
 static int reading;		/* inside rl_callback_read_char() */
+static char *prompt_shown;	/* the console's prompt, for term_bringback */
+static char *kept;		/* the line put aside, for the next prompt */
+static int kept_point;
+
+/* The program's line (term_line_*): edited with its readline state. */
+static int line_up;		/* its handler is installed */
+static int line_done;		/* its handler was called */
+static char *line_text;		/* with this (NULL: end of file) */
+static FILE *line_in, *line_out;	/* the program's streams, put back */
+static int line_catch_signals, line_catch_sigwinch;
+static rl_completion_func_t *line_complete;	/* the program's, put back */
+
 static char **matches;		/* Tab: what ops->complete offered */
 static size_t next_match;
 
@@ -26,6 +40,8 @@ static volatile sig_atomic_t prepped;	/* saved_tio holds the settings */
 static struct termios saved_tio;
 static volatile sig_atomic_t saved_flags;
 static volatile sig_atomic_t guarded;
+
+static void term_restore_kept(void);
 
 /* A signal the guard catches while nobody else does. */
 struct guard_signal {
@@ -122,6 +138,7 @@ term_setup(const struct term_ops *o)
 	ops = o;
 	if (initialized)
 		return;
+	term_context_begin();
 	rl_readline_name = o->name;
 	rl_change_environment = 0;
 	term_claim();
@@ -129,6 +146,7 @@ term_setup(const struct term_ops *o)
 	rl_variable_bind("enable-bracketed-paste", "off");
 	using_history();
 	stifle_history(TERM_HISTORY_SIZE);
+	term_context_made();
 	initialized = 1;
 }
 
@@ -145,10 +163,18 @@ term_on_line(char *line)
 void
 term_prompt(const char *prompt)
 {
+	char	*copy;
+
+	if (prompt != prompt_shown && (copy = strdup(prompt)) != NULL) {
+		free(prompt_shown);
+		prompt_shown = copy;
+	}
+	term_enter();
 	if (shown) {
 		rl_clear_visible_line();
 		rl_set_prompt(prompt);
 		rl_forced_update_display();
+		term_leave();
 		return;
 	}
 	term_claim();
@@ -157,6 +183,8 @@ term_prompt(const char *prompt)
 		prepped = 1;
 	rl_callback_handler_install(prompt, term_on_line);
 	shown = 1;
+	term_restore_kept();
+	term_leave();
 }
 
 /* Take the prompt down: readline lets the terminal go. */
@@ -165,10 +193,64 @@ term_unprompt(void)
 {
 	if (!shown)
 		return;
+	term_enter();
 	rl_callback_handler_remove();
 	prepped = 0;
 	shown = 0;
 	fflush(rl_outstream);
+	term_leave();
+}
+
+/* The line put aside goes back after the prompt just shown. */
+static void
+term_restore_kept(void)
+{
+	if (kept == NULL)
+		return;
+	rl_insert_text(kept);
+	rl_point = kept_point <= rl_end ? kept_point : rl_end;
+	free(kept);
+	kept = NULL;
+	rl_redisplay();
+	fflush(rl_outstream);
+}
+
+/* Take the prompt and the line being typed off the screen, the cursor
+ * left at the start of its screen line; the text is kept for the next
+ * term_prompt() (the console's line while the program reads one, or
+ * while no loop runs the console). */
+void
+term_putaside(void)
+{
+	if (!shown)
+		return;
+	term_enter();
+	rl_callback_sigcleanup();
+	free(kept);
+	kept = rl_end > 0 ? strdup(rl_line_buffer) : NULL;
+	kept_point = rl_point;
+	rl_free_line_state();	/* redraws the line: before it goes */
+	rl_clear_visible_line();
+	rl_callback_handler_remove();
+	prepped = 0;
+	shown = 0;
+	fflush(rl_outstream);
+	term_leave();
+}
+
+/* Show the console's last prompt again with the line put aside. */
+void
+term_bringback(void)
+{
+	if (!shown && prompt_shown != NULL)
+		term_prompt(prompt_shown);
+}
+
+/* True when a prompt (the console's or the program's) is shown. */
+int
+term_shown(void)
+{
+	return shown || line_up;
 }
 
 /* Is readline running (a key being handled, maybe Tab calling back)? */
@@ -182,9 +264,20 @@ term_reading(void)
 void
 term_read(void)
 {
-	reading = 1;
-	rl_callback_read_char();
-	reading = 0;
+	if (!shown)
+		return;
+	term_enter();
+	if (RL_ISSTATE(RL_STATE_CALLBACK)) {
+		reading = 1;
+		rl_callback_read_char();
+		reading = 0;
+	} else if (prompt_shown != NULL) {
+		/* Someone removed our handler (a program calling readline
+		 * itself): put it back, rather than let readline abort. */
+		shown = 0;
+		term_prompt(prompt_shown);
+	}
+	term_leave();
 }
 
 /* Take the prompt and its line off the screen, for output to go there;
@@ -192,16 +285,20 @@ term_read(void)
 void
 term_hide(void)
 {
+	term_enter();
 	rl_clear_visible_line();
 	fflush(rl_outstream);
+	term_leave();
 }
 
 /* Draw the prompt and its line again, below the output. */
 void
 term_show(void)
 {
+	term_enter();
 	rl_forced_update_display();
 	fflush(rl_outstream);
+	term_leave();
 }
 
 /* Ctrl-C: drop the line being edited, as CPython's readline does after
@@ -211,20 +308,153 @@ term_interrupt(void)
 {
 	if (!shown)
 		return;
+	term_enter();
 	rl_free_line_state();
 	rl_callback_sigcleanup();
 	rl_cleanup_after_signal();
 	term_unprompt();
+	term_leave();
 }
 
 /* The window's size changed (SIGWINCH, handled outside the handler). */
 void
 term_resized(void)
 {
-	if (shown && !reading)
+	term_enter();
+	if (term_shown() && !reading)
 		rl_resize_terminal();
 	else
 		rl_reset_screen_size();
+	term_leave();
+}
+
+/* Tab in a program's line when the program set no completion (it did
+ * not import readline): a tab, as the terminal alone would give it. */
+static char **
+term_line_tab(const char *text, int start, int end)
+{
+	(void)text;
+	(void)start;
+	(void)end;
+	rl_attempted_completion_over = 1;
+	rl_insert_text("\t");
+	return NULL;
+}
+
+/* The program's line is over: its handler goes, its settings back. */
+static void
+term_line_end(void)
+{
+	if (line_up)
+		rl_callback_handler_remove();
+	line_up = 0;
+	prepped = 0;
+	rl_attempted_completion_function = line_complete;
+	rl_instream = line_in;
+	rl_outstream = line_out;
+	rl_catch_signals = line_catch_signals;
+	rl_catch_sigwinch = line_catch_sigwinch;
+}
+
+/* readline's line handler for the program's line. */
+static void
+term_line_on_line(char *line)
+{
+	FILE	*out = rl_outstream;
+
+	line_done = 1;
+	line_text = line;
+	term_line_end();
+	fflush(out);
+}
+
+/* Edit a line for the program (its input()) after prompt, on the
+ * console's terminal, with the program's own readline state (its
+ * completer, key bindings, history); the console's prompt is put aside
+ * first. One such line at a time. */
+void
+term_line_start(const char *prompt)
+{
+	term_putaside();
+	free(line_text);
+	line_text = NULL;
+	line_done = 0;
+	line_in = rl_instream;
+	line_out = rl_outstream;
+	line_catch_signals = rl_catch_signals;
+	line_catch_sigwinch = rl_catch_sigwinch;
+	line_complete = rl_attempted_completion_function;
+	if (line_complete == NULL && rl_completion_entry_function == NULL)
+		rl_attempted_completion_function = term_line_tab;
+	rl_instream = stdin;
+	rl_outstream = ops != NULL ? ops->out : stderr;
+	/* The caller handles signals, as Python's readline module does. */
+	rl_catch_signals = 0;
+	rl_catch_sigwinch = 0;
+	if (tcgetattr(STDIN_FILENO, &saved_tio) == 0)
+		prepped = 1;
+	line_up = 1;
+	reading = 1;
+	rl_callback_handler_install(prompt, term_line_on_line);
+	reading = 0;
+}
+
+/* A key waits for the program's line: readline handles it. 1 when the
+ * line (or end of file) is in, 0 when it goes on, -1 when the line was
+ * taken down meanwhile (term_line_stop, or someone removed it). */
+int
+term_line_key(void)
+{
+	if (line_done)
+		return 1;
+	if (!line_up)
+		return -1;
+	if (!RL_ISSTATE(RL_STATE_CALLBACK)) {
+		term_line_end();
+		return -1;
+	}
+	reading = 1;
+	rl_callback_read_char();
+	reading = 0;
+	return line_done;
+}
+
+/* The program's line once in (malloc'ed, the caller frees it), or NULL
+ * at end of file, the screen line ended then. A line goes into the
+ * program's history when add is true, as Python's readline module does. */
+char *
+term_line_take(int add)
+{
+	HIST_ENTRY	*last;
+	char		*line = line_text;
+
+	line_text = NULL;
+	line_done = 0;
+	if (line == NULL) {
+		fputs("\n", ops != NULL ? ops->out : stderr);
+		fflush(ops != NULL ? ops->out : stderr);
+		return NULL;
+	}
+	last = history_length > 0 ?
+	    history_get(history_base + history_length - 1) : NULL;
+	if (add && *line != '\0' && (last == NULL || strcmp(last->line, line)))
+		add_history(line);
+	return line;
+}
+
+/* Drop the program's line (Ctrl-C, or the console is gone), as Python's
+ * readline module does after a signal, and end its screen line. */
+void
+term_line_stop(void)
+{
+	if (!line_up)
+		return;
+	rl_free_line_state();
+	rl_callback_sigcleanup();
+	rl_cleanup_after_signal();
+	term_line_end();
+	fputs("\n", ops != NULL ? ops->out : stderr);
+	fflush(ops != NULL ? ops->out : stderr);
 }
 
 /* Back in the foreground after Ctrl-Z (term/job.c): the prompt and its

@@ -2,9 +2,10 @@
  * and the --connect client (client/), in pure C: GNU readline in
  * callback mode, output above the prompt, Ctrl-C, Tab, the history file.
  *
- * There is one terminal per process, so the state is global. Every
- * function runs on the one thread that reads the terminal: the loop's
- * thread for the console, the main thread for the client. */
+ * There is one terminal per process, so the state is global. The
+ * functions run on one thread at a time: the main thread for the client;
+ * for the console, any thread holding Python's GIL (the loop's, or the
+ * one whose input() has the terminal). */
 #ifndef APYTHON_TERM_H
 #define APYTHON_TERM_H
 
@@ -37,6 +38,9 @@ void	 term_show(void);		/* write, show */
 void	 term_interrupt(void);		/* Ctrl-C: drop the line, unprompt */
 void	 term_resized(void);		/* after SIGWINCH */
 void	 term_continued(void);		/* fg after Ctrl-Z: draw again */
+void	 term_putaside(void);		/* prompt and line off the screen, */
+void	 term_bringback(void);		/* and back, the line as it was */
+int	 term_shown(void);		/* a prompt (console's, program's) */
 void	 term_guard_start(void);	/* SIGTERM, SIGQUIT restore the tty */
 void	 term_guard_stop(void);
 void	 term_guard_restore(void);	/* async-signal-safe: tty back */
@@ -47,6 +51,13 @@ int	 term_job_start(void);		/* catch Ctrl-Z: an fd to watch */
 void	 term_job_stop(void);
 int	 term_job_continued(void);	/* fd readable: in the foreground? */
 void	 term_job_reclaim(void);	/* after bg, then fg: settings back */
+
+/* term/readline.c: a line for the program itself (its input()), with
+ * its own readline state; the console's prompt is put aside meanwhile. */
+void	 term_line_start(const char *prompt);
+int	 term_line_key(void);		/* a key waits: 1 when the line is in */
+char	*term_line_take(int add_history);	/* NULL: end of file */
+void	 term_line_stop(void);		/* drop it (Ctrl-C) */
 
 /* term/history.c: readline's history list, kept in a file. */
 char	*term_history_path(const char *env, const char *name);

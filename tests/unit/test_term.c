@@ -1,7 +1,9 @@
 /* term/: the history file's format and size limit, where it is kept,
- * Tab's plumbing, and the guard that puts stdin back on SIGTERM (readline
- * without a terminal; stdin is a pipe here). */
-#include "term/term.h"
+ * Tab's plumbing, the console's readline state apart from the program's,
+ * and the guard that puts stdin back on SIGTERM (readline without a
+ * terminal; stdin is a pipe here). The console's history and settings
+ * are looked at between term_enter() and term_leave(), as term/ does. */
+#include "term/term-internal.h"
 #include "tests/unit/unit.h"
 
 #include <sys/stat.h>
@@ -49,16 +51,42 @@ static void
 fresh(void)
 {
 	unlink(path);
+	term_enter();
 	clear_history();
+	term_leave();
 }
 
-/* Entry i of readline's list (0: the oldest), or "". */
+/* The console's history emptied, its file kept. */
+static void
+fresh_memory(void)
+{
+	term_enter();
+	clear_history();
+	term_leave();
+}
+
+/* Entry i of the console's history (0: the oldest), or "". */
 static const char *
 entry(int i)
 {
-	HIST_ENTRY	*h = history_get(history_base + i);
+	HIST_ENTRY	*h;
 
+	term_enter();
+	h = history_get(history_base + i);
+	term_leave();
 	return h != NULL ? h->line : "";
+}
+
+/* How many entries the console's history has. */
+static int
+entries(void)
+{
+	int	n;
+
+	term_enter();
+	n = history_length;
+	term_leave();
+	return n;
 }
 
 static void
@@ -84,9 +112,9 @@ test_history_reads_back_multi_line_entries_whole(void)
 	term_history_add(path, "for i in range(3):\n    print(i)");
 	term_history_add(path, "async def f():\n\n    await g()");
 	term_history_add(path, "last");
-	clear_history();
+	fresh_memory();
 	term_history_load(path);
-	ASSERT_INT_EQ(history_length, 3);
+	ASSERT_INT_EQ(entries(), 3);
 	ASSERT_STR_EQ(entry(0), "for i in range(3):\n    print(i)");
 	ASSERT_STR_EQ(entry(1), "async def f():\n\n    await g()");
 	ASSERT_STR_EQ(entry(2), "last");
@@ -101,9 +129,9 @@ test_history_keeps_odd_bytes_as_they_are(void)
 	TEST_START("history keeps odd bytes as they are");
 	fresh();
 	term_history_add(path, odd);
-	clear_history();
+	fresh_memory();
 	term_history_load(path);
-	ASSERT_INT_EQ(history_length, 1);
+	ASSERT_INT_EQ(entries(), 1);
 	ASSERT_STR_EQ(entry(0), odd);
 	TEST_DONE();
 }
@@ -115,7 +143,7 @@ test_history_reads_plain_lines_as_readline_wrote_them(void)
 	fresh();
 	spill("one\ntwo\n\nthree\n");
 	term_history_load(path);
-	ASSERT_INT_EQ(history_length, 4);
+	ASSERT_INT_EQ(entries(), 4);
 	ASSERT_STR_EQ(entry(0), "one");
 	ASSERT_STR_EQ(entry(2), "");
 	ASSERT_STR_EQ(entry(3), "three");
@@ -132,7 +160,7 @@ test_history_skips_empty_entries_and_repeats(void)
 	term_history_add(path, "");
 	term_history_add(path, "b");
 	term_history_add(path, "a");
-	ASSERT_INT_EQ(history_length, 3);
+	ASSERT_INT_EQ(entries(), 3);
 	ASSERT_STR_EQ(slurp(), "a\nb\na\n");
 	TEST_DONE();
 }
@@ -143,7 +171,7 @@ test_history_without_a_file_stays_in_memory(void)
 	TEST_START("history without a file stays in memory");
 	fresh();
 	term_history_add(NULL, "kept");
-	ASSERT_INT_EQ(history_length, 1);
+	ASSERT_INT_EQ(entries(), 1);
 	ASSERT_INT_EQ(access(path, F_OK), -1);
 	TEST_DONE();
 }
@@ -168,7 +196,7 @@ test_history_file_is_cut_to_the_newest_entries_on_load(void)
 	all = NULL;
 	chmod(path, 0644);
 	term_history_load(path);
-	ASSERT_INT_EQ(history_length, TERM_HISTORY_SIZE);
+	ASSERT_INT_EQ(entries(), TERM_HISTORY_SIZE);
 	ASSERT_STR_EQ(entry(0), "e5\nmore");
 	snprintf(buf, sizeof buf, "e%d\nmore", n - 1);
 	ASSERT_STR_EQ(entry(TERM_HISTORY_SIZE - 1), buf);
@@ -254,10 +282,52 @@ static struct term_ops	test_ops = {
 static char **
 tab(const char *line, int start)
 {
+	char	**m;
+
+	term_enter();
 	rl_replace_line(line, 0);
 	rl_point = rl_end;
-	return rl_attempted_completion_function(rl_line_buffer + start, start,
+	m = rl_attempted_completion_function(rl_line_buffer + start, start,
 	    rl_end);
+	term_leave();
+	return m;
+}
+
+/* What Python's readline module does to readline's state on import. */
+static char **
+program_complete(const char *text, int start, int end)
+{
+	(void)text;
+	(void)start;
+	(void)end;
+	return NULL;
+}
+
+static void
+test_programs_readline_state_and_the_consoles_stay_apart(void)
+{
+	HIST_ENTRY	*h;
+
+	TEST_START("the program's readline state and the console's stay apart");
+	fresh();
+	rl_attempted_completion_function = program_complete;
+	rl_bind_key('\t', rl_insert);
+	add_history("program's");
+	term_history_add(NULL, "console's");
+	ASSERT_TRUE(rl_attempted_completion_function == program_complete);
+	ASSERT_INT_EQ(history_length, 1);
+	h = history_get(history_base);
+	ASSERT_STR_EQ(h != NULL ? h->line : "", "program's");
+	ASSERT_TRUE(rl_get_keymap()['\t'].function == rl_insert);
+	ASSERT_INT_EQ(entries(), 1);
+	ASSERT_STR_EQ(entry(0), "console's");
+	term_enter();
+	ASSERT_TRUE(rl_attempted_completion_function != program_complete);
+	ASSERT_TRUE(rl_get_keymap()['\t'].function == rl_complete);
+	term_leave();
+	clear_history();
+	rl_attempted_completion_function = NULL;
+	TEST_DONE();
 }
 
 static void
@@ -383,6 +453,7 @@ main(void)
 	test_history_path_follows_the_variable_then_home();
 	test_tab_hands_the_callers_matches_to_readline();
 	test_tab_at_the_start_of_a_line_indents_without_asking();
+	test_programs_readline_state_and_the_consoles_stay_apart();
 	test_guard_puts_stdins_flags_back_when_it_stops();
 	test_guard_takes_sigterm_only_when_nobody_handles_it();
 	test_sigterm_while_guarded_puts_stdin_back_and_kills();
