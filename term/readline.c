@@ -464,9 +464,11 @@ term_continued(void)
 {
 	if (!shown)
 		return;
+	term_enter();
 	rl_on_new_line();
 	rl_redisplay();
 	fflush(rl_outstream);
+	term_leave();
 }
 
 /* Put the terminal and stdin's flags back as the guard found them;
