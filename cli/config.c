@@ -154,7 +154,9 @@ set_list(PyWideStringList *list, char **v, int n)
 	return status;
 }
 
-/* python3's options into config (argv aside). */
+/* python3's options into config (argv aside). -W goes to
+ * PyConfig.warnoptions, which CPython puts after -b's filter in
+ * sys.warnoptions; python3 puts its own -W before it. */
 static PyStatus
 python_options(const struct cli *o, PyConfig *config)
 {
