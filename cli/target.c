@@ -271,21 +271,49 @@ run_file(const struct cli *o, int *status)
 	return r;
 }
 
+/* Since 3.13 python3 registers -c's source with linecache under
+ * "<string>", so that tracebacks and warnings show its lines. */
+static int
+register_source(const char *src)
+{
+	PyObject	*linecache, *text, *r = NULL;
+
+	if (PY_VERSION_HEX < 0x030D0000)
+		return 0;
+	if ((linecache = PyImport_ImportModule("linecache")) == NULL)
+		return -1;
+	if ((text = PyUnicode_FromString(src)) != NULL)
+		r = PyObject_CallMethod(linecache, "_register_code", "sOs",
+		    "<string>", text, "<string>");
+	Py_XDECREF(text);
+	Py_DECREF(linecache);
+	Py_XDECREF(r);
+	return r == NULL ? -1 : 0;
+}
+
 /* -c CMD: run the command in __main__, as "<string>". */
 static int
 run_command(const char *cmd)
 {
 	PyCompilerFlags	 cf = _PyCompilerFlags_INIT;
-	PyObject	*text, *utf8 = NULL, *d, *r = NULL;
+	PyObject	*text, *utf8 = NULL, *d, *code = NULL, *r = NULL;
+	const char	*src;
 
 	/* Decoded as python3 decodes argv, compiled from UTF-8. */
 	if ((text = PyUnicode_DecodeLocale(cmd, "surrogateescape")) != NULL)
 		utf8 = PyUnicode_AsUTF8String(text);
 	Py_XDECREF(text);
 	cf.cf_flags |= PyCF_IGNORE_COOKIE;
-	if (utf8 != NULL && cli_set_path0("", 0) == 0 && (d = main_dict()))
-		r = PyRun_StringFlags(PyBytes_AS_STRING(utf8), Py_file_input,
-		    d, d, &cf);
+	if (utf8 == NULL || cli_set_path0("", 0) != 0 || (d = main_dict()) ==
+	    NULL)
+		goto done;
+	src = PyBytes_AS_STRING(utf8);
+	code = Py_CompileStringExFlags(src, "<string>", Py_file_input, &cf,
+	    -1);
+	if (code != NULL && register_source(src) == 0)
+		r = PyEval_EvalCode(code, d, d);
+done:
+	Py_XDECREF(code);
 	Py_XDECREF(utf8);
 	Py_XDECREF(r);
 	return r == NULL ? -1 : 0;
