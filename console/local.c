@@ -340,6 +340,8 @@ console_inspect(PyObject *globals)
 		return -1;
 	if ((loop = session_loop(local)) != NULL)
 		local_on_close(loop);
+	/* A prompt shown on the program's loop went with it. */
+	session_of(local)->prompted = 0;
 	Py_SETREF(session_of(local)->ns, Py_NewRef(globals));
 	intro_set(local, NULL, NULL);
 	return console_run_alone();

@@ -239,6 +239,20 @@ def test_i_after_an_exception_shows_the_traceback_then_the_console(
     assert t.wait() == (5, None)
 
 
+def test_i_after_a_program_that_ran_a_loop_prompts_on_a_fresh_loop(
+        terminal, tmp_path):
+    (tmp_path / "p.py").write_text(
+        "import asyncio\nn = 0\nasync def main():\n    global n\n"
+        "    n = 1\nasyncio.run(main())\nprint('done')\n")
+    t = terminal(["-q", "-i", "p.py"], cwd=tmp_path)
+    t.expect("done\r\n")
+    t.expect(">>> ")
+    t.send("n, loop.is_running()\r")
+    t.expect("(1, True)\r\n>>> ")
+    t.send("\x04")
+    assert t.wait() == (0, None)
+
+
 def test_pythoninspect_set_by_the_program_gives_the_console(terminal,
                                                            tmp_path):
     (tmp_path / "p.py").write_text(
