@@ -47,6 +47,8 @@ struct cli {
 	char		**xoptions;		/* -X, in order */
 	int		  nxoptions;
 
+	char		**argv;		/* apython's own, for sys.orig_argv */
+	int		  argc;
 	struct serve_address served;		/* --serve, parsed */
 	PyObject	 *locals_dict;		/* --locals, parsed */
 	PyObject	 *apython;		/* the module apython */

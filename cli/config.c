@@ -227,6 +227,20 @@ python_argv(const struct cli *o, PyConfig *config)
 	return status;
 }
 
+/* sys.orig_argv (3.10+): apython's own command line, as python3's is
+ * its own. */
+static PyStatus
+python_orig_argv(const struct cli *o, PyConfig *config)
+{
+#if PY_VERSION_HEX >= 0x030A0000
+	return set_list(&config->orig_argv, o->argv, o->argc);
+#else
+	(void)o;
+	(void)config;
+	return PyStatus_Ok();
+#endif
+}
+
 /* Start CPython configured from the command line, module `apython`
  * built in. */
 void
@@ -246,6 +260,8 @@ cli_python_start(const struct cli *o, PyObject *(*module_init)(void))
 	if (!PyStatus_Exception(status))
 		status = python_argv(o, &config);
 	if (!PyStatus_Exception(status))
+		status = python_orig_argv(o, &config);
+	if (!PyStatus_Exception(status))
 		status = Py_InitializeFromConfig(&config);
 	PyConfig_Clear(&config);
 	if (PyStatus_Exception(status))
@@ -262,7 +278,7 @@ check_locals(PyObject *d, const char *text)
 	const char	*name;
 
 	while (PyDict_Next(d, &pos, &key, &value)) {
-		if (!PyUnicode_Check(key) || !PyUnicode_IsIdentifier(key))
+		if (!PyUnicode_Check(key) || PyUnicode_IsIdentifier(key) != 1)
 			cli_usage_error("argument --locals: its keys must be "
 			    "identifiers, got '%s'", text);
 		if ((name = PyUnicode_AsUTF8(key)) == NULL)

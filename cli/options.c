@@ -258,6 +258,8 @@ cli_parse(int argc, char **argv)
 
 	if ((o = calloc(1, sizeof *o)) == NULL)
 		abort();
+	o->argv = argv;
+	o->argc = argc;
 	opterr = 0;
 	while (o->module == NULL && o->command == NULL && (c = getopt_long(argc,
 	    argv, "+:bBc:dEhiIm:O" OPT_P "qRs:SuvVW:xX:", longopts, NULL)) != -1) {

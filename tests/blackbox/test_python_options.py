@@ -21,7 +21,7 @@ PROGRAM = r'''
 import sys
 flags = [f for f in dir(sys.flags) if not f.startswith(("_", "n_"))
          and f not in ("count", "index")]
-print(sys.argv)
+print(sys.argv, getattr(sys, "orig_argv", [None])[1:])
 print({f: getattr(sys.flags, f) for f in flags})
 print(sys.warnoptions, sys._xoptions, __debug__, sys.dont_write_bytecode)
 print(sys.path)
