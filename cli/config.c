@@ -114,24 +114,32 @@ has_xoption(const struct cli *o, const char *name, const char **value)
 	return found;
 }
 
-/* Pre-initialize: -E, -I, -X dev and -X utf8 as python3 takes them. */
+/* Pre-initialize: CPython reads -E, -I, -X dev and -X utf8 itself (and
+ * checks their values) from a command line of just those; -s is not
+ * among them, so parse_argv is safe here. */
 static void
 preconfig(const struct cli *o)
 {
-	PyPreConfig	 pre;
-	PyStatus	 status;
-	const char	*v;
+	PyPreConfig	  pre;
+	PyStatus	  status;
+	char		**argv;
+	int		  i, n = 0;
 
-	PyPreConfig_InitPythonConfig(&pre);
+	if ((argv = calloc(3 + 2 * o->nxoptions, sizeof *argv)) == NULL)
+		abort();
+	argv[n++] = "apython";
+	if (o->ignore_env)
+		argv[n++] = "-E";
 	if (o->isolated)
-		pre.isolated = 1;
-	if (o->ignore_env || o->isolated)
-		pre.use_environment = 0;
-	if (has_xoption(o, "dev", &v))
-		pre.dev_mode = 1;
-	if (has_xoption(o, "utf8", &v))
-		pre.utf8_mode = v == NULL || strcmp(v, "0") != 0;
-	status = Py_PreInitialize(&pre);
+		argv[n++] = "-I";
+	for (i = 0; i < o->nxoptions; i++) {
+		argv[n++] = "-X";
+		argv[n++] = o->xoptions[i];
+	}
+	PyPreConfig_InitPythonConfig(&pre);
+	pre.parse_argv = 1;
+	status = Py_PreInitializeFromBytesArgs(&pre, n, argv);
+	free(argv);
 	if (PyStatus_Exception(status))
 		Py_ExitStatusException(status);
 }

@@ -86,7 +86,8 @@ def program(tmp_path):
 OPTIONS = [
     [], ["-b"], ["-bb"], ["-B"], ["-d"], ["-E"], ["-I"], ["-S"], ["-O"],
     ["-OO"], ["-q"], ["-R"], ["-u"], ["-X", "dev"], ["-X", "utf8"],
-    ["-X", "utf8=0"], ["-X", "a=b", "-X", "c"], ["-W", "error"],
+    ["-X", "utf8=0"], ["-X", "utf8=foo"], ["-X", "a=b", "-X", "c"],
+    ["-W", "error"],
     ["-W", "ignore", "-W", "always::DeprecationWarning"],
     ["--check-hash-based-pycs", "always"], ["-BOq"], ["-Wd", "-I"],
     pytest.param(["-Wd", "-b"], marks=pytest.mark.xfail(
