@@ -133,6 +133,15 @@ def test_stdin_program_running_a_loop_says_that_serve_gives_a_console(
     assert ap.returncode == 0
 
 
+def test_stdin_program_with_serve_has_the_served_console_and_no_word(run):
+    src = b"import asyncio\nasyncio.run(asyncio.sleep(0))\nprint('done')\n"
+    cp = run(["--serve", "0", "-"], input=src)
+    assert re.fullmatch(rb"The console is being served on 127\.0\.0\.1:\d+\n"
+                        rb"done\n", cp.stdout), cp.stdout
+    assert cp.stderr == b""
+    assert cp.returncode == 0
+
+
 def test_x_skips_the_first_line_of_file(tmp_path):
     (tmp_path / "x.py").write_text("not python\nimport sys\n"
                                    "print(sys._getframe().f_lineno)\n1/0\n")
