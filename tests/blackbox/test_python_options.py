@@ -275,6 +275,16 @@ def test_pythoninspect_set_by_the_program_gives_the_console(terminal,
     assert t.wait() == (0, None)
 
 
+def test_pythoninspect_in_the_environment_acts_as_i(terminal, tmp_path):
+    (tmp_path / "p.py").write_text("w = 'env'\n")
+    t = terminal(["p.py"], cwd=tmp_path, env={"PYTHONINSPECT": "1"})
+    t.expect(">>> ")
+    t.send("w\r")
+    t.expect("'env'\r\n>>> ")
+    t.send("\x04")
+    assert t.wait() == (0, None)
+
+
 def test_q_gives_a_console_without_banner(terminal):
     t = terminal(["-q"])
     t.expect(">>> ")
