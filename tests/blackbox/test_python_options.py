@@ -83,6 +83,10 @@ def program(tmp_path):
     return "prog.py"
 
 
+def ids(options):
+    return " ".join(options)
+
+
 OPTIONS = [
     [], ["-b"], ["-bb"], ["-B"], ["-d"], ["-E"], ["-I"], ["-S"], ["-O"],
     ["-OO"], ["-q"], ["-R"], ["-u"], ["-X", "dev"], ["-X", "utf8"],
@@ -98,10 +102,6 @@ if VERSION >= (3, 11):
     OPTIONS.append(["-P"])
 
 
-def ids(options):
-    return " ".join(options)
-
-
 @pytest.mark.parametrize("options", OPTIONS, ids=ids)
 def test_option_acts_as_in_python3_on_a_file(program, tmp_path, options):
     env = {"PYTHONOPTIMIZE": "1", "PYTHONWARNINGS": "default"}
@@ -114,8 +114,10 @@ def test_option_acts_as_in_python3_with_c(tmp_path, options):
     assert_same(*both([*options, "-c", PROGRAM, "-i", "x"], tmp_path))
 
 
-def test_m_module_acts_as_in_python3(program, tmp_path):
-    assert_same(*both(["-B", "-m", "prog", "-m", "x"], tmp_path))
+@pytest.mark.parametrize("options", [["-B"], ["-I"], ["-S"]] + (
+    [["-P"]] if VERSION >= (3, 11) else []), ids=ids)
+def test_m_module_acts_as_in_python3(program, tmp_path, options):
+    assert_same(*both([*options, "-m", "prog", "-m", "x"], tmp_path))
 
 
 def test_stdin_program_acts_as_in_python3(tmp_path):
