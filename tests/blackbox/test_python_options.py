@@ -287,6 +287,13 @@ def test_pythoninspect_in_the_environment_acts_as_i(terminal, tmp_path):
     assert t.wait() == (0, None)
 
 
+def test_i_sets_python3s_flags_and_ends_at_eof_with_status_0(tmp_path):
+    py, ap = both(["-i", "-c", "import sys; print(sys.flags)"], tmp_path)
+    assert ap.stdout == py.stdout
+    assert b"inspect=1, interactive=1" in ap.stdout
+    assert ap.returncode == py.returncode == 0
+
+
 def test_q_gives_a_console_without_banner(terminal):
     t = terminal(["-q"])
     t.expect(">>> ")
