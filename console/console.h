@@ -12,11 +12,13 @@ struct console_options {
 	PyObject	*locals;	/* dict merged into the namespace, or NULL */
 	int		 no_readline;
 	int		 has_target;	/* a program runs: no PYTHONSTARTUP */
+	int		 no_banner;	/* -q: none, not even --banner's */
 };
 
 int	 console_add_to_module(PyObject *module);
 int	 console_setup(const struct console_options *);
 int	 console_run_alone(void);
+int	 console_inspect(PyObject *globals);
 void	 console_shutdown(void);
 
 /* For serve/: consoles whose peer is a connection (console/remote.c). */

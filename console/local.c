@@ -130,12 +130,13 @@ console_setup(const struct console_options *o)
 	Py_DECREF(out);
 	if (local == NULL)
 		return PyErr_Occurred() ? -1 : (PyErr_NoMemory(), -1);
-	if ((banner = local_banner(o->banner)) == NULL)
+	banner = NULL;
+	if (!o->no_banner && (banner = local_banner(o->banner)) == NULL)
 		return -1;
 	if (!o->has_target)
 		startup = local_startup();
 	intro_set(local, banner, startup);
-	Py_DECREF(banner);
+	Py_XDECREF(banner);
 	Py_XDECREF(startup);
 	return loop_observe(&local_observer);
 }
@@ -168,6 +169,49 @@ console_run_alone(void)
 	Py_XDECREF(loop);
 	Py_DECREF(asyncio);
 	return -1;
+}
+
+/* Give globals the console's own name from ns where it has none. */
+static int
+local_set_default(PyObject *globals, PyObject *ns, const char *name)
+{
+	PyObject	*key, *v = NULL;
+
+	if ((key = PyUnicode_InternFromString(name)) == NULL)
+		return -1;
+	if ((v = PyDict_GetItemWithError(ns, key)) != NULL)
+		v = PyDict_SetDefault(globals, key, v);
+	Py_DECREF(key);
+	return v == NULL && PyErr_Occurred() ? -1 : 0;
+}
+
+/* -i: after the program, the local console on its globals (asyncio and
+ * ainput added where the program has none), without a banner, on a
+ * fresh loop until it ends, as console_run_alone. */
+int
+console_inspect(PyObject *globals)
+{
+	PyObject	*ns, *loop;
+	int		 r;
+
+	if (local == NULL) {
+		PyErr_SetString(PyExc_RuntimeError, "no console");
+		return -1;
+	}
+	if ((ns = intro_namespace(NULL, 0)) == NULL)
+		return -1;
+	r = local_set_default(globals, ns, "asyncio") != 0 ||
+	    local_set_default(globals, ns, "ainput") != 0 ? -1 : 0;
+	Py_DECREF(ns);
+	if (r != 0)
+		return -1;
+	if ((loop = session_loop(local)) != NULL)
+		local_on_close(loop);
+	/* A prompt shown on the program's loop went with it. */
+	session_of(local)->prompted = 0;
+	Py_SETREF(session_of(local)->ns, Py_NewRef(globals));
+	intro_set(local, NULL, NULL);
+	return console_run_alone();
 }
 
 /* The program is over: the console leaves quietly, and its session
