@@ -154,6 +154,7 @@ setup_console(const struct cli *o)
 	co.locals = o->locals_dict;
 	co.no_readline = o->no_readline;
 	co.has_target = has_target(o);
+	co.inspect = cli_flag("inspect");
 	return console_setup(&co);
 }
 

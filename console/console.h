@@ -13,6 +13,8 @@ struct console_options {
 	int		 no_readline;
 	int		 has_target;	/* a program runs: no PYTHONSTARTUP */
 	int		 no_banner;	/* -q: none, not even --banner's */
+	int		 inspect;	/* -i: a console after the program, even
+					 * on an empty stdin */
 };
 
 int	 console_add_to_module(PyObject *module);

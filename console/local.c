@@ -12,6 +12,8 @@ static PyObject *local;		/* the local session; NULL once over */
 static const struct session_io *local_io;
 static int interactive;		/* stdin is a terminal */
 static int alone;		/* no program: the console is all */
+static int after;		/* -i, stdin not a terminal: the console
+				 * reads it after the program, as python3 */
 
 /* The banner: --banner's text and a newline, or the default. */
 static PyObject *
@@ -71,7 +73,7 @@ local_on_run(PyObject *loop)
 {
 	PyObject	*cur;
 
-	if (local == NULL)
+	if (local == NULL || after)
 		return 0;
 	if ((cur = session_loop(local)) != NULL && cur != loop) {
 		Py_INCREF(cur);
@@ -115,6 +117,7 @@ console_setup(const struct console_options *o)
 	}
 	interactive = isatty(STDIN_FILENO);
 	alone = !o->has_target;
+	after = o->inspect && !interactive;
 	if (!o->no_readline && interactive && isatty(STDERR_FILENO)) {
 		local_io = &readline_io;
 		arg = readline_new();
@@ -122,7 +125,7 @@ console_setup(const struct console_options *o)
 		local_io = &input_fd_io;
 		/* A program runs: an empty stdin means no console. */
 		arg = input_fd_new(STDIN_FILENO, !interactive &&
-		    o->has_target);
+		    o->has_target && !o->inspect);
 	}
 	if (arg != NULL)
 		local = session_new(ns, out, local_io, arg);
@@ -194,10 +197,8 @@ console_inspect(PyObject *globals)
 	PyObject	*ns, *loop;
 	int		 r;
 
-	if (local == NULL) {
-		PyErr_SetString(PyExc_RuntimeError, "no console");
-		return -1;
-	}
+	if (local == NULL)	/* an empty stdin ended it: EOF, as python3 */
+		return 0;
 	if ((ns = intro_namespace(NULL, 0)) == NULL)
 		return -1;
 	r = local_set_default(globals, ns, "asyncio") != 0 ||
@@ -207,6 +208,7 @@ console_inspect(PyObject *globals)
 		return -1;
 	if ((loop = session_loop(local)) != NULL)
 		local_on_close(loop);
+	after = 0;
 	/* A prompt shown on the program's loop went with it. */
 	session_of(local)->prompted = 0;
 	Py_SETREF(session_of(local)->ns, Py_NewRef(globals));

@@ -183,9 +183,9 @@ def test_loop_in_another_thread_gets_no_console(run):
 def test_loop_made_directly_from_apython_loop_gets_the_console(start):
     p = start(["--banner=test", PROGRAMS / "direct_loop.py"])
     p.expect_stdout(b"running\n")
-    p.expect_stderr(b"test\n>>> ")
+    # The banner waits for stdin's first bytes.
     p.send(b"import __main__; loop is __main__.LOOP\n")
-    p.expect_stderr(b"True\n>>> ")
+    p.expect_stderr(b"test\n>>> True\n>>> ")
     p.send(b"__main__.DONE.set_result(None)\n")
     assert p.wait() == 0
     assert p.stdout == b"running\ndone\n"
