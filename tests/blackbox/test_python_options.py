@@ -403,3 +403,24 @@ def test_venv_version_is_read_from_virtualenvs_version_info(run, tmp_path):
     assert cp.stdout == b""
     assert b" is Python 2.7 but this apython embeds" in cp.stderr
     assert cp.returncode == 2
+
+
+LOOP_PROGRAM = """\
+import asyncio
+async def main():
+    print("ran")
+asyncio.run(main())
+"""
+
+
+@pytest.mark.parametrize("given", [b"", b"x = 6\nx * 7\n"])
+def test_i_with_stdin_not_a_terminal_reads_it_after_the_program(
+        tmp_path, given):
+    # As python3 -i: the program runs whole, then the console reads stdin
+    # (results on stderr here, python3's REPL prints them on stdout).
+    (tmp_path / "loop.py").write_text(LOOP_PROGRAM)
+    py, ap = both(["-i", "loop.py"], tmp_path, input=given)
+    assert ap.returncode == py.returncode == 0
+    assert py.stdout == b"ran\n" + (b"42\n" if given else b"")
+    assert ap.stdout == b"ran\n"
+    assert ap.stderr == (b">>> >>> 42\n>>> \n" if given else b">>> \n")
