@@ -7,7 +7,6 @@ uvloop is Debian's python3-uvloop, there only for /usr/bin/python3: its
 tests are skipped when the interpreter apython embeds cannot import it."""
 
 import subprocess
-import sys
 
 import pytest
 

@@ -195,10 +195,7 @@ print("stopped", flush=True)
 
 def test_aiohttp_run_app_survives_typed_ctrl_c_and_stops_on_kill_int(
         terminal, start_python, write, free_port, embedded):
-    try:
-        import aiohttp  # noqa: F401
-    except ImportError:
-        pytest.skip("python3-aiohttp is not installed")
+    pytest.importorskip("aiohttp", reason="python3-aiohttp is not installed")
     if embedded.executable != "/usr/bin/python3":
         pytest.skip("apython does not embed /usr/bin/python3")
     prog = write("app.py", AIOHTTP_APP)
