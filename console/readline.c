@@ -393,7 +393,8 @@ readline_lend_end(void)
 	if (p != NULL)
 		term_prompt(PyBytes_AS_STRING(p));
 	else {
-		PyErr_Clear();
+		if (n > 0)
+			PyErr_Clear();	/* unencodable: the line as it was */
 		term_bringback();
 	}
 	Py_XDECREF(p);

@@ -176,7 +176,7 @@ stdin_rewatch(void)
 static PyObject *
 stdin_terminal_line(PyObject *prompt, int *usual)
 {
-	PyObject	*r = NULL;
+	PyObject	*r = NULL, *exc;
 	int		 k;
 
 	if (stdin_terminal_take() != 0)
@@ -197,9 +197,12 @@ stdin_terminal_line(PyObject *prompt, int *usual)
 		term_line_stop();
 	else
 		*usual = 1;
+	exc = py_exception_fetch();	/* the console's prompt comes back first */
 	readline_lend_end();
 	stdin_terminal_release();
 	stdin_rewatch();
+	if (exc != NULL)
+		py_exception_raise(exc);
 	return r;
 }
 
@@ -347,17 +350,21 @@ stdin_wrap(void)
 	if (stream == NULL ||
 	    strcmp(Py_TYPE(stream)->tp_name, "_io.TextIOWrapper") != 0)
 		return 0;
-	if ((given = PyDict_New()) == NULL)
+	orig = Py_NewRef(stream);	/* the module's code may replace it */
+	if ((given = PyDict_New()) == NULL) {
+		Py_DECREF(orig);
 		return -1;
+	}
 	fn = PyCFunction_New(&read_line_def, NULL);
 	r = fn != NULL ? PyDict_SetItemString(given, "read_line", fn) : -1;
 	Py_XDECREF(fn);
 	module = r == 0 ? PY_EMBED("apython._stdin", console_stdin_code,
 	    given) : NULL;
 	Py_DECREF(given);
-	if (module == NULL)
+	if (module == NULL) {
+		Py_DECREF(orig);
 		return -1;
-	orig = Py_NewRef(stream);
+	}
 	ours = PyObject_CallMethod(module, "wrap", "O", orig);
 	Py_DECREF(module);
 	r = ours != NULL ? PySys_SetObject("stdin", ours) : -1;

@@ -34,6 +34,10 @@ conn_ask_wait(struct conn *c)
 	}
 	if (n <= 0)
 		return 0;
+	if (pfd.revents & POLLNVAL) {
+		conn_close_now(c);	/* its fd is gone: poll would spin */
+		return 0;
+	}
 	if ((pfd.revents & POLLOUT) && conn_flush(c) != 0) {
 		conn_close_now(c);
 		return 0;

@@ -218,9 +218,23 @@ signal(int sig, sighandler_t handler)
 
 /* A forked child has no console of ours. */
 static void
-sig_forget_claim(void)
+sig_fork_child(void)
 {
 	__atomic_store_n(&claim, CLAIM_NONE, __ATOMIC_RELEASE);
+	pthread_mutex_unlock(&prog_lock);
+}
+
+/* fork() holds prog_lock, so that no child starts with it taken. */
+static void
+sig_fork_prepare(void)
+{
+	pthread_mutex_lock(&prog_lock);
+}
+
+static void
+sig_fork_parent(void)
+{
+	pthread_mutex_unlock(&prog_lock);
 }
 
 /* Put our handler in front of SIGINT; the action found is the
@@ -236,7 +250,7 @@ sig_setup(void)
 	sig_kernel_action(&cur, &k);
 	if (sig_real(SIGINT, &k, NULL) != 0)
 		return;
-	pthread_atfork(NULL, NULL, sig_forget_claim);
+	pthread_atfork(sig_fork_prepare, sig_fork_parent, sig_fork_child);
 	__atomic_store_n(&active, 1, __ATOMIC_RELEASE);
 }
 

@@ -5,7 +5,8 @@
  * program does with readline changes only its own; the console's are
  * swapped in around each call term/ makes into readline, and out after.
  * The line being edited and the terminal are not part of a context: one
- * prompt is up at a time (see term_putaside). */
+ * prompt is up at a time (see term_putaside). Neither are readline's
+ * variables (`set ...` in inputrc or parse_and_bind): those both share. */
 #include "term/term-internal.h"
 
 #include <stdlib.h>

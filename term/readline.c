@@ -107,7 +107,9 @@ term_complete(const char *text, int start, int end)
 	}
 	if (ops == NULL || (before = strndup(rl_line_buffer, start)) == NULL)
 		return NULL;
+	term_leave();		/* Python runs there: the program's state */
 	matches = ops->complete(before, text);
+	term_enter();
 	free(before);
 	if (matches == NULL)
 		return NULL;
@@ -462,7 +464,7 @@ term_line_stop(void)
 void
 term_continued(void)
 {
-	if (!shown)
+	if (!shown && !line_up)
 		return;
 	term_enter();
 	rl_on_new_line();
