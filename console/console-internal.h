@@ -156,12 +156,14 @@ int		 fg_wait(PyObject *loop, int (*then)(PyObject *loop));
 void		 fg_cancel(PyObject *loop);
 int		 fg_watch(PyObject *loop);
 void		 fg_unwatch(void);
+int		 fg_defer(PyObject *loop);
 
 /* readline.c: the terminal console, on term/ (stdin, stderr). */
 extern const struct session_io readline_io;
 void		*readline_new(void);
 void		 readline_free(void *);
 int		 readline_keys(int on);
+int		 readline_deferred(void);
 /* A program's line at the terminal (stdin.c): the console's prompt is
  * put aside (begin), back (end), and its keys watched again (rewatch,
  * after the terminal is released); any thread, with the GIL. */

@@ -91,14 +91,24 @@ fg_cancel(PyObject *loop)
 }
 
 /* Continued in the background (bg), now brought to the foreground:
- * the terminal's settings back, keys read again, the line drawn. */
+ * the terminal's settings back, keys read again, the line drawn, or
+ * the prompt that waited shown. */
 static int
 fg_back(PyObject *loop)
 {
 	(void)loop;
 	term_job_reclaim();
 	term_continued();
-	return readline_keys(1);
+	if (readline_keys(1) != 0)
+		return -1;
+	return readline_deferred();
+}
+
+/* A prompt asked for in the background: it comes at fg (fg_back). */
+int
+fg_defer(PyObject *loop)
+{
+	return fg_wait(loop, fg_back);
 }
 
 /* The process was continued after Ctrl-Z: in the foreground, draw the

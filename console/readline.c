@@ -184,6 +184,9 @@ readline_show_prompt(struct tty_in *in, PyObject *prompt)
 	PyObject	*b;
 	int		 was_shown = in->shown;
 
+	/* In the background: a prompt would stop the job (SIGTTOU). */
+	if (!was_shown && !term_foreground())
+		return fg_defer(in->loop);
 	if ((b = PyUnicode_EncodeLocale(prompt, "surrogateescape")) == NULL)
 		return -1;
 	if (!was_shown)
@@ -438,6 +441,24 @@ readline_winch_handle(struct tty_in *in)
 	Py_XDECREF(sig);
 	PyErr_Clear();
 	return h;
+}
+
+/* For fg.c: in the foreground again, the prompt that waited comes up. */
+int
+readline_deferred(void)
+{
+	struct tty_in	*in = active;
+	PyObject	*prompt;
+	Py_ssize_t	 n;
+	int		 r;
+
+	if (in == NULL || in->loop == NULL || in->shown ||
+	    (n = PyList_GET_SIZE(in->prompts)) == 0)
+		return 0;
+	prompt = Py_NewRef(PyList_GET_ITEM(in->prompts, n - 1));
+	r = readline_show_prompt(in, prompt);
+	Py_DECREF(prompt);
+	return r;
 }
 
 /* For fg.c: while the job runs in the background, keys are not read

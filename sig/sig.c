@@ -64,20 +64,11 @@ sig_call(const struct sigaction *a, int sig, siginfo_t *si, void *uc)
 static void
 sig_die(void)
 {
-	struct sigaction	dfl;
-	sigset_t		set;
-	void			(*hook)(void);
+	void	(*hook)(void);
 
 	if ((hook = __atomic_load_n(&death_hook, __ATOMIC_ACQUIRE)) != NULL)
 		hook();
-	memset(&dfl, 0, sizeof dfl);
-	dfl.sa_handler = SIG_DFL;
-	sigemptyset(&dfl.sa_mask);
-	sig_real(SIGINT, &dfl, NULL);
-	sigemptyset(&set);
-	sigaddset(&set, SIGINT);
-	raise(SIGINT);
-	pthread_sigmask(SIG_UNBLOCK, &set, NULL);
+	sig_raise_default(SIGINT, NULL);
 }
 
 /* SA_RESETHAND: the program's action is SIG_DFL from now on. */
@@ -301,4 +292,22 @@ void
 sig_on_death(void (*fn)(void))
 {
 	__atomic_store_n(&death_hook, fn, __ATOMIC_RELEASE);
+}
+
+/* Act on sig as SIG_DFL would, now (libc's sigaction: SIGINT's real
+ * action, not the program's record). */
+void
+sig_raise_default(int sig, struct sigaction *old)
+{
+	struct sigaction	dfl;
+	sigset_t		set;
+
+	memset(&dfl, 0, sizeof dfl);
+	dfl.sa_handler = SIG_DFL;
+	sigemptyset(&dfl.sa_mask);
+	sig_real(sig, &dfl, old);
+	sigemptyset(&set);
+	sigaddset(&set, sig);
+	raise(sig);
+	pthread_sigmask(SIG_UNBLOCK, &set, NULL);
 }

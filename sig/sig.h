@@ -16,6 +16,8 @@
 #ifndef APYTHON_SIG_H
 #define APYTHON_SIG_H
 
+#include <signal.h>
+
 /* Start interposing, before Python is initialized (main thread). */
 void	 sig_setup(void);
 
@@ -35,5 +37,11 @@ void	 sig_pass(void);
 /* Called (async-signal-safe) before the process dies of SIGINT because
  * the program's action is SIG_DFL: e.g. put the terminal back. */
 void	 sig_on_death(void (*)(void));
+
+/* Give sig SIG_DFL's action (the one replaced in *old unless NULL),
+ * raise it and unblock it: the process dies or stops now, even inside
+ * sig's handler. Async-signal-safe; the caller restores *old if it
+ * goes on (a stop). */
+void	 sig_raise_default(int sig, struct sigaction *old);
 
 #endif

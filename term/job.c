@@ -5,6 +5,7 @@
  * pipe, readline's settings back if in the foreground (after `bg`, once
  * the job is brought there: term_job_reclaim). */
 #include "term/term.h"
+#include "sig/sig.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -33,17 +34,9 @@ term_foreground(void)
 static void
 term_job_suspend(void)
 {
-	struct sigaction	dfl, ours;
-	sigset_t		set;
+	struct sigaction	ours;
 
-	memset(&dfl, 0, sizeof dfl);
-	dfl.sa_handler = SIG_DFL;
-	sigemptyset(&dfl.sa_mask);
-	sigaction(SIGTSTP, &dfl, &ours);
-	sigemptyset(&set);
-	sigaddset(&set, SIGTSTP);
-	raise(SIGTSTP);
-	pthread_sigmask(SIG_UNBLOCK, &set, NULL);
+	sig_raise_default(SIGTSTP, &ours);
 	/* Continued: SIGTSTP is blocked again when the handler returns. */
 	sigaction(SIGTSTP, &ours, NULL);
 }
@@ -80,6 +73,14 @@ term_job_on_tstp(int sig)
 	errno = saved;
 }
 
+/* A forked child has no console of ours: its Ctrl-Z is SIG_DFL's, and
+ * writes nothing on the parent's pipe (exec resets a handler anyway). */
+static void
+term_job_fork_child(void)
+{
+	term_job_stop();
+}
+
 /* Catch SIGTSTP unless the program handles it; the fd that becomes
  * readable when the process was continued after Ctrl-Z, or -1. */
 int
@@ -87,8 +88,11 @@ term_job_start(void)
 {
 	struct sigaction	sa;
 
-	if (continued[0] == -1 && pipe2(continued, O_CLOEXEC | O_NONBLOCK))
-		return -1;
+	if (continued[0] == -1) {
+		if (pipe2(continued, O_CLOEXEC | O_NONBLOCK))
+			return -1;
+		pthread_atfork(NULL, NULL, term_job_fork_child);
+	}
 	if (tstp_taken)
 		return continued[0];
 	if (sigaction(SIGTSTP, NULL, &tstp_before) != 0 ||

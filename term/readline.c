@@ -4,6 +4,7 @@
  * into readline runs with the console's readline state (context.c);
  * the program's own line (its input()) is edited with the program's. */
 #include "term/term-internal.h"
+#include "sig/sig.h"
 
 #include <fcntl.h>
 #include <signal.h>
@@ -36,6 +37,7 @@ static char **matches;		/* Tab: what ops->complete offered */
 static size_t next_match;
 
 /* For the fatal signal handler: what to put back. */
+static int deprep_owed;		/* readline's clean-up skipped in bg */
 static volatile sig_atomic_t prepped;	/* saved_tio holds the settings */
 static struct termios saved_tio;
 static volatile sig_atomic_t saved_flags;
@@ -480,7 +482,8 @@ term_guard_restore(void)
 {
 	if (!guarded)
 		return;
-	if (prepped)
+	/* From the background: the settings are the foreground job's. */
+	if (prepped && term_foreground())
 		tcsetattr(STDIN_FILENO, TCSANOW, &saved_tio);
 	if (saved_flags != -1)
 		fcntl(STDIN_FILENO, F_SETFL, (int)saved_flags);
@@ -491,14 +494,8 @@ term_guard_restore(void)
 static void
 term_fatal(int sig)
 {
-	struct sigaction	sa;
-
 	term_guard_restore();
-	memset(&sa, 0, sizeof sa);
-	sa.sa_handler = SIG_DFL;
-	sigemptyset(&sa.sa_mask);
-	sigaction(sig, &sa, NULL);
-	raise(sig);
+	sig_raise_default(sig, NULL);
 }
 
 /* Catch g's signal with term_fatal if nobody else handles it. */
@@ -531,13 +528,39 @@ term_fatal_restore(struct guard_signal *g)
 	g->taken = 0;
 }
 
+/* readline's terminal set-up, only in the foreground: from the
+ * background tcsetattr would stop the job (SIGTTOU), and the settings
+ * are the foreground job's. A clean-up skipped there is done before the
+ * next set-up (readline sets up nothing while it counts itself set up). */
+static void
+term_guard_prep(int meta)
+{
+	if (!term_foreground())
+		return;
+	if (deprep_owed)
+		rl_deprep_terminal();
+	deprep_owed = 0;
+	rl_prep_terminal(meta);
+}
+
+static void
+term_guard_deprep(void)
+{
+	deprep_owed = !term_foreground();
+	if (!deprep_owed)
+		rl_deprep_terminal();
+}
+
 /* Until term_guard_stop(): SIGTERM and SIGQUIT put the terminal and
- * stdin's flags back (as they are now) before the process dies. */
+ * stdin's flags back (as they are now) before the process dies; from
+ * now on readline leaves the terminal alone in the background. */
 void
 term_guard_start(void)
 {
 	size_t	i;
 
+	rl_prep_term_function = term_guard_prep;
+	rl_deprep_term_function = term_guard_deprep;
 	saved_flags = fcntl(STDIN_FILENO, F_GETFL);
 	if (guarded)
 		return;
