@@ -36,8 +36,9 @@ static rl_completion_func_t *line_complete;	/* the program's, put back */
 static char **matches;		/* Tab: what ops->complete offered */
 static size_t next_match;
 
-/* For the fatal signal handler: what to put back. */
 static int deprep_owed;		/* readline's clean-up skipped in bg */
+
+/* For the fatal signal handler: what to put back. */
 static volatile sig_atomic_t prepped;	/* saved_tio holds the settings */
 static struct termios saved_tio;
 static volatile sig_atomic_t saved_flags;
