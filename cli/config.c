@@ -1,7 +1,8 @@
 /* Starting CPython as python3 would with the same options: PyPreConfig
  * for what must be known before the interpreter (-E, -I, -X dev, -X utf8),
- * PyConfig for the rest; never parse_argv, since -s is --serve here. And
- * what is checked before: the virtualenv's version, --locals. */
+ * PyConfig for the rest; parse_argv only on a command line of the options
+ * CPython must place itself, since -s is --serve here. And what is
+ * checked before: the virtualenv's version, --locals. */
 #include "cli/cli-internal.h"
 
 #include <limits.h>
@@ -169,7 +170,6 @@ python_options(const struct cli *o, PyConfig *config)
 	PyStatus	status = PyStatus_Ok();
 	const char	*v;
 
-	config->parse_argv = 0;
 	if (o->isolated)
 		config->isolated = 1;
 	if (o->ignore_env)
@@ -206,10 +206,10 @@ python_options(const struct cli *o, PyConfig *config)
 }
 
 /* sys.warnoptions as python3's: CPython reads a command line of just
- * the -W options (with dev mode, PYTHONWARNINGS and -b's filter around
- * them, in its order). Read again at initialization, the list stays as
- * it is, since CPython adds none of its filters already in
- * PyConfig.warnoptions; there -W would go after -b's filter. */
+ * the -W options and puts them among the filters of dev mode,
+ * PYTHONWARNINGS and -b in its order (set in PyConfig.warnoptions, they
+ * would come after -b's). Initialization reads config again and keeps
+ * the list: CPython adds none of its filters already in it. */
 static PyStatus
 python_warnoptions(const struct cli *o, PyConfig *config)
 {
