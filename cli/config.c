@@ -1,7 +1,8 @@
 /* Starting CPython as python3 would with the same options: PyPreConfig
  * for what must be known before the interpreter (-E, -I, -X dev, -X utf8),
- * PyConfig for the rest; never parse_argv, since -s is --serve here. And
- * what is checked before: the virtualenv's version, --locals. */
+ * PyConfig for the rest; parse_argv only on a command line of the options
+ * CPython must place itself, since -s is --serve here. And what is
+ * checked before: the virtualenv's version, --locals. */
 #include "cli/cli-internal.h"
 
 #include <limits.h>
@@ -162,16 +163,13 @@ set_list(PyWideStringList *list, char **v, int n)
 	return status;
 }
 
-/* python3's options into config (argv aside). -W goes to
- * PyConfig.warnoptions, which CPython puts after -b's filter in
- * sys.warnoptions; python3 puts its own -W before it. */
+/* python3's options into config (argv and -W aside). */
 static PyStatus
 python_options(const struct cli *o, PyConfig *config)
 {
 	PyStatus	status = PyStatus_Ok();
 	const char	*v;
 
-	config->parse_argv = 0;
 	if (o->isolated)
 		config->isolated = 1;
 	if (o->ignore_env)
@@ -202,11 +200,36 @@ python_options(const struct cli *o, PyConfig *config)
 		status = PyConfig_SetBytesString(config,
 		    &config->check_hash_pycs_mode, o->hash_pycs);
 	if (!PyStatus_Exception(status))
-		status = set_list(&config->warnoptions, o->warnoptions,
-		    o->nwarnoptions);
-	if (!PyStatus_Exception(status))
 		status = set_list(&config->xoptions, o->xoptions,
 		    o->nxoptions);
+	return status;
+}
+
+/* sys.warnoptions as python3's: CPython reads a command line of just
+ * the -W options and puts them among the filters of dev mode,
+ * PYTHONWARNINGS and -b in its order (set in PyConfig.warnoptions, they
+ * would come after -b's). Initialization reads config again and keeps
+ * the list: CPython adds none of its filters already in it. */
+static PyStatus
+python_warnoptions(const struct cli *o, PyConfig *config)
+{
+	PyStatus	  status;
+	char		**argv;
+	int		  i, n = 0;
+
+	if ((argv = calloc(1 + 2 * o->nwarnoptions, sizeof *argv)) == NULL)
+		abort();
+	argv[n++] = o->argv[0];
+	for (i = 0; i < o->nwarnoptions; i++) {
+		argv[n++] = "-W";
+		argv[n++] = o->warnoptions[i];
+	}
+	config->parse_argv = 1;
+	status = PyConfig_SetBytesArgv(config, n, argv);
+	free(argv);
+	if (!PyStatus_Exception(status))
+		status = PyConfig_Read(config);
+	config->parse_argv = 0;
 	return status;
 }
 
@@ -236,12 +259,15 @@ python_argv(const struct cli *o, PyConfig *config)
 }
 
 /* sys.orig_argv (3.10+): apython's own command line, as python3's is
- * its own. */
+ * its own. Also Py_GetArgcArgv's in 3.9, where PyConfig_Read would
+ * take python_warnoptions' command line for it. */
 static PyStatus
 python_orig_argv(const struct cli *o, PyConfig *config)
 {
 #if PY_VERSION_HEX >= 0x030A0000
 	return set_list(&config->orig_argv, o->argv, o->argc);
+#elif PY_VERSION_HEX >= 0x03090000
+	return set_list(&config->_orig_argv, o->argv, o->argc);
 #else
 	(void)o;
 	(void)config;
@@ -266,9 +292,11 @@ cli_python_start(const struct cli *o, PyObject *(*module_init)(void))
 		status = PyConfig_SetBytesString(&config, &config.program_name,
 		    python_program(prog, sizeof prog));
 	if (!PyStatus_Exception(status))
-		status = python_argv(o, &config);
-	if (!PyStatus_Exception(status))
 		status = python_orig_argv(o, &config);
+	if (!PyStatus_Exception(status))
+		status = python_warnoptions(o, &config);
+	if (!PyStatus_Exception(status))
+		status = python_argv(o, &config);
 	if (!PyStatus_Exception(status))
 		status = Py_InitializeFromConfig(&config);
 	PyConfig_Clear(&config);

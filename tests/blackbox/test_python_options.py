@@ -93,9 +93,7 @@ OPTIONS = [
     ["-W", "error"],
     ["-W", "ignore", "-W", "always::DeprecationWarning"],
     ["--check-hash-based-pycs", "always"], ["-BOq"], ["-Wd", "-I"],
-    pytest.param(["-Wd", "-b"], marks=pytest.mark.xfail(
-        strict=True, reason="-W comes after -b's filter in sys.warnoptions "
-        "(PyConfig.warnoptions), python3's own -W before it")),
+    ["-Wd", "-b"],
 ]
 if VERSION >= (3, 11):
     OPTIONS.append(["-P"])
@@ -117,6 +115,29 @@ def test_option_acts_as_in_python3_with_c(tmp_path, options):
     [["-P"]] if VERSION >= (3, 11) else []), ids=ids)
 def test_m_module_acts_as_in_python3(program, tmp_path, options):
     assert_same(*both([*options, "-m", "prog", "-m", "x"], tmp_path))
+
+
+# -W with what else puts filters in sys.warnoptions: -b/-bb, -X dev,
+# PYTHONDEVMODE, PYTHONWARNINGS (ignored under -E and -I).
+WARNING_CASES = [
+    (["-W", "error", "-bb"], {}),
+    (["-W", "error", "-X", "dev", "-b"], {}),
+    (["-Wd", "-b"], {"PYTHONWARNINGS": "error,,ignore::UserWarning"}),
+    (["-W", "default", "-X", "dev", "-bb"],
+     {"PYTHONWARNINGS": "default,error::BytesWarning"}),
+    (["-Wd", "-b"], {"PYTHONDEVMODE": "1"}),
+    (["-E", "-Wd", "-b"], {"PYTHONWARNINGS": "error"}),
+    (["-I", "-W", "error", "-bb"], {"PYTHONWARNINGS": "ignore"}),
+    (["-W", "error", "-W", "ignore", "-W", "error", "-b", "-W", "always"],
+     {}),
+]
+
+
+@pytest.mark.parametrize("options,env", WARNING_CASES, ids=lambda v: (
+    ids(v) if isinstance(v, list) else
+    " ".join(f"{k}={w}" for k, w in v.items())))
+def test_warning_filters_are_in_python3s_order(tmp_path, options, env):
+    assert_same(*both([*options, "-c", PROGRAM], tmp_path, env=env))
 
 
 def test_stdin_program_acts_as_in_python3(tmp_path):
