@@ -18,6 +18,7 @@ struct input_fd {
 	size_t		 cap;
 	PyObject	*loop;		/* where we watch fd */
 	PyObject	*soon;		/* handle: polling a file epoll refuses */
+	int		 polling;	/* no reader on loop: soon instead */
 	PyObject	*callback;
 	int		 prompted;	/* a prompt waits for its line */
 	int		 flags;		/* fd's flags when first attached */
@@ -147,12 +148,15 @@ input_fd_detach(PyObject *session)
 		return 0;
 	if (in->soon != NULL)
 		r = PyObject_CallMethod(in->soon, "cancel", NULL);
+	else if (in->polling)
+		r = Py_NewRef(Py_None);
 	else
 		r = PyObject_CallMethod(in->loop, "remove_reader", "i", in->fd);
 	if (r == NULL)
 		PyErr_WriteUnraisable(in->loop);
 	Py_XDECREF(r);
 	Py_CLEAR(in->soon);
+	in->polling = 0;
 	Py_CLEAR(in->loop);
 	return 0;
 }
@@ -174,7 +178,6 @@ input_fd_readable(PyObject *session, PyObject *unused)
 	struct input_fd	*in = session_io_arg(session);
 	char		 chunk[65536];
 	ssize_t		 n;
-	int		 polling = in->soon != NULL;
 
 	(void)unused;
 	Py_CLEAR(in->soon);
@@ -189,7 +192,8 @@ input_fd_readable(PyObject *session, PyObject *unused)
 		if (input_fd_append(in, chunk, n) != 0 ||
 		    input_fd_split(session, in) != 0)
 			return NULL;
-		if (polling && in->loop != NULL && input_fd_poll_soon(in) != 0)
+		if (in->polling && in->loop != NULL &&
+		    input_fd_poll_soon(in) != 0)
 			return NULL;
 		Py_RETURN_NONE;
 	}
@@ -232,9 +236,12 @@ input_fd_attach(PyObject *session, PyObject *loop)
 		Py_DECREF(r);
 		return 0;
 	}
-	if (!PyErr_ExceptionMatches(PyExc_OSError))
+	/* epoll refuses regular files; a loop may have no readers at all. */
+	if (!PyErr_ExceptionMatches(PyExc_OSError) &&
+	    !PyErr_ExceptionMatches(PyExc_NotImplementedError))
 		return -1;
 	PyErr_Clear();
+	in->polling = 1;
 	return input_fd_poll_soon(in);
 }
 

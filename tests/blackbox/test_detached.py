@@ -151,3 +151,31 @@ def test_served_console_with_devnull_stdin_works_and_says_nothing(tmp_path):
             p.kill()
             p.communicate()
     assert (out, err, p.returncode) == (b"", b"", 0)
+
+
+# A loop of the program's own class that has no readers (asyncio's
+# BaseEventLoop leaves add_reader unimplemented), as test harnesses make.
+READERLESS_LOOP_PROGRAM = """\
+import asyncio, selectors
+class Loop(asyncio.BaseEventLoop):
+    def __init__(self):
+        super().__init__()
+        self._selector = selectors.DefaultSelector()
+    def _process_events(self, events):
+        pass
+    def _write_to_self(self):
+        pass
+loop = Loop()
+loop.run_until_complete(asyncio.sleep(0.05))
+loop.close()
+print("done")
+"""
+
+
+def test_loop_without_readers_gets_no_traceback_with_an_empty_stdin(program):
+    prog = program(READERLESS_LOOP_PROGRAM)
+    ours, python3 = both(lambda exe: [exe, str(prog)],
+                         stdin=subprocess.DEVNULL)
+    assert ours.returncode == python3.returncode == 0
+    assert ours.stdout == python3.stdout == b"done\n"
+    assert ours.stderr == NO_CONSOLE

@@ -13,7 +13,7 @@ import zipfile
 
 import pytest
 
-from conftest import TIMEOUT, apython_path, clean_env
+from conftest import LONG_TIMEOUT, TIMEOUT, apython_path, clean_env
 
 # The program compared: what each option changes, as python3 shows it.
 PROGRAM = r'''
@@ -60,7 +60,7 @@ def both(args, tmp_path, input=b"", env=None):
     for exe in (PYTHON, apython_path()):
         out.append(subprocess.run(
             [exe, *args], input=input, capture_output=True, cwd=tmp_path,
-            env=clean_env(env), timeout=TIMEOUT))
+            env=clean_env(env), timeout=LONG_TIMEOUT))
     return out
 
 
