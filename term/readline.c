@@ -192,6 +192,17 @@ term_prompt(const char *prompt)
 	term_leave();
 }
 
+/* The prompt's handler goes and readline lets the terminal go; in the
+ * console's context. */
+static void
+term_take_down(void)
+{
+	rl_callback_handler_remove();
+	prepped = 0;
+	shown = 0;
+	fflush(rl_outstream);
+}
+
 /* Take the prompt down: readline lets the terminal go. */
 void
 term_unprompt(void)
@@ -199,10 +210,7 @@ term_unprompt(void)
 	if (!shown)
 		return;
 	term_enter();
-	rl_callback_handler_remove();
-	prepped = 0;
-	shown = 0;
-	fflush(rl_outstream);
+	term_take_down();
 	term_leave();
 }
 
@@ -236,10 +244,7 @@ term_putaside(void)
 	kept_point = rl_point;
 	rl_free_line_state();	/* redraws the line: before it goes */
 	rl_clear_visible_line();
-	rl_callback_handler_remove();
-	prepped = 0;
-	shown = 0;
-	fflush(rl_outstream);
+	term_take_down();
 	term_leave();
 }
 
