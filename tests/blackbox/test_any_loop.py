@@ -10,7 +10,7 @@ import subprocess
 
 import pytest
 
-from conftest import clean_env
+from conftest import PROGRAMS, clean_env
 from serving import Client, serve
 from vt import run_line
 
@@ -158,25 +158,8 @@ print("done", flush=True)
     uses_the_loop_then_ends(t, "Loop")
 
 
-TWO_RUNS = """\
-import asyncio
-
-LOOPS = []
-
-
-async def phase(n):
-    global DONE
-    LOOPS.append(asyncio.get_running_loop())
-    DONE = asyncio.get_running_loop().create_future()
-    print("waiting", n, flush=True)
-    await DONE
-    print("phase", n, "done", flush=True)
-
-
-asyncio.run(phase(1))
-asyncio.run(phase(2))
-print("finished", flush=True)
-"""
+# programs/run_twice.py, run after a prelude of each test's own.
+TWO_RUNS = (PROGRAMS / "run_twice.py").read_text()
 
 
 @pytest.mark.parametrize("prelude, name", [
