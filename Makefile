@@ -6,7 +6,7 @@
 # Folders whose code embeds Python, and pure-C folders: those are built
 # without Python's include path, so Python.h cannot creep into them.
 PY_DIRS = cli loop console serve py
-PURE_DIRS = lib proto term client sig
+PURE_DIRS = lib proto term client sig attach
 DIRS = $(PY_DIRS) $(PURE_DIRS)
 SRCS = apython.c $(foreach d,$(DIRS),$(wildcard $(d)/*.c))
 OBJS = $(SRCS:.c=.o)

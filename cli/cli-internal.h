@@ -15,6 +15,10 @@ struct cli {
 	/* apython's own options */
 	const char	 *serve;
 	const char	 *connect;
+	const char	 *attach;		/* --attach PID */
+	const char	 *ps;			/* --ps PID */
+	const char	 *ps_name;		/* --ps's --name */
+	int		  no_attach;		/* --no-attach */
 	const char	 *banner;
 	const char	 *locals;
 	int		  no_readline;

@@ -3,7 +3,9 @@
  * python3 stops: after -c CMD, -m MODULE, FILE or `-`. */
 #include "cli/cli-internal.h"
 
+#include <errno.h>
 #include <getopt.h>
+#include <limits.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -12,6 +14,7 @@
 #include <event2/event.h>
 #include <readline/readline.h>
 
+#include "attach/attach.h"
 #include "client/client.h"
 #include "serve/serve.h"
 
@@ -27,7 +30,9 @@ static const char usage_text[] =
     "               [--check-hash-based-pycs MODE] [-s [HOST:]PORT|PATH]\n"
     "               [--no-readline] [--banner BANNER] [--locals LOCALS]\n"
     "               [-c CMD | -m MODULE | FILE | -] ...\n"
-    "       apython [--no-readline] --connect [HOST:]PORT|PATH\n";
+    "       apython [--no-readline] --connect [HOST:]PORT|PATH\n"
+    "       apython [--no-readline] --attach PID\n"
+    "       apython --ps PID [--name NAME]\n";
 
 static const char help_text[] =
     "\n"
@@ -53,6 +58,13 @@ static const char help_text[] =
     "                        unless HOST is given) or a unix socket PATH\n"
     "  --connect [HOST:]PORT|PATH\n"
     "                        use a console served there\n"
+    "  --attach PID          a console inside the running apython program\n"
+    "                        PID (of your user), on the loop it runs\n"
+    "  --ps PID              print the asyncio tasks of the apython program\n"
+    "                        PID as a tree, with their stacks\n"
+    "  --name NAME           with --ps: only the tasks whose name has NAME\n"
+    "  --no-attach           this program may not be attached (--attach,\n"
+    "                        --ps); also APYTHON_NO_ATTACH=1\n"
     "  --no-readline         read plain lines, without line editing\n"
     "  --banner BANNER       the console's banner\n"
     "  --locals LOCALS       a Python literal dict of names (not asyncio or\n"
@@ -96,7 +108,7 @@ static const char help_text[] =
 /* apython's long-only options. */
 enum {
 	OPT_CONNECT = 256, OPT_NO_READLINE, OPT_BANNER, OPT_LOCALS,
-	OPT_HASH_PYCS
+	OPT_HASH_PYCS, OPT_ATTACH, OPT_PS, OPT_NAME, OPT_NO_ATTACH
 };
 
 /* Say what is wrong with the command line, argparse-style, and exit. */
@@ -144,6 +156,40 @@ connect_console(const struct cli *o)
 		cli_usage_error("'%s' is not a valid server [HOST:]PORT",
 		    o->connect);
 	exit(client_main(&a, o->no_readline));
+}
+
+/* A process id given to --attach or --ps. */
+static pid_t
+parse_pid(const char *opt, const char *s)
+{
+	char	*end;
+	long	 pid;
+
+	errno = 0;
+	pid = strtol(s, &end, 10);
+	if (errno != 0 || end == s || *end != '\0' || pid <= 0 ||
+	    pid > INT_MAX)
+		cli_usage_error("argument %s: '%s' is not a process id", opt, s);
+	return (pid_t)pid;
+}
+
+/* --attach PID or --ps PID: attach to a program, without Python. */
+static void __attribute__((noreturn))
+attach_command(const struct cli *o)
+{
+	const char	*opt = o->attach != NULL ? "--attach" : "--ps";
+
+	if (o->attach != NULL && o->ps != NULL)
+		cli_usage_error("argument --attach: not allowed with --ps");
+	if (o->serve != NULL || o->connect != NULL || o->module != NULL ||
+	    o->file != NULL || o->command != NULL || o->banner != NULL ||
+	    o->locals != NULL)
+		cli_usage_error("argument %s: not allowed with --serve, "
+		    "--connect, --banner, --locals, -c, -m or FILE", opt);
+	if (o->attach != NULL)
+		exit(attach_console(parse_pid(opt, o->attach),
+		    o->no_readline));
+	exit(attach_ps(parse_pid(opt, o->ps), o->ps_name));
 }
 
 /* Append s to the list *v of *n (room for argc was made). */
@@ -219,6 +265,18 @@ own_option(struct cli *o, int c, int *version)
 	case OPT_LOCALS:
 		o->locals = optarg;
 		break;
+	case OPT_ATTACH:
+		o->attach = optarg;
+		break;
+	case OPT_PS:
+		o->ps = optarg;
+		break;
+	case OPT_NAME:
+		o->ps_name = optarg;
+		break;
+	case OPT_NO_ATTACH:
+		o->no_attach = 1;
+		break;
 	default:
 		return 0;
 	}
@@ -249,6 +307,10 @@ cli_parse(int argc, char **argv)
 		{ "no-readline", no_argument, NULL, OPT_NO_READLINE },
 		{ "banner", required_argument, NULL, OPT_BANNER },
 		{ "locals", required_argument, NULL, OPT_LOCALS },
+		{ "attach", required_argument, NULL, OPT_ATTACH },
+		{ "ps", required_argument, NULL, OPT_PS },
+		{ "name", required_argument, NULL, OPT_NAME },
+		{ "no-attach", no_argument, NULL, OPT_NO_ATTACH },
 		{ "check-hash-based-pycs", required_argument, NULL,
 		    OPT_HASH_PYCS },
 		{ NULL, 0, NULL, 0 }
@@ -292,6 +354,10 @@ cli_parse(int argc, char **argv)
 		o->file = argv[optind++];
 	o->args = argv + optind;
 	o->nargs = argc - optind;
+	if (o->attach != NULL || o->ps != NULL)
+		attach_command(o);
+	if (o->ps_name != NULL)
+		cli_usage_error("argument --name: only with --ps");
 	if (o->connect != NULL)
 		connect_console(o);
 	return o;

@@ -203,15 +203,10 @@ client_run(void)
 	}
 }
 
-/* Use the console served at a until it ends; the exit status: 0 when
- * the server closed the session, 1 when it could not be reached, was
- * lost, or refused us. */
-int
-client_main(const struct serve_address *a, int no_readline)
+/* Talk to the console on cl.fd until it ends; the exit status. */
+static int
+client_session(int no_readline)
 {
-	memset(&cl, 0, sizeof cl);
-	if ((cl.fd = client_connect(a)) < 0)
-		return 1;
 	if (client_handshake() != 0) {
 		close(cl.fd);
 		return cl.status ? cl.status : 1;
@@ -237,4 +232,27 @@ client_main(const struct serve_address *a, int no_readline)
 		raise(got_term);
 	}
 	return cl.status;
+}
+
+/* Use the console served at a until it ends; the exit status: 0 when
+ * the server closed the session, 1 when it could not be reached, was
+ * lost, or refused us. */
+int
+client_main(const struct serve_address *a, int no_readline)
+{
+	memset(&cl, 0, sizeof cl);
+	if ((cl.fd = client_connect(a)) < 0)
+		return 1;
+	return client_session(no_readline);
+}
+
+/* The same on fd, already connected to what (named in messages): the
+ * console of a program attached by pid (attach/). fd is ours. */
+int
+client_main_fd(int fd, const char *what, int no_readline)
+{
+	memset(&cl, 0, sizeof cl);
+	cl.fd = fd;
+	snprintf(cl.name, sizeof cl.name, "%s", what);
+	return client_session(no_readline);
 }

@@ -6,5 +6,6 @@
 #include "proto/proto.h"
 
 int	 client_main(const struct serve_address *, int no_readline);
+int	 client_main_fd(int fd, const char *what, int no_readline);
 
 #endif

@@ -1,0 +1,189 @@
+/* The program's side: its marker in the runtime directory, and the
+ * directory watched (inotify, on ctl/'s thread) for attachers' sockets
+ * named for its pid, to which it connects out. Nothing listens. The
+ * state below is the main thread's (arm, disarm, the forked child's
+ * re-arm); the control thread only reads it while the watch is on. */
+#include "attach/attach.h"
+#include "ctl/ctl.h"
+
+#include <sys/inotify.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/un.h>
+
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <poll.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+static char		 dir[ATTACH_PATH_MAX];
+static struct attach_id	 me;		/* whose marker is there */
+static int		 ifd = -1;	/* inotify, watching dir */
+static attach_fn	 handler;
+static int		 wanted;	/* attach_arm's on */
+static int		 marked;
+
+/* Connect to the attacher's socket name (in dir): the socket, or -1
+ * when it is not a socket of our user's, or the peer is not. */
+static int
+program_connect(const char *name)
+{
+	struct sockaddr_un	sun;
+	struct stat		st;
+	uid_t			uid;
+	pid_t			pid;
+	int			fd;
+
+	memset(&sun, 0, sizeof sun);
+	sun.sun_family = AF_UNIX;
+	if (snprintf(sun.sun_path, sizeof sun.sun_path, "%s/%s", dir, name) >=
+	    (int)sizeof sun.sun_path)
+		return -1;
+	if (lstat(sun.sun_path, &st) != 0 || !S_ISSOCK(st.st_mode) ||
+	    st.st_uid != geteuid())
+		return -1;
+	fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);
+	if (fd < 0)
+		return -1;
+	if (connect(fd, (struct sockaddr *)&sun, sizeof sun) != 0 ||
+	    attach_peer(fd, &uid, &pid) != 0 ||
+	    (uid != geteuid() && uid != 0) ||
+	    fcntl(fd, F_SETFL, fcntl(fd, F_GETFL) & ~O_NONBLOCK) != 0) {
+		close(fd);
+		return -1;
+	}
+	return fd;
+}
+
+/* A name appeared in dir: if it asks us, connect and hand it over. */
+static void
+program_name(const char *name)
+{
+	enum attach_kind	kind;
+	int			fd;
+
+	if (attach_sock_parse(name, me.pid, &kind) != 0)
+		return;
+	if ((fd = program_connect(name)) >= 0)
+		handler(fd, kind);
+}
+
+/* Events were lost: look at every name in dir. */
+static void
+program_rescan(void)
+{
+	struct dirent	*d;
+	DIR		*dp;
+
+	if ((dp = opendir(dir)) == NULL)
+		return;
+	while ((d = readdir(dp)) != NULL)
+		program_name(d->d_name);
+	closedir(dp);
+}
+
+/* The control thread: inotify has events. */
+static void
+program_events(int fd, short revents, void *arg)
+{
+	char				 buf[8192]
+	    __attribute__((aligned(__alignof__(struct inotify_event))));
+	const struct inotify_event	*ev;
+	ssize_t				 n;
+	char				*p;
+
+	(void)revents;
+	(void)arg;
+	while ((n = read(fd, buf, sizeof buf)) > 0)
+		for (p = buf; p < buf + n; p += sizeof *ev + ev->len) {
+			ev = (const struct inotify_event *)p;
+			if (ev->mask & IN_Q_OVERFLOW)
+				program_rescan();
+			else if (ev->len > 0)
+				program_name(ev->name);
+		}
+}
+
+/* Watch dir and leave the marker; marker state when watching fails. */
+static void
+program_watch(void)
+{
+	enum attach_state	state = ATTACH_OFF;
+
+	if (attach_identify(getpid(), &me) != 0)
+		return;
+	if (wanted) {
+		state = ATTACH_BROKEN;
+		ifd = inotify_init1(IN_CLOEXEC | IN_NONBLOCK);
+		if (ifd >= 0 && inotify_add_watch(ifd, dir, IN_MOVED_TO) >= 0 &&
+		    ctl_start() == 0 &&
+		    ctl_watch(ifd, POLLIN, program_events, NULL) == 0)
+			state = ATTACH_ON;
+		else if (ifd >= 0) {
+			close(ifd);
+			ifd = -1;
+		}
+	}
+	marked = attach_mark(dir, &me, state) == 0;
+}
+
+/* At exit: our marker goes (a forked child's is its own). */
+static void
+program_at_exit(void)
+{
+	if (marked && me.pid == getpid())
+		attach_unmark(dir, me.pid);
+	marked = 0;
+}
+
+/* Arm (main thread, once): the directory made or checked, watched when
+ * on, the marker left. -1 (the program runs on, not attachable) when
+ * the directory is not safe to use. */
+int
+attach_arm(int on, attach_fn fn)
+{
+	char	*cause;
+
+	if (attach_dir_name(geteuid(), getenv("XDG_RUNTIME_DIR"), dir,
+	    sizeof dir) != 0 || attach_dir_check(dir, geteuid(), 1,
+	    &cause) != 0) {
+		free(cause);
+		dir[0] = '\0';
+		return -1;
+	}
+	wanted = on;
+	handler = fn;
+	program_watch();
+	atexit(program_at_exit);
+	return 0;
+}
+
+/* In a forked child (after ctl_forked_child): the inotify fd is shared
+ * with the parent, so a fresh one; our own marker. */
+void
+attach_forked_child(void)
+{
+	if (dir[0] == '\0')
+		return;
+	if (ifd >= 0)
+		close(ifd);
+	ifd = -1;
+	marked = 0;
+	program_watch();
+}
+
+/* Stop (the program ends): no more attaches, the marker gone. */
+void
+attach_disarm(void)
+{
+	if (ifd >= 0) {
+		ctl_unwatch(ifd);
+		close(ifd);
+		ifd = -1;
+	}
+	program_at_exit();
+}
