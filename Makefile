@@ -6,7 +6,7 @@
 # Folders whose code embeds Python, and pure-C folders: those are built
 # without Python's include path, so Python.h cannot creep into them.
 PY_DIRS = cli loop console serve py
-PURE_DIRS = lib proto term client sig attach
+PURE_DIRS = lib proto term client sig ctl attach
 DIRS = $(PY_DIRS) $(PURE_DIRS)
 SRCS = apython.c $(foreach d,$(DIRS),$(wildcard $(d)/*.c))
 OBJS = $(SRCS:.c=.o)
@@ -28,7 +28,7 @@ PYTEST = $(TEST_PYTHON) -m pytest
 
 # Unit tests are pure C: they link the pure-C folders, no libpython.
 UNIT_TESTS = $(patsubst %.c,%,$(wildcard tests/unit/test_*.c))
-UNIT_LIBS = $(LIBEVENT_LIBS) $(READLINE_LIBS)
+UNIT_LIBS = $(LIBEVENT_LIBS) $(READLINE_LIBS) -lpthread
 
 .PHONY: all check check-unit check-man check-blackbox check-conformance \
 	check-full bench fuzz install \

@@ -1,0 +1,398 @@
+/* The control thread: an epoll set of watched fds and a list of
+ * one-shot timers, run by one thread of apython's with every signal
+ * blocked. See ctl.h for the model and ctl-internal.h for who owns
+ * what. */
+#include "ctl/ctl.h"
+#include "ctl/ctl-internal.h"
+
+#include <sys/epoll.h>
+#include <sys/eventfd.h>
+
+#include <errno.h>
+#include <poll.h>
+#include <pthread.h>
+#include <signal.h>
+#include <stdint.h>
+#include <stdlib.h>
+#include <time.h>
+#include <unistd.h>
+
+/* epoll's data for the wake-up eventfd; a watch's is gen << 32 | fd. */
+#define CTL_WAKE	UINT64_MAX
+
+struct watch {
+	int		 fd;
+	uint32_t	 gen;		/* tells a stale event from a new watch */
+	ctl_fn		 fn;
+	void		*arg;
+};
+
+struct timer {
+	double		 at;		/* CLOCK_MONOTONIC seconds */
+	void		(*fn)(void *);
+	void		*arg;
+	struct timer	*next;		/* sorted by at */
+};
+
+pthread_t	ctl_main_thread;
+int		ctl_has_main;
+
+static pthread_mutex_t	 lock = PTHREAD_MUTEX_INITIALIZER;
+static pthread_cond_t	 idle = PTHREAD_COND_INITIALIZER;	/* running */
+static int		 started;	/* the thread runs (under lock) */
+static int		 atfork_set;	/* main thread only */
+static int		 forked;	/* a child whose parent had a thread */
+static pthread_t	 thread;
+static int		 epfd = -1, wakefd = -1;
+static struct watch	*watches;
+static size_t		 nwatch, capwatch;
+static uint32_t		 next_gen;
+static struct timer	*timers;
+static int		 running = -1;	/* the fd whose fn runs now */
+
+/* Now, CLOCK_MONOTONIC, in seconds. */
+static double
+ctl_now(void)
+{
+	struct timespec	ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
+}
+
+/* True on the control thread itself. */
+static int
+ctl_on_thread(void)
+{
+	return started && pthread_equal(pthread_self(), thread);
+}
+
+/* The watch on fd, or NULL (lock held). */
+static struct watch *
+ctl_find(int fd)
+{
+	size_t	i;
+
+	for (i = 0; i < nwatch; i++)
+		if (watches[i].fd == fd)
+			return &watches[i];
+	return NULL;
+}
+
+/* epoll_wait's timeout for the next timer, in ms (lock held). */
+static int
+ctl_timeout(void)
+{
+	double	left;
+
+	if (timers == NULL)
+		return -1;
+	left = timers->at - ctl_now();
+	if (left <= 0)
+		return 0;
+	if (left > 86400)
+		return 86400 * 1000;
+	return (int)(left * 1000) + 1;	/* rounded up */
+}
+
+/* Run the timers that are due, each outside the lock. */
+static void
+ctl_run_timers(void)
+{
+	struct timer	*t;
+
+	for (;;) {
+		pthread_mutex_lock(&lock);
+		t = timers;
+		if (t != NULL && t->at <= ctl_now())
+			timers = t->next;
+		else
+			t = NULL;
+		pthread_mutex_unlock(&lock);
+		if (t == NULL)
+			return;
+		t->fn(t->arg);
+		free(t);
+	}
+}
+
+/* poll(2)'s revents for epoll's. */
+static short
+ctl_revents(uint32_t e)
+{
+	return (short)((e & EPOLLIN ? POLLIN : 0) |
+	    (e & EPOLLOUT ? POLLOUT : 0) | (e & EPOLLHUP ? POLLHUP : 0) |
+	    (e & EPOLLERR ? POLLERR : 0));
+}
+
+/* Run the fn of the watch an event is for, unless it was unwatched
+ * since; ctl_unwatch() waits while running names it. */
+static void
+ctl_dispatch(const struct epoll_event *ev)
+{
+	int		 fd = (int)(ev->data.u64 & 0xffffffff);
+	struct watch	*w;
+	ctl_fn		 fn = NULL;
+	void		*arg = NULL;
+
+	pthread_mutex_lock(&lock);
+	w = ctl_find(fd);
+	if (w != NULL && w->gen == (uint32_t)(ev->data.u64 >> 32)) {
+		fn = w->fn;
+		arg = w->arg;
+		running = fd;
+	}
+	pthread_mutex_unlock(&lock);
+	if (fn == NULL)
+		return;
+	fn(fd, ctl_revents(ev->events), arg);
+	pthread_mutex_lock(&lock);
+	running = -1;
+	pthread_cond_broadcast(&idle);
+	pthread_mutex_unlock(&lock);
+}
+
+/* The thread: wait for watched fds and the next timer, forever. */
+static void *
+ctl_main(void *unused)
+{
+	struct epoll_event	evs[16];
+	uint64_t		junk;
+	int			n, i, timeout;
+
+	(void)unused;
+	for (;;) {
+		pthread_mutex_lock(&lock);
+		timeout = ctl_timeout();
+		pthread_mutex_unlock(&lock);
+		n = epoll_wait(epfd, evs, 16, timeout);
+		ctl_run_timers();
+		for (i = 0; i < n; i++) {
+			if (evs[i].data.u64 == CTL_WAKE) {
+				if (read(wakefd, &junk, sizeof junk) < 0)
+					continue;
+			} else
+				ctl_dispatch(&evs[i]);
+		}
+	}
+	return NULL;
+}
+
+/* Wake the thread: a timer came first. */
+static void
+ctl_wake(void)
+{
+	uint64_t	one = 1;
+
+	if (write(wakefd, &one, sizeof one) < 0)
+		return;		/* the counter is full: it wakes anyway */
+}
+
+/* The epoll set and the eventfd in it (close-on-exec). */
+static int
+ctl_open(void)
+{
+	struct epoll_event	ev = { .events = EPOLLIN };
+
+	ev.data.u64 = CTL_WAKE;
+	if ((epfd = epoll_create1(EPOLL_CLOEXEC)) < 0)
+		return -1;
+	if ((wakefd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK)) < 0 ||
+	    epoll_ctl(epfd, EPOLL_CTL_ADD, wakefd, &ev) != 0) {
+		if (wakefd >= 0)
+			close(wakefd);
+		close(epfd);
+		epfd = wakefd = -1;
+		return -1;
+	}
+	return 0;
+}
+
+/* Start the thread with every signal blocked (it inherits our mask). */
+static int
+ctl_spawn(void)
+{
+	sigset_t	all, saved;
+	int		e;
+
+	sigfillset(&all);
+	pthread_sigmask(SIG_SETMASK, &all, &saved);
+	e = pthread_create(&thread, NULL, ctl_main, NULL);
+	pthread_sigmask(SIG_SETMASK, &saved, NULL);
+	if (e != 0) {
+		errno = e;
+		return -1;
+	}
+	pthread_detach(thread);
+	pthread_setname_np(thread, "apython-ctl");
+	return 0;
+}
+
+/* fork() holds the lock: no child starts with it taken. */
+static void
+ctl_fork_prepare(void)
+{
+	pthread_mutex_lock(&lock);
+}
+
+static void
+ctl_fork_parent(void)
+{
+	pthread_mutex_unlock(&lock);
+}
+
+/* In the child (async-signal-safe): no thread, no fds of the parent's
+ * epoll set (shared with it), no request; ctl_forked_child() starts a
+ * fresh thread. */
+static void
+ctl_fork_child(void)
+{
+	forked = started;
+	started = 0;
+	running = -1;
+	nwatch = 0;
+	if (epfd >= 0)
+		close(epfd);
+	if (wakefd >= 0)
+		close(wakefd);
+	epfd = wakefd = -1;
+	ctl_main_thread = pthread_self();
+	ctl_requests_reset();
+	pthread_mutex_unlock(&lock);
+}
+
+/* Start the thread (main thread, idempotent). */
+int
+ctl_start(void)
+{
+	int	r = 0;
+
+	if (!atfork_set) {
+		ctl_main_thread = pthread_self();
+		__atomic_store_n(&ctl_has_main, 1, __ATOMIC_RELEASE);
+		if ((errno = pthread_atfork(ctl_fork_prepare, ctl_fork_parent,
+		    ctl_fork_child)) != 0)
+			return -1;
+		atfork_set = 1;
+	}
+	pthread_mutex_lock(&lock);
+	if (!started) {
+		if (ctl_open() != 0 || ctl_spawn() != 0)
+			r = -1;
+		else
+			started = 1;
+	}
+	pthread_mutex_unlock(&lock);
+	return r;
+}
+
+/* Free the parent's timers (the thread is gone); lock held. */
+static void
+ctl_drop_timers(void)
+{
+	struct timer	*t;
+
+	while ((t = timers) != NULL) {
+		timers = t->next;
+		free(t);
+	}
+}
+
+/* A forked child: a fresh thread if the parent had one. */
+void
+ctl_forked_child(void)
+{
+	pthread_mutex_lock(&lock);
+	ctl_drop_timers();
+	pthread_mutex_unlock(&lock);
+	if (forked) {
+		forked = 0;
+		ctl_start();
+	}
+}
+
+/* Watch fd: in the table first, so that an event finds it. */
+int
+ctl_watch(int fd, short events, ctl_fn fn, void *arg)
+{
+	struct epoll_event	 ev = { 0 };
+	struct watch		*w;
+	int			 r = -1;
+
+	pthread_mutex_lock(&lock);
+	if (!started)
+		errno = EAGAIN;
+	else if (ctl_find(fd) != NULL)
+		errno = EEXIST;
+	else if (nwatch == capwatch && (w = realloc(watches,
+	    (capwatch ? capwatch * 2 : 8) * sizeof *w)) == NULL)
+		errno = ENOMEM;
+	else {
+		if (nwatch == capwatch) {
+			watches = w;
+			capwatch = capwatch ? capwatch * 2 : 8;
+		}
+		w = &watches[nwatch];
+		*w = (struct watch){ fd, next_gen++, fn, arg };
+		ev.events = (events & POLLIN ? EPOLLIN : 0) |
+		    (events & POLLOUT ? EPOLLOUT : 0);
+		ev.data.u64 = (uint64_t)w->gen << 32 | (uint32_t)fd;
+		if ((r = epoll_ctl(epfd, EPOLL_CTL_ADD, fd, &ev)) == 0)
+			nwatch++;
+	}
+	pthread_mutex_unlock(&lock);
+	return r;
+}
+
+/* Unwatch fd; from another thread, wait until its fn has returned. */
+int
+ctl_unwatch(int fd)
+{
+	struct watch	*w;
+	int		 r = -1;
+
+	pthread_mutex_lock(&lock);
+	if ((w = ctl_find(fd)) == NULL)
+		errno = ENOENT;
+	else {
+		epoll_ctl(epfd, EPOLL_CTL_DEL, fd, NULL);
+		*w = watches[--nwatch];
+		r = 0;
+		if (!ctl_on_thread())
+			while (running == fd)
+				pthread_cond_wait(&idle, &lock);
+	}
+	pthread_mutex_unlock(&lock);
+	return r;
+}
+
+/* A one-shot timer, in its place in the sorted list. */
+int
+ctl_after(double seconds, void (*fn)(void *), void *arg)
+{
+	struct timer	*t, **p;
+	int		 r = -1;
+
+	if ((t = malloc(sizeof *t)) == NULL)
+		return -1;
+	t->at = ctl_now() + (seconds > 0 ? seconds : 0);
+	t->fn = fn;
+	t->arg = arg;
+	pthread_mutex_lock(&lock);
+	if (!started)
+		errno = EAGAIN;
+	else {
+		for (p = &timers; *p != NULL && (*p)->at <= t->at;
+		    p = &(*p)->next)
+			;
+		t->next = *p;
+		*p = t;
+		if (p == &timers)
+			ctl_wake();
+		t = NULL;
+		r = 0;
+	}
+	pthread_mutex_unlock(&lock);
+	free(t);
+	return r;
+}
