@@ -107,6 +107,9 @@ int		 intro_run(struct session *);
 int		 intro_begin(PyObject *, PyObject *prompt);
 void		 intro_withdraw(PyObject *);
 
+/* tasks.c: the task views; `tasks` of console namespaces. */
+PyObject	*tasks_views(void);
+
 /* step.c: the coroutine of a console's task, one step per send(). */
 PyObject	*step_coro_new(PyObject *session);
 int		 step_ready(void);

@@ -54,4 +54,12 @@ PyObject	*console_remote_complete(PyObject *, const char *, size_t,
 		     const char *, size_t);
 void		 console_remote_close(PyObject *);
 
+/* The program's tasks on loop as text (new str ref), a tree as 3.14's
+ * `python -m asyncio pstree`: name filter (NULL: all); frame: when not
+ * NULL, the main thread's current stack to show (the loop is stuck);
+ * stuck: seconds the loop has not turned (<0: unknown). NULL with
+ * exception on error. Main thread, GIL held (console/tasks.c). */
+PyObject	*console_ps(PyObject *loop, const char *filter, PyObject *frame,
+		     double stuck);
+
 #endif

@@ -127,12 +127,19 @@ static PyObject *
 intro_glue(void)
 {
 	static PyObject	*glue;
-	PyObject	*m;
+	PyObject	*m, *given, *views;
 
 	if (glue != NULL)
 		return glue;
+	if ((views = tasks_views()) == NULL)
+		return NULL;
+	given = Py_BuildValue("{sN}", "tasks", views);
+	if (given == NULL)
+		return NULL;
 	/* Running it may let another thread in, which may run it too. */
-	if ((m = PY_EMBED("apython._intro", console_intro_code, NULL)) == NULL)
+	m = PY_EMBED("apython._intro", console_intro_code, given);
+	Py_DECREF(given);
+	if (m == NULL)
 		return NULL;
 	if (glue == NULL)
 		glue = m;

@@ -1,7 +1,8 @@
 """What a console starts with: its banner and namespace, and the exit and
 quit of a served console.
 
-C hands it nothing; console/intro.c runs it once and keeps it."""
+C hands it tasks, the task views (console/tasks.py); console/intro.c runs
+it once and keeps it."""
 
 import asyncio
 import builtins
@@ -31,13 +32,13 @@ def banner(text):
 
 
 def namespace(locals, quitters=False):
-    """A console namespace: asyncio, ainput, exit and quit when quitters
-    (a served console's: site's would close the program's stdin), then
-    the items of locals (a dict, or None)."""
+    """A console namespace: asyncio, ainput, tasks, exit and quit when
+    quitters (a served console's: site's would close the program's
+    stdin), then the items of locals (a dict, or None)."""
     import apython
     ns = {"__name__": "__console__", "__doc__": None,
           "__builtins__": builtins.__dict__, "asyncio": asyncio,
-          "ainput": apython.ainput}
+          "ainput": apython.ainput, "tasks": tasks}
     if quitters:
         ns["exit"] = exit
         ns["quit"] = quit

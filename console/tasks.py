@@ -1,0 +1,555 @@
+"""The task views: a loop's asyncio tasks as a tree of who awaits whom,
+each with its coroutine stack (for --ps, and `tasks` in a console).
+
+C hands it nothing; console/tasks.c runs it once, calls render() for
+console_ps() and puts `tasks` (a Views) in console namespaces.
+
+What one can see, on every Python 3.8 to 3.13, without help from the
+program: a task's coroutine chain (cr_await / gi_yieldfrom), the future
+it waits on (_fut_waiter), and the done callbacks of the futures it
+waits for, which name their waiter (gather, wait_for, wait, shield,
+TaskGroup)."""
+
+import asyncio
+import fnmatch
+import linecache
+import os
+import sys
+
+# The console's own tasks: kept out of the tree unless asked for.
+_CONSOLE = "apython-console"
+_STATEMENT = "apython-statement: "
+
+# A done callback's function name: how its waiter awaits the task.
+_VIA = {
+    "_done_callback": "gather",
+    "_release_waiter": "wait_for",
+    "_on_completion": "wait",
+    "_inner_done_callback": "shield",
+    "_outer_done_callback": "shield",
+    "_on_task_done": "TaskGroup",
+}
+
+# Siblings of the same shape shown once, with a count, from this many.
+_COLLAPSE = 3
+
+
+def _stdlib_dir():
+    """The folder of the standard library ('' when unknown)."""
+    path = getattr(asyncio, "__file__", None)
+    if not isinstance(path, str):
+        return ""
+    return os.path.dirname(os.path.dirname(path)) + os.sep
+
+
+_STDLIB = _stdlib_dir()
+
+
+def _where(frame):
+    """A frame as 'function file:line' (the standard library's files by
+    their path inside it)."""
+    code = frame.f_code
+    name = getattr(code, "co_qualname", code.co_name)
+    path = code.co_filename
+    if _STDLIB and path.startswith(_STDLIB):
+        path = path[len(_STDLIB):]
+    return "%s %s:%s" % (name, path, frame.f_lineno)
+
+
+def _chain(coro):
+    """The frames of a coroutine and of what it awaits, outermost first,
+    and the awaitable at the end of the chain (None: none)."""
+    frames = []
+    seen = set()
+    while coro is not None and id(coro) not in seen:
+        seen.add(id(coro))
+        frame = None
+        for attr in ("cr_frame", "gi_frame", "ag_frame"):
+            frame = getattr(coro, attr, None)
+            if frame is not None:
+                break
+        if frame is None:
+            break
+        frames.append(frame)
+        inner = None
+        for attr in ("cr_await", "gi_yieldfrom", "ag_await"):
+            inner = getattr(coro, attr, None)
+            if inner is not None:
+                break
+        coro = inner
+    return frames, coro
+
+
+def _name(task):
+    """A task's name (3.8+: get_name)."""
+    try:
+        return str(task.get_name())
+    except Exception:
+        return "Task-%x" % id(task)
+
+
+def _callbacks(fut):
+    """The done callbacks of a future (as functions)."""
+    try:
+        found = fut._callbacks
+    except AttributeError:
+        return []
+    out = []
+    for cb in found or ():
+        out.append(cb[0] if isinstance(cb, tuple) else cb)
+    return out
+
+
+def _referred(cb):
+    """What a done callback reports to: (objects, its function's name)."""
+    func = getattr(cb, "func", None)          # functools.partial
+    if func is not None and hasattr(cb, "args"):
+        return list(cb.args), getattr(func, "__name__", "")
+    owner = getattr(cb, "__self__", None)     # a bound method
+    name = getattr(cb, "__name__", "")
+    objs = [owner] if owner is not None else []
+    for cell in getattr(cb, "__closure__", None) or ():
+        try:
+            objs.append(cell.cell_contents)
+        except ValueError:
+            pass
+    return objs, name
+
+
+class _Graph:
+    """Who awaits whom among a loop's tasks."""
+
+    def __init__(self, tasks):
+        self.tasks = tasks
+        self.ids = {id(t): t for t in tasks}
+        self.parents = {id(t): [] for t in tasks}    # [(task, via)]
+        self.children = {id(t): [] for t in tasks}
+        waiting = {}                                 # id(future) -> tasks
+        for t in tasks:
+            w = getattr(t, "_fut_waiter", None)
+            if w is not None:
+                waiting.setdefault(id(w), []).append(t)
+                self._awaits(t, w, None, 0)
+        for t in tasks:
+            for cb in _callbacks(t):
+                self._reported(t, cb, waiting)
+
+    def _link(self, parent, child, via):
+        """parent awaits child (through via, or directly: None)."""
+        if parent is child:
+            return
+        known = self.parents[id(child)]
+        for i, (p, v) in enumerate(known):
+            if p is parent:
+                if v is None and via is not None:
+                    known[i] = (p, via)
+                return
+        known.append((parent, via))
+        self.children[id(parent)].append(child)
+
+    def _awaits(self, task, fut, via, depth):
+        """task waits on fut: a task, or gather's children."""
+        if id(fut) in self.ids:
+            self._link(task, fut, via)
+            return
+        kids = getattr(fut, "_children", None)
+        if isinstance(kids, list) and depth < 8:
+            for kid in kids:
+                self._awaits(task, kid, "gather", depth + 1)
+
+    def _reported(self, task, cb, waiting):
+        """task's done callback cb names who waits for it."""
+        objs, fname = _referred(cb)
+        via = _VIA.get(fname)
+        for obj in objs:
+            if id(obj) in self.ids:             # a task's wakeup
+                self._link(obj, task, via)
+            elif via == "TaskGroup":
+                parent = getattr(obj, "_parent_task", None)
+                if parent is not None and id(parent) in self.ids:
+                    self._link(parent, task, via)
+            else:
+                for waiter in waiting.get(id(obj), ()):
+                    self._link(waiter, task, via or fname or None)
+
+    def awaiters(self, task):
+        """Who awaits task: [(task, via)]."""
+        return self.parents.get(id(task), [])
+
+
+def _state(task, current):
+    """What a task does now, in a few words ('' when waiting on what
+    its stack shows)."""
+    if task is current:
+        return "running"
+    if task.done():
+        return "done"
+    w = getattr(task, "_fut_waiter", None)
+    if w is None:
+        return "ready"
+    if getattr(w, "_children", None) is not None:
+        return ""
+    if hasattr(w, "get_coro"):
+        return ""
+    return "awaits %s" % type(w).__name__
+
+
+class _Render:
+    """The text of the views, line by line."""
+
+    def __init__(self, loop, current, all_tasks):
+        self.loop = loop
+        self.current = current
+        self.all = all_tasks
+        self.lines = []
+        self.shown = set()
+
+    def out(self, line=""):
+        self.lines.append(line)
+
+    def text(self):
+        return "".join(line + "\n" for line in self.lines)
+
+    def task_stack(self, task):
+        """A task's frames as lines, and what it awaits at the end."""
+        try:
+            frames, end = _chain(task.get_coro())
+        except Exception as e:
+            return ["<no stack: %s>" % type(e).__name__]
+        lines = [_where(f) for f in frames]
+        if end is not None and not frames:
+            lines.append("<%s>" % type(end).__name__)
+        return lines
+
+    def shape(self, task, via, graph, depth):
+        """A subtree's lines, names left out: siblings alike share it."""
+        kids = tuple(self.shape(k, v, graph, depth + 1)
+                     for k, v in self._kids(task, graph)) if depth < 50 \
+            else ()
+        return (via, _state(task, self.current),
+                tuple(self.task_stack(task)), kids)
+
+    def _kids(self, task, graph):
+        """The tasks task awaits, with how: [(child, via)]."""
+        out = []
+        for child in graph.children.get(id(task), ()):
+            for p, v in graph.awaiters(child):
+                if p is task:
+                    out.append((child, v))
+                    break
+        return out
+
+    def tree(self, task, via, graph, prefix, last, names=None):
+        """Print task, its stack and what it awaits below prefix."""
+        head = prefix + ("└── " if last else "├── ")
+        body = prefix + ("    " if last else "│   ")
+        label = "(T) " + (names or _name(task))
+        notes = []
+        if via:
+            notes.append("via " + via)
+        state = _state(task, self.current)
+        if state:
+            notes.append(state)
+        if id(task) in self.shown:
+            self.out(head + label + "  (shown above)")
+            return
+        self.shown.add(id(task))
+        self.out(head + label + ("  [" + ", ".join(notes) + "]"
+                                 if notes else ""))
+        kids = self._kids(task, graph)
+        bar = "│ " if kids else "  "
+        for line in self.task_stack(task):
+            self.out(body + bar + line)
+        self.siblings(kids, graph, body)
+
+    def siblings(self, kids, graph, prefix):
+        """Print tasks side by side, those alike once with a count."""
+        groups = []
+        index = {}
+        for child, via in kids:
+            key = self.shape(child, via, graph, 0)
+            if key in index:
+                groups[index[key]][1].append(child)
+            else:
+                index[key] = len(groups)
+                groups.append((via, [child]))
+        shown = []
+        for via, members in groups:
+            if len(members) >= _COLLAPSE:
+                shown.append((members[0], via, _alike(members)))
+                for m in members[1:]:
+                    self.shown.add(id(m))
+            else:
+                shown.extend((m, via, None) for m in members)
+        for i, (child, via, names) in enumerate(shown):
+            self.tree(child, via, graph, prefix, i == len(shown) - 1, names)
+
+
+def _alike(members):
+    """The label of siblings alike: a few names and how many."""
+    names = [_name(m) for m in members[:3]]
+    more = len(members) - len(names)
+    text = ", ".join(names)
+    if more:
+        text += " and %d more" % more
+    return "%s (%d alike)" % (text, len(members))
+
+
+def _matches(name, pattern):
+    """A task name against a filter: a glob when it has *?[, else a
+    part of the name."""
+    if any(c in pattern for c in "*?["):
+        return fnmatch.fnmatchcase(name, pattern)
+    return pattern in name
+
+
+def _is_console(task):
+    """One of the console's own tasks."""
+    name = _name(task)
+    return name == _CONSOLE or name.startswith(_STATEMENT)
+
+
+def _figures(loop, r):
+    """The loop's own figures, when it has them (apython's: stats())."""
+    stats = getattr(loop, "stats", None)
+    if not callable(stats):
+        return
+    try:
+        figures = stats()
+    except Exception as e:
+        r.out("loop figures: <%s>" % type(e).__name__)
+        return
+    if not isinstance(figures, dict):
+        return
+    plain = []
+    lists = []
+    for key, value in figures.items():
+        if isinstance(value, (list, tuple)):
+            lists.append((key, value))
+        elif isinstance(value, float):
+            plain.append("%s %.3g" % (key, value))
+        else:
+            plain.append("%s %s" % (key, value))
+    r.out("loop: " + ", ".join(plain))
+    for key, value in lists:
+        if not value:
+            continue
+        r.out("%s:" % key.replace("_", " "))
+        for item in value:
+            r.out("    " + _figure_item(item, loop))
+
+
+def _figure_item(item, loop):
+    """One entry of a list in the loop's figures: a slow callback is
+    (name, seconds, at loop.time())."""
+    if isinstance(item, tuple) and len(item) == 3:
+        name, seconds, at = item
+        try:
+            ago = loop.time() - at
+            return "%8.3f s  %s  (%.1f s ago)" % (seconds, name, ago)
+        except Exception:
+            pass
+    return str(item)
+
+
+def _main_stack(frame, stuck, r):
+    """Where the main thread is (the loop is stuck there)."""
+    if stuck is not None and stuck > 0:
+        r.out("loop stuck for %.1f s" % stuck)
+    if frame is None:
+        return
+    r.out("main thread, now (most recent call last):")
+    frames = []
+    while frame is not None and len(frames) < 200:
+        frames.append(frame)
+        frame = frame.f_back
+    for f in reversed(frames):
+        r.out("    " + _where(f))
+
+
+def _loop_tasks(loop):
+    """The loop's pending tasks, oldest first as far as one can tell."""
+    if loop is None:
+        return []
+    for _ in range(5):
+        try:
+            return list(asyncio.all_tasks(loop))
+        except RuntimeError:        # the set changed while read
+            continue
+    return []
+
+
+def render(loop, pattern=None, frame=None, stuck=-1.0, all_tasks=False,
+           current=None):
+    """The views as text: figures, where a stuck loop is, the tree."""
+    r = _Render(loop, current, all_tasks)
+    _figures(loop, r)
+    _main_stack(frame, stuck, r)
+    tasks = _loop_tasks(loop)
+    try:
+        tasks.sort(key=_name)
+    except Exception:
+        pass
+    hidden = []
+    if not all_tasks:
+        hidden = [t for t in tasks if _is_console(t) and
+                  (t is current or _name(t) == _CONSOLE)]
+        tasks = [t for t in tasks if not any(t is h for h in hidden)]
+    graph = _Graph(tasks)
+    if pattern:
+        _filtered(graph, pattern, r)
+    else:
+        _whole(graph, r, len(hidden))
+    return r.text()
+
+
+def _whole(graph, r, hidden):
+    """Every task, under who awaits it; those nobody awaits at the top."""
+    roots = [t for t in graph.tasks if not graph.awaiters(t)]
+    count = len(graph.tasks)
+    r.out("%d task%s%s" % (count, "" if count == 1 else "s",
+                            " (and %d of the console's)" % hidden
+                            if hidden else ""))
+    r.siblings([(t, None) for t in roots], graph, "")
+    # Tasks only in cycles of awaits have no root: shown after.
+    rest = [t for t in graph.tasks if id(t) not in r.shown]
+    if rest:
+        r.out("in cycles of awaits:")
+        r.siblings([(t, None) for t in rest], graph, "")
+
+
+def _filtered(graph, pattern, r):
+    """The tasks whose name matches, each with who awaits it."""
+    found = [t for t in graph.tasks if _matches(_name(t), pattern)]
+    r.out("%d of %d tasks match %r" % (len(found), len(graph.tasks),
+                                       pattern))
+    for t in found:
+        if id(t) in r.shown:
+            continue
+        chain = _awaited_by(graph, t)
+        if chain:
+            r.out("awaited by " + " <- ".join(chain))
+        r.siblings([(t, None)], graph, "")
+
+
+def _awaited_by(graph, task):
+    """The names of who awaits task, and who awaits them, nearest first."""
+    names = []
+    seen = {id(task)}
+    while len(names) < 20:
+        up = graph.awaiters(task)
+        if not up:
+            break
+        task, via = up[0]
+        if id(task) in seen:
+            break
+        seen.add(id(task))
+        names.append(_name(task) + (" (%s)" % via if via else ""))
+    return names
+
+
+def _source_line(frame):
+    """The source line a frame is at ('' when unknown)."""
+    code = frame.f_code
+    return linecache.getline(code.co_filename, frame.f_lineno,
+                             frame.f_globals).strip()
+
+
+def where(loop, name, current=None):
+    """The stacks of the tasks called name, as a traceback shows them."""
+    tasks = [t for t in _loop_tasks(loop) if _name(t) == name]
+    if not tasks:
+        return "no task named %r\n" % (name,)
+    graph = _Graph(_loop_tasks(loop))
+    lines = []
+    for t in tasks:
+        state = _state(t, current)
+        lines.append("task %s%s" % (_name(t), " [%s]" % state if state
+                                    else ""))
+        chain = _awaited_by(graph, t)
+        if chain:
+            lines.append("awaited by " + " <- ".join(chain))
+        try:
+            frames, end = _chain(t.get_coro())
+        except Exception as e:
+            frames, end = [], e
+        for f in frames:
+            code = f.f_code
+            lines.append('  File "%s", line %s, in %s' % (
+                code.co_filename, f.f_lineno,
+                getattr(code, "co_qualname", code.co_name)))
+            src = _source_line(f)
+            if src:
+                lines.append("    " + src)
+        if end is not None:
+            lines.append("  awaiting %s" % type(end).__name__)
+    return "".join(line + "\n" for line in lines)
+
+
+def cancel(loop, name):
+    """Cancel the tasks called name: what was done, as a line."""
+    tasks = [t for t in _loop_tasks(loop) if _name(t) == name]
+    if not tasks:
+        return "no task named %r\n" % (name,)
+    for t in tasks:
+        t.cancel()
+    return "cancelled %s\n" % (name if len(tasks) == 1 else
+                               "%d tasks named %s" % (len(tasks), name))
+
+
+def _here():
+    """The running loop and task of the caller (None, None: no loop)."""
+    try:
+        loop = asyncio.get_running_loop()
+    except RuntimeError:
+        return None, None
+    return loop, asyncio.current_task(loop)
+
+
+class Views:
+    """The task views of the running loop: `tasks` or tasks() shows the
+    tree; tasks.ps('filter') the tasks whose name matches (a part of it,
+    or a glob) under who awaits them; tasks.where('name') a task's
+    stack; tasks.cancel('name') cancels it. all=True shows the
+    console's own tasks too."""
+
+    __module__ = "apython"
+    __slots__ = ()
+
+    def __repr__(self):
+        loop, current = _here()
+        if loop is None:
+            return "<apython task views: no running loop>"
+        return render(loop, current=current).rstrip("\n")
+
+    def __call__(self, filter=None, all=False):
+        self.ps(filter, all)
+
+    def ps(self, filter=None, all=False):
+        """Print the tree of tasks, those whose name matches filter."""
+        loop, current = _here()
+        if loop is None:
+            raise RuntimeError("no running event loop")
+        sys.stdout.write(render(loop, filter, all_tasks=all,
+                                current=current))
+
+    def where(self, name):
+        """Print the coroutine stack of the task called name."""
+        loop, current = _here()
+        if loop is None:
+            raise RuntimeError("no running event loop")
+        sys.stdout.write(where(loop, name, current))
+
+    def cancel(self, name):
+        """Cancel the task called name (all of them, when several)."""
+        loop, _ = _here()
+        if loop is None:
+            raise RuntimeError("no running event loop")
+        sys.stdout.write(cancel(loop, name))
+
+
+for _method in (Views.__repr__, Views.__call__, Views.ps, Views.where,
+                Views.cancel):
+    _method.__module__ = "apython"
+
+tasks = Views()
