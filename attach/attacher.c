@@ -101,7 +101,11 @@ attacher_listen(const char *path, uid_t uid)
 
 	memset(&sun, 0, sizeof sun);
 	sun.sun_family = AF_UNIX;
-	snprintf(sun.sun_path, sizeof sun.sun_path, "%s", path);
+	if (strlen(path) >= sizeof sun.sun_path) {
+		errno = ENAMETOOLONG;
+		return -1;
+	}
+	memcpy(sun.sun_path, path, strlen(path) + 1);
 	if ((fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0)) < 0)
 		return -1;
 	unlink(path);
@@ -163,7 +167,7 @@ attach_to(pid_t pid, enum attach_kind kind, int wait_ms)
 {
 	char	dir[ATTACH_PATH_MAX], tmp[ATTACH_PATH_MAX + 64];
 	char	path[ATTACH_PATH_MAX + 64], name[64];
-	uid_t	uid;
+	uid_t	uid = 0;
 	int	lfd, fd;
 
 	if (attacher_check(pid, dir, sizeof dir, &uid) != 0)

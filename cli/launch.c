@@ -163,7 +163,8 @@ int
 cli_run(struct cli *o)
 {
 	o->apython = PyImport_ImportModule("apython");
-	if (o->apython == NULL || loop_install(o->apython) != 0)
+	if (o->apython == NULL || loop_install(o->apython) != 0 ||
+	    serve_attach_start(o->no_attach) != 0)
 		return cli_exception_status(&o->sigint);
 	if (o->serve != NULL)
 		return serve(o);

@@ -53,6 +53,7 @@ server_of(PyObject *o)
 /* server.c: the object. */
 PyObject	*server_new(const struct serve_address *, PyObject *banner,
 		     PyObject *locals, char **cause);
+PyObject	*server_new_bare(PyObject *banner, PyObject *locals);
 int		 server_attach_loop(PyObject *, PyObject *loop);
 void		 server_detach_loop(PyObject *);
 void		 server_close(PyObject *);
@@ -69,6 +70,7 @@ void		 server_remove_conn(PyObject *, PyObject *conn);
 int		 server_listen(struct server *, int on);
 PyObject	*server_on_accept(PyObject *, PyObject *fd);
 PyObject	*server_on_resume(PyObject *, PyObject *);
+int		 server_take(PyObject *, int fd);
 
 /* server-api.c: the methods and attributes Python sees. */
 extern PyMethodDef	 server_methods[];

@@ -137,6 +137,7 @@ serve_run_alone(void)
 void
 serve_shutdown(void)
 {
+	serve_attach_shutdown();
 	if (served != NULL)
 		server_close(served);
 	Py_CLEAR(served);

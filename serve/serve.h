@@ -13,4 +13,9 @@ int	 serve_run_alone(void);
 void	 serve_shutdown(void);
 int	 serve_add_to_module(PyObject *module);
 
+/* --attach and --ps, the program's side (attach.c): started in every
+ * program (off: --no-attach; APYTHON_NO_ATTACH is read there). */
+int	 serve_attach_start(int off);
+void	 serve_attach_shutdown(void);
+
 #endif

@@ -106,15 +106,15 @@ server_refusal(struct server *s, int fd, const struct sockaddr_storage *ss)
 	return NULL;
 }
 
-/* A client connected on fd: its connection, on our loop. */
+/* A client connected on fd: its connection, on our loop (refuse: why
+ * it may not have a console, or NULL). */
 static int
-server_admit(struct server *s, int fd, const struct sockaddr_storage *ss)
+server_admit(struct server *s, int fd, const char *refuse)
 {
 	PyObject	*conn, *exc;
 	int		 r;
 
-	conn = conn_new((PyObject *)s, fd, s->secret != NULL,
-	    server_refusal(s, fd, ss));
+	conn = conn_new((PyObject *)s, fd, s->secret != NULL, refuse);
 	if (conn == NULL) {
 		close(fd);
 		return -1;
@@ -158,9 +158,16 @@ server_on_accept(PyObject *self, PyObject *arg)
 			server_pause(s);
 		if (fd < 0)
 			break;
-		if (server_admit(s, fd, &ss) != 0)
+		if (server_admit(s, fd, server_refusal(s, fd, &ss)) != 0)
 			PyErr_WriteUnraisable(self);
 	}
 	Py_DECREF(self);
 	Py_RETURN_NONE;
+}
+
+/* Take fd (non-blocking, its peer checked: attach.c's) as a client. */
+int
+server_take(PyObject *self, int fd)
+{
+	return server_admit(server_of(self), fd, NULL);
 }

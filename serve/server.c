@@ -278,6 +278,29 @@ fail:
 	return NULL;
 }
 
+/* A server with no listening socket, holding the consoles of attach.c
+ * (attachers' sockets), with banner and locals as server_new's. */
+PyObject *
+server_new_bare(PyObject *banner, PyObject *locals)
+{
+	struct server	*s;
+
+	if ((s = PyObject_GC_New(struct server, &server_type)) == NULL)
+		return NULL;
+	memset((char *)s + sizeof(PyObject), 0, sizeof *s - sizeof(PyObject));
+	PyObject_GC_Track(s);
+	s->banner = Py_XNewRef(banner);
+	s->locals = Py_XNewRef(locals);
+	if ((s->conns = PySet_New(NULL)) == NULL) {
+		s->closed = 1;
+		Py_DECREF(s);
+		return NULL;
+	}
+	snprintf(s->name, sizeof s->name, "pid %ld", (long)getpid());
+	LIST_INSERT_HEAD(&servers, s, entry);
+	return (PyObject *)s;
+}
+
 static int
 server_traverse(struct server *s, visitproc visit, void *arg)
 {

@@ -1,0 +1,693 @@
+/* The program's side of --attach and --ps in Python-land. attach/ hands
+ * each attacher's socket over on the control thread, which never takes
+ * the GIL: a small thread of ours per request does (PyGILState_Ensure)
+ * and asks the loop running in the main thread, with
+ * call_soon_threadsafe, to take it: a console becomes a served --connect
+ * session of a server with no listening socket (attach_server), a ps
+ * request gets console_ps()'s text. When the loop does not answer, the
+ * control thread's timers ask the main thread through the real-time
+ * signal (CTL_REPORT: its Python handler runs even inside time.sleep,
+ * and the frame it interrupted is the stuck stack), then, as the last
+ * resort, write faulthandler's raw dump of the threads. */
+#include "serve/serve-internal.h"
+
+#include <sys/socket.h>
+
+#include <errno.h>
+#include <fcntl.h>
+#include <poll.h>
+#include <pthread.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "attach/attach.h"
+#include "console/console.h"
+#include "ctl/ctl.h"
+#include "loop/loop.h"
+#include "py/py.h"
+
+#define PS_ASK_MAIN	0.5	/* s without the loop's answer: CTL_REPORT */
+#define PS_LAST_RESORT	2.0	/* s without any answer: faulthandler's dump */
+#define PS_FILTER_WAIT	1000	/* ms for the attacher's filter line */
+
+/* faulthandler's dump, exported by libpython 3.8 to 3.13 (its header
+ * is internal). Safe without the GIL: it is what a fatal signal runs. */
+extern const char *_Py_DumpTracebackThreads(int fd, PyInterpreterState *,
+    PyThreadState *);
+
+/* A --ps request. Who writes the answer claims it first, under lock:
+ * the worker (with the loop's or the main thread's text) or the control
+ * thread's last resort; the claimer writes and closes fd. Freed by the
+ * last of its holders (worker, the two timers, the loop's callback). */
+struct ps_req {
+	int			 fd;
+	int			 refs;
+	int			 claimed;
+	char			*text;		/* '0' or '1', then the answer */
+	size_t			 len;
+	char			 filter[1024];
+	struct timespec		 asked;
+	struct ps_req		*next;		/* in pending, for CTL_REPORT */
+	pthread_cond_t		 cond;
+};
+
+static pthread_mutex_t	 ps_lock = PTHREAD_MUTEX_INITIALIZER;
+static struct ps_req	*pending;	/* waiting for text; ps_lock */
+static PyInterpreterState *interp;	/* the main interpreter */
+static PyObject		*running;	/* the loop the main thread runs */
+static PyObject		*attach_server;	/* holds the attached consoles */
+
+/* Seconds since ts (CLOCK_MONOTONIC). */
+static double
+ps_since(const struct timespec *ts)
+{
+	struct timespec	now;
+
+	clock_gettime(CLOCK_MONOTONIC, &now);
+	return (now.tv_sec - ts->tv_sec) + (now.tv_nsec - ts->tv_nsec) / 1e9;
+}
+
+/* Drop a hold on r; the last frees it (fd is closed by its claimer, or
+ * here when nobody claimed it). */
+static void
+ps_release(struct ps_req *r)
+{
+	int	last;
+
+	pthread_mutex_lock(&ps_lock);
+	last = --r->refs == 0;
+	pthread_mutex_unlock(&ps_lock);
+	if (!last)
+		return;
+	if (!r->claimed && r->fd >= 0)
+		close(r->fd);
+	pthread_cond_destroy(&r->cond);
+	free(r->text);
+	free(r);
+}
+
+/* Take r out of pending; ps_lock held. */
+static void
+ps_unpend(struct ps_req *r)
+{
+	struct ps_req	**p;
+
+	for (p = &pending; *p != NULL; p = &(*p)->next)
+		if (*p == r) {
+			*p = r->next;
+			break;
+		}
+}
+
+/* Give r its answer (status '0' or '1', then text), unless it has one;
+ * ps_lock held. */
+static void
+ps_answer_locked(struct ps_req *r, char status, const char *text, size_t n)
+{
+	if (r->text != NULL || r->claimed)
+		return;
+	if ((r->text = malloc(n + 1)) == NULL)
+		return;
+	r->text[0] = status;
+	memcpy(r->text + 1, text, n);
+	r->len = n + 1;
+	ps_unpend(r);
+	pthread_cond_signal(&r->cond);
+}
+
+/* Write all of p to fd (blocking); errors end it. */
+static void
+ps_write(int fd, const char *p, size_t n)
+{
+	ssize_t	w;
+
+	while (n > 0) {
+		w = send(fd, p, n, MSG_NOSIGNAL);
+		if (w < 0 && errno == EINTR)
+			continue;
+		if (w <= 0)
+			return;
+		p += w;
+		n -= w;
+	}
+}
+
+/* console_ps()'s text (UTF-8) for r, as its answer; GIL held, ps_lock
+ * not. frame: the stuck stack or NULL. */
+static void
+ps_text(struct ps_req *r, PyObject *loop, PyObject *frame, double stuck)
+{
+	PyObject	*text;
+	const char	*p;
+	Py_ssize_t	 n;
+	char		 status = '0';
+
+	text = console_ps(loop, r->filter[0] ? r->filter : NULL, frame, stuck);
+	if (text == NULL) {
+		status = '1';
+		text = PyUnicode_FromFormat("apython: %ld: the tasks could "
+		    "not be listed: %S\n", (long)getpid(), PyErr_Occurred());
+		PyErr_Clear();
+	}
+	if (text == NULL || (p = PyUnicode_AsUTF8AndSize(text, &n)) == NULL) {
+		PyErr_Clear();
+		p = "apython: out of memory\n";
+		n = (Py_ssize_t)strlen(p);
+		status = '1';
+	}
+	pthread_mutex_lock(&ps_lock);
+	ps_answer_locked(r, status, p, (size_t)n);
+	pthread_mutex_unlock(&ps_lock);
+	Py_XDECREF(text);
+}
+
+/* The loop answered: its tasks, now. */
+static PyObject *
+ps_on_loop(PyObject *capsule, PyObject *unused)
+{
+	struct ps_req	*r = PyCapsule_GetPointer(capsule, NULL);
+
+	(void)unused;
+	if (r != NULL && running != NULL)
+		ps_text(r, running, NULL, 0.0);
+	Py_RETURN_NONE;
+}
+
+static PyMethodDef ps_on_loop_def = {
+	.ml_name = "apython_ps",
+	.ml_meth = ps_on_loop,
+	.ml_flags = METH_NOARGS,
+};
+
+/* CTL_REPORT, in the main thread from the real-time signal's handler:
+ * the frame it interrupted is what holds the loop. */
+static int
+ps_report(void)
+{
+	struct ps_req	*r, *todo[16];
+	PyObject	*frame = (PyObject *)PyEval_GetFrame();
+	int		 i, n = 0;
+
+	pthread_mutex_lock(&ps_lock);
+	for (r = pending; r != NULL && n < 16; r = r->next) {
+		r->refs++;
+		todo[n++] = r;
+	}
+	pthread_mutex_unlock(&ps_lock);
+	for (i = 0; i < n; i++) {
+		if (running != NULL)
+			ps_text(todo[i], running, frame,
+			    ps_since(&todo[i]->asked));
+		ps_release(todo[i]);
+	}
+	return 0;
+}
+
+/* Capsule destructor: the loop's callback was dropped. */
+static void
+ps_capsule_free(PyObject *capsule)
+{
+	struct ps_req	*r = PyCapsule_GetPointer(capsule, NULL);
+
+	if (r != NULL)
+		ps_release(r);
+	else
+		PyErr_Clear();
+}
+
+/* Control thread, PS_ASK_MAIN after the request: no text yet, so ask
+ * the main thread. */
+static void
+ps_ask_main(void *arg)
+{
+	struct ps_req	*r = arg;
+	int		 waiting;
+
+	pthread_mutex_lock(&ps_lock);
+	waiting = r->text == NULL && !r->claimed;
+	pthread_mutex_unlock(&ps_lock);
+	if (waiting)
+		ctl_ask_main(CTL_REPORT);
+	ps_release(r);
+}
+
+/* Control thread, PS_LAST_RESORT after the request: nothing answered,
+ * so faulthandler's dump of the threads, without the GIL. */
+static void
+ps_last_resort(void *arg)
+{
+	struct ps_req	*r = arg;
+	char		 head[200];
+	int		 mine;
+
+	pthread_mutex_lock(&ps_lock);
+	mine = r->text == NULL && !r->claimed;
+	if (mine) {
+		r->claimed = 1;
+		ps_unpend(r);
+		pthread_cond_signal(&r->cond);
+	}
+	pthread_mutex_unlock(&ps_lock);
+	if (mine) {
+		snprintf(head, sizeof head, "0The loop has not answered for "
+		    "%.1f seconds; the threads' stacks (faulthandler's "
+		    "dump, most recent call first):\n", ps_since(&r->asked));
+		ps_write(r->fd, head, strlen(head));
+		if (interp != NULL)
+			_Py_DumpTracebackThreads(r->fd, interp, NULL);
+		close(r->fd);
+	}
+	ps_release(r);
+}
+
+/* Read the attacher's filter line into r->filter; -1 when none came. */
+static int
+ps_read_filter(struct ps_req *r)
+{
+	struct pollfd	 pfd = { .fd = r->fd, .events = POLLIN };
+	size_t		 have = 0;
+	ssize_t		 n;
+	char		*nl;
+
+	while (have < sizeof r->filter - 1) {
+		if (poll(&pfd, 1, PS_FILTER_WAIT) <= 0)
+			return -1;
+		n = read(r->fd, r->filter + have, sizeof r->filter - 1 - have);
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n <= 0)
+			return -1;
+		have += n;
+		r->filter[have] = '\0';
+		if ((nl = strchr(r->filter, '\n')) != NULL) {
+			*nl = '\0';
+			return 0;
+		}
+	}
+	return -1;
+}
+
+/* The running loop, if the main thread runs one (new ref); GIL held. */
+static PyObject *
+attach_running_loop(void)
+{
+	PyObject	*r;
+
+	if (running == NULL)
+		return NULL;
+	r = PyObject_CallMethod(running, "is_running", NULL);
+	if (r == NULL)
+		PyErr_Clear();
+	if (r != Py_True) {
+		Py_XDECREF(r);
+		return NULL;
+	}
+	Py_DECREF(r);
+	return Py_NewRef(running);
+}
+
+/* Worker: ask the loop for r's text; GIL held. -1: no loop to ask. */
+static int
+ps_ask_loop(struct ps_req *r)
+{
+	PyObject	*loop, *capsule, *fn = NULL, *h = NULL;
+
+	if ((loop = attach_running_loop()) == NULL)
+		return -1;
+	pthread_mutex_lock(&ps_lock);
+	r->refs++;
+	pthread_mutex_unlock(&ps_lock);
+	if ((capsule = PyCapsule_New(r, NULL, ps_capsule_free)) == NULL)
+		ps_release(r);
+	else if ((fn = PyCFunction_New(&ps_on_loop_def, capsule)) != NULL)
+		h = PyObject_CallMethod(loop, "call_soon_threadsafe", "O", fn);
+	Py_XDECREF(fn);
+	Py_XDECREF(capsule);
+	Py_DECREF(loop);
+	if (h == NULL) {
+		PyErr_Clear();
+		return -1;
+	}
+	Py_DECREF(h);
+	return 0;
+}
+
+/* Worker of a --ps request: the filter, the loop asked, then whoever
+ * answers first is written (the last resort writes itself). */
+static void
+ps_work(struct ps_req *r)
+{
+	PyGILState_STATE	 g;
+	char			 msg[128];
+	int			 asked, n;
+
+	if (ps_read_filter(r) != 0) {
+		pthread_mutex_lock(&ps_lock);
+		asked = !r->claimed;
+		r->claimed = 1;
+		ps_unpend(r);
+		pthread_mutex_unlock(&ps_lock);
+		if (asked)
+			close(r->fd);
+		return;
+	}
+	g = PyGILState_Ensure();
+	asked = ps_ask_loop(r);
+	PyGILState_Release(g);
+	pthread_mutex_lock(&ps_lock);
+	if (asked != 0) {
+		n = snprintf(msg, sizeof msg, "apython: %ld: the program "
+		    "runs no event loop now\n", (long)getpid());
+		ps_answer_locked(r, '1', msg, (size_t)n);
+	}
+	while (r->text == NULL && !r->claimed)
+		pthread_cond_wait(&r->cond, &ps_lock);
+	asked = !r->claimed;
+	r->claimed = 1;
+	pthread_mutex_unlock(&ps_lock);
+	if (asked) {
+		ps_write(r->fd, r->text, r->len);
+		close(r->fd);
+	}
+}
+
+/* A --ps request came (control thread): pending for CTL_REPORT, timers
+ * for the later stages, a worker for the GIL. */
+static void
+ps_start(int fd)
+{
+	struct ps_req	*r;
+
+	if ((r = calloc(1, sizeof *r)) == NULL) {
+		close(fd);
+		return;
+	}
+	r->fd = fd;
+	r->refs = 1;
+	clock_gettime(CLOCK_MONOTONIC, &r->asked);
+	pthread_cond_init(&r->cond, NULL);
+	pthread_mutex_lock(&ps_lock);
+	r->next = pending;
+	pending = r;
+	r->refs += 2;
+	pthread_mutex_unlock(&ps_lock);
+	if (ctl_after(PS_ASK_MAIN, ps_ask_main, r) != 0)
+		ps_release(r);
+	if (ctl_after(PS_LAST_RESORT, ps_last_resort, r) != 0)
+		ps_release(r);
+	ps_work(r);
+	pthread_mutex_lock(&ps_lock);
+	ps_unpend(r);
+	pthread_mutex_unlock(&ps_lock);
+	ps_release(r);
+}
+
+/* Capsule destructor: an attached socket the loop never took. */
+static void
+attach_fd_free(PyObject *capsule)
+{
+	int	*fd = PyCapsule_GetPointer(capsule, NULL);
+
+	if (fd == NULL) {
+		PyErr_Clear();
+		return;
+	}
+	if (*fd >= 0)
+		close(*fd);
+	free(fd);
+}
+
+/* __main__'s names for an attached console's namespace (a copy: what
+ * the console binds stays its own), dunders and exit/quit left out. */
+static PyObject *
+attach_locals(void)
+{
+	PyObject	*m, *d, *k, *v;
+	Py_ssize_t	 pos = 0;
+	const char	*s;
+
+	if ((d = PyDict_New()) == NULL)
+		return NULL;
+	if ((m = PyImport_AddModule("__main__")) == NULL)
+		return d;
+	while (PyDict_Next(PyModule_GetDict(m), &pos, &k, &v)) {
+		if (!PyUnicode_Check(k) || (s = PyUnicode_AsUTF8(k)) == NULL ||
+		    strncmp(s, "__", 2) == 0 || strcmp(s, "exit") == 0 ||
+		    strcmp(s, "quit") == 0 || strcmp(s, "loop") == 0) {
+			PyErr_Clear();
+			continue;
+		}
+		if (PyDict_SetItem(d, k, v) != 0) {
+			Py_DECREF(d);
+			return NULL;
+		}
+	}
+	return d;
+}
+
+/* On the loop: the attached socket becomes a console session. */
+static PyObject *
+attach_on_loop(PyObject *capsule, PyObject *unused)
+{
+	int		*fdp = PyCapsule_GetPointer(capsule, NULL);
+	PyObject	*locals;
+	int		 fd;
+
+	(void)unused;
+	if (fdp == NULL || running == NULL)
+		return NULL;
+	if (attach_server == NULL) {
+		if (console_prepare() != 0 || (locals = attach_locals()) == NULL)
+			return NULL;
+		attach_server = server_new_bare(NULL, locals);
+		Py_DECREF(locals);
+		if (attach_server == NULL ||
+		    server_attach_loop(attach_server, running) != 0)
+			return NULL;
+	}
+	fd = *fdp;
+	*fdp = -1;
+	if (server_take(attach_server, fd) != 0)
+		return NULL;
+	Py_RETURN_NONE;
+}
+
+static PyMethodDef attach_on_loop_def = {
+	.ml_name = "apython_attach",
+	.ml_meth = attach_on_loop,
+	.ml_flags = METH_NOARGS,
+};
+
+/* Worker, GIL held: hand fd to the running loop; -1 when none runs. */
+static int
+attach_ask_loop(int fd)
+{
+	PyObject	*loop, *capsule, *fn = NULL, *h = NULL;
+	int		*fdp;
+
+	if ((loop = attach_running_loop()) == NULL)
+		return -1;
+	if ((fdp = malloc(sizeof *fdp)) == NULL) {
+		Py_DECREF(loop);
+		return -1;
+	}
+	*fdp = fd;
+	if ((capsule = PyCapsule_New(fdp, NULL, attach_fd_free)) == NULL)
+		free(fdp);
+	else if ((fn = PyCFunction_New(&attach_on_loop_def, capsule)) != NULL)
+		h = PyObject_CallMethod(loop, "call_soon_threadsafe", "O", fn);
+	if (h == NULL && fdp != NULL && capsule != NULL)
+		*fdp = -1;	/* the caller closes it */
+	Py_XDECREF(fn);
+	Py_XDECREF(capsule);
+	Py_DECREF(loop);
+	if (h == NULL) {
+		PyErr_Clear();
+		return -1;
+	}
+	Py_DECREF(h);
+	return 0;
+}
+
+/* Worker of an --attach request. */
+static void
+attach_work(int fd)
+{
+	PyGILState_STATE	 g;
+	char			 msg[128];
+	int			 r;
+
+	if (fcntl(fd, F_SETFL, fcntl(fd, F_GETFL) | O_NONBLOCK) != 0) {
+		close(fd);
+		return;
+	}
+	g = PyGILState_Ensure();
+	r = attach_ask_loop(fd);
+	PyGILState_Release(g);
+	if (r != 0) {
+		snprintf(msg, sizeof msg, "apython: %ld: the program runs no "
+		    "event loop now\n", (long)getpid());
+		ps_write(fd, msg, strlen(msg));
+		close(fd);
+	}
+}
+
+struct work {
+	int			 fd;
+	enum attach_kind	 kind;
+};
+
+/* A thread of ours for one request (it inherits the control thread's
+ * mask: every signal blocked). */
+static void *
+attach_thread(void *arg)
+{
+	struct work	w = *(struct work *)arg;
+
+	free(arg);
+	if (w.kind == ATTACH_PS)
+		ps_start(w.fd);
+	else
+		attach_work(w.fd);
+	return NULL;
+}
+
+/* attach/'s handler, on the control thread: fd is an attacher's. */
+static void
+attach_request(int fd, enum attach_kind kind)
+{
+	pthread_attr_t	 attr;
+	pthread_t	 t;
+	struct work	*w;
+
+	if ((w = malloc(sizeof *w)) == NULL) {
+		close(fd);
+		return;
+	}
+	w->fd = fd;
+	w->kind = kind;
+	pthread_attr_init(&attr);
+	pthread_attr_setdetachstate(&attr, PTHREAD_CREATE_DETACHED);
+	if (pthread_create(&t, &attr, attach_thread, w) != 0) {
+		free(w);
+		close(fd);
+	}
+	pthread_attr_destroy(&attr);
+}
+
+/* A loop starts running in the main thread: the one attaches go to. */
+static int
+attach_on_run(PyObject *loop)
+{
+	if (running != loop)
+		Py_XSETREF(running, Py_NewRef(loop));
+	if (attach_server == NULL)
+		return 0;
+	return server_attach_loop(attach_server, loop);
+}
+
+/* An apython loop closes: the attached consoles wait for the next. */
+static void
+attach_on_close(PyObject *loop)
+{
+	if (attach_server != NULL && server_loop(attach_server) == loop)
+		server_detach_loop(attach_server);
+	if (running == loop)
+		Py_CLEAR(running);
+}
+
+static const struct loop_observer attach_observer = {
+	.on_run = attach_on_run,
+	.on_close = attach_on_close,
+};
+
+/* os.register_at_fork's after_in_child: the child is attached on its
+ * own (its pid, its marker); the parent's requests are not its. */
+static PyObject *
+attach_after_fork(PyObject *self, PyObject *unused)
+{
+	(void)self;
+	(void)unused;
+	pthread_mutex_init(&ps_lock, NULL);
+	pending = NULL;
+	ctl_forked_child();
+	attach_forked_child();
+	Py_RETURN_NONE;
+}
+
+static PyMethodDef after_fork_def = {
+	.ml_name = "apython_attach_after_fork",
+	.ml_meth = attach_after_fork,
+	.ml_flags = METH_NOARGS,
+};
+
+/* Follow the program's fork()s: -1 with exception. */
+static int
+attach_follow_forks(void)
+{
+	PyObject	*os, *fn, *r = NULL;
+
+	if ((os = PyImport_ImportModule("os")) == NULL)
+		return -1;
+	if ((fn = PyCFunction_New(&after_fork_def, NULL)) != NULL) {
+		PyObject *args = PyTuple_New(0), *kw = Py_BuildValue(
+		    "{s:O}", "after_in_child", fn);
+		PyObject *reg = PyObject_GetAttrString(os, "register_at_fork");
+
+		if (args != NULL && kw != NULL && reg != NULL)
+			r = PyObject_Call(reg, args, kw);
+		Py_XDECREF(args);
+		Py_XDECREF(kw);
+		Py_XDECREF(reg);
+		Py_DECREF(fn);
+	}
+	Py_DECREF(os);
+	Py_XDECREF(r);
+	return r == NULL ? -1 : 0;
+}
+
+/* Whether APYTHON_NO_ATTACH turns attaching off. */
+static int
+attach_env_off(void)
+{
+	const char	*v = getenv("APYTHON_NO_ATTACH");
+
+	return v != NULL && *v != '\0' && strcmp(v, "0") != 0;
+}
+
+/* Start (main thread, GIL held, once): the marker, and unless off
+ * (--no-attach, APYTHON_NO_ATTACH) the directory watched. -1 with
+ * exception; a directory that is not safe only leaves the program
+ * unattachable. */
+int
+serve_attach_start(int off)
+{
+	int	on = !off && !attach_env_off();
+
+#if PY_VERSION_HEX >= 0x03090000
+	interp = PyInterpreterState_Get();
+#else
+	interp = PyThreadState_Get()->interp;
+#endif
+	if (on && (loop_observe(&attach_observer) != 0 ||
+	    attach_follow_forks() != 0))
+		return -1;
+	ctl_on_request(CTL_REPORT, ps_report);
+	attach_arm(on, attach_request);
+	return 0;
+}
+
+/* The program ends: no more attaches, the attached consoles close. */
+void
+serve_attach_shutdown(void)
+{
+	attach_disarm();
+	if (attach_server != NULL)
+		server_close(attach_server);
+	Py_CLEAR(attach_server);
+	Py_CLEAR(running);
+}
