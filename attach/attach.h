@@ -18,6 +18,7 @@
 #include <stddef.h>
 
 #define ATTACH_PATH_MAX		108	/* a unix socket's path */
+#define ATTACH_NAME_MAX		24	/* "/PID-attach-PID" and its NUL */
 #define ATTACH_WAIT		5000	/* ms the attacher waits for the program */
 
 /* What an attacher asks for. */

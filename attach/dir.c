@@ -27,15 +27,15 @@ dir_is_users(const char *path, uid_t uid)
 int
 attach_dir_name(uid_t uid, const char *xdg, char *buf, size_t len)
 {
-	int	n;
+	int	n = -1;
 
 	if (dir_is_users(xdg, uid))
 		n = snprintf(buf, len, "%s/apython", xdg);
-	else
+	/* A socket's path must fit: too long, the one in /tmp. */
+	if (n < 0 || (size_t)n + ATTACH_NAME_MAX >= len ||
+	    n + ATTACH_NAME_MAX >= ATTACH_PATH_MAX)
 		n = snprintf(buf, len, "/tmp/apython-%lu", (unsigned long)uid);
-	/* Room for "/PID-KIND-PID" and a unix socket's limit. */
-	return n < 0 || (size_t)n + 40 >= len || n + 40 >= ATTACH_PATH_MAX ?
-	    -1 : 0;
+	return n < 0 || (size_t)n + ATTACH_NAME_MAX >= len ? -1 : 0;
 }
 
 /* Say why in *cause (malloc'd); -1. */

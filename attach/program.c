@@ -146,7 +146,7 @@ program_at_exit(void)
 int
 attach_arm(int on, attach_fn fn)
 {
-	char	*cause;
+	char	*cause = NULL;
 
 	if (attach_dir_name(geteuid(), getenv("XDG_RUNTIME_DIR"), dir,
 	    sizeof dir) != 0 || attach_dir_check(dir, geteuid(), 1,

@@ -513,6 +513,24 @@ attach_ask_loop(int fd)
 	return 0;
 }
 
+/* Say why to the attacher, and close once it has read it: what it sent
+ * (its hello) is read first, or the close would reset the connection. */
+static void
+attach_refuse(int fd, const char *why)
+{
+	struct pollfd	pfd = { .fd = fd, .events = POLLIN };
+	char		buf[512];
+	int		i;
+
+	ps_write(fd, why, strlen(why));
+	shutdown(fd, SHUT_WR);
+	fcntl(fd, F_SETFL, fcntl(fd, F_GETFL) | O_NONBLOCK);
+	for (i = 0; i < 20 && poll(&pfd, 1, 50) >= 0; i++)
+		if (read(fd, buf, sizeof buf) == 0)
+			break;
+	close(fd);
+}
+
 /* Worker of an --attach request. */
 static void
 attach_work(int fd)
@@ -531,8 +549,7 @@ attach_work(int fd)
 	if (r != 0) {
 		snprintf(msg, sizeof msg, "apython: %ld: the program runs no "
 		    "event loop now\n", (long)getpid());
-		ps_write(fd, msg, strlen(msg));
-		close(fd);
+		attach_refuse(fd, msg);
 	}
 }
 
