@@ -37,6 +37,12 @@ asyncio.run(main())
 """
 
 
+def _default_sigint():
+    """SIGINT as a shell's foreground job has it (a test run in the
+    background inherits it ignored)."""
+    signal.signal(signal.SIGINT, signal.SIG_DFL)
+
+
 class Detached:
     """A program run by apython (or another interpreter) with stdin
     /dev/null, its stdout and stderr read from pipes."""
@@ -44,7 +50,8 @@ class Detached:
     def __init__(self, argv, env):
         self.popen = subprocess.Popen(argv, stdin=subprocess.DEVNULL,
                                       stdout=subprocess.PIPE,
-                                      stderr=subprocess.PIPE, env=env)
+                                      stderr=subprocess.PIPE, env=env,
+                                      preexec_fn=_default_sigint)
         self.pid = self.popen.pid
 
     def line(self):
