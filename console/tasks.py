@@ -136,6 +136,22 @@ def _referred(cb):
     return objs, name
 
 
+def _asyncio_await(task):
+    """The asyncio function through which task awaits another directly
+    (wait_for since 3.12), or None."""
+    try:
+        frames, _ = _chain(task.get_coro())
+    except Exception:
+        return None
+    if not frames:
+        return None
+    code = frames[-1].f_code
+    if code.co_name == "wait_for" and \
+            code.co_filename.endswith(os.path.join("asyncio", "tasks.py")):
+        return "wait_for"
+    return None
+
+
 class _Graph:
     """Who awaits whom among a loop's tasks."""
 
@@ -149,10 +165,13 @@ class _Graph:
             w = getattr(t, "_fut_waiter", None)
             if w is not None:
                 waiting.setdefault(id(w), []).append(t)
-                self._awaits(t, w, None, 0)
+                self._awaits(t, w, _asyncio_await(t), 0)
         for t in tasks:
             for cb in _callbacks(t):
-                self._reported(t, cb, waiting)
+                try:
+                    self._reported(t, cb, waiting)
+                except Exception:       # a callback of another shape
+                    pass
 
     def _link(self, parent, child, via):
         """parent awaits child (through via, or directly: None)."""

@@ -47,9 +47,9 @@ def answer(t, line):
 
 
 TREE = """\
-510 tasks (and 1 of the console's)
+512 tasks (and 1 of the console's)
 └── (T) main
-    │ main PROG:64
+    │ main PROG:68
     ├── (T) crowd  [via gather]
     │   │ crowd PROG:21
     │   └── (T) worker-0, worker-1, …, worker-499 (500 alike)  [via gather]
@@ -77,9 +77,15 @@ TREE = """\
     │   └── (T) right  [via wait]
     │         leaf PROG:11
     │         sleep asyncio/tasks.py:N
+    ├── (T) timed  [via gather]
+    │   │ timed PROG:39
+    │   │ wait_for asyncio/tasks.py:N
+    │   └── (T) late  [via wait_for]
+    │         leaf PROG:11
+    │         sleep asyncio/tasks.py:N
     └── (T) reader  [via gather]
-          reader PROG:45
-          ticks PROG:40
+          reader PROG:49
+          ticks PROG:44
           sleep asyncio/tasks.py:N"""
 
 
@@ -97,7 +103,7 @@ def test_tasks_called_prints_the_same_tree(terminal):
 def test_ps_shows_the_matching_tasks_under_who_awaits_them(terminal):
     t = tree_console(terminal)
     assert answer(t, "tasks.ps('left')") == [
-        "1 of 510 tasks match 'left'",
+        "1 of 512 tasks match 'left'",
         "awaited by pair (wait) <- main (gather)",
         "└── (T) left",
         "      worker PROG:15",
@@ -108,7 +114,7 @@ def test_ps_shows_the_matching_tasks_under_who_awaits_them(terminal):
 def test_ps_takes_a_glob_and_shows_alike_matches_once(terminal):
     t = tree_console(terminal)
     assert answer(t, "tasks.ps('worker-4?')") == [
-        "10 of 510 tasks match 'worker-4?'",
+        "10 of 512 tasks match 'worker-4?'",
         "awaited by crowd (gather) <- main (gather)",
         "└── (T) worker-40, worker-41, …, worker-49 (10 alike)",
         "      worker PROG:15",
@@ -143,20 +149,20 @@ def test_unknown_names_are_said_so(terminal):
     t = tree_console(terminal)
     assert answer(t, "tasks.where('nope')") == ["no task named 'nope'"]
     assert answer(t, "tasks.cancel('nope')") == ["no task named 'nope'"]
-    assert answer(t, "tasks.ps('nope')") == ["0 of 510 tasks match 'nope'"]
+    assert answer(t, "tasks.ps('nope')") == ["0 of 512 tasks match 'nope'"]
 
 
 def test_the_consoles_own_task_is_shown_with_all(terminal):
     t = tree_console(terminal)
     lines = answer(t, "tasks(all=True)")
-    assert lines[:3] == ["511 tasks", "├── (T) apython-console  [running]",
+    assert lines[:3] == ["513 tasks", "├── (T) apython-console  [running]",
                          "│     <console>"]
 
 
 def test_an_awaiting_statement_leaves_itself_out(terminal):
     t = tree_console(terminal)
     lines = answer(t, "await asyncio.sleep(0); tasks()")
-    assert lines[0] == "510 tasks (and 2 of the console's)"
+    assert lines[0] == "512 tasks (and 2 of the console's)"
     assert "apython-statement" not in "\n".join(lines)
 
 
@@ -169,7 +175,7 @@ def test_loop_figures_come_first_when_the_loop_has_stats(terminal):
         "loop: ready 1, timers 2",
         "slow callbacks:",
         "       0.250 s  on_data()  (5.0 s ago)",
-        "1 of 510 tasks match 'right'",
+        "1 of 512 tasks match 'right'",
         "awaited by pair (wait) <- main (gather)",
         "└── (T) right",
         "      leaf PROG:11",
@@ -181,10 +187,10 @@ def test_taskgroup_tasks_hang_under_the_task_of_the_group(terminal, embedded):
         pytest.skip("asyncio.TaskGroup is 3.11's")
     t = tree_console(terminal, "group")
     assert answer(t, "tasks.ps('group')") == [
-        "1 of 513 tasks match 'group'",
+        "1 of 515 tasks match 'group'",
         "awaited by main (gather)",
         "└── (T) group",
-        "    │ group PROG:50",
+        "    │ group PROG:54",
         "    │ TaskGroup.__aexit__ asyncio/taskgroups.py:N",
         "    ├── (T) member-a  [via TaskGroup]",
         "    │     leaf PROG:11",
@@ -202,7 +208,7 @@ def test_a_served_client_gets_the_views_and_the_program_output_none(start):
     c.until(b"test\n>>> ")
     got = c.run(b"tasks.ps('left')").decode()
     assert plain(got) == (
-        "1 of 510 tasks match 'left'\n"
+        "1 of 512 tasks match 'left'\n"
         "awaited by pair (wait) <- main (gather)\n"
         "└── (T) left\n"
         "      worker PROG:15\n"

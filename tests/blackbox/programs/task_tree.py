@@ -1,6 +1,6 @@
 """Named tasks that await each other in the ways the task views show
 (test_task_views.py): gather, a task awaited directly, shield,
-asyncio.wait, an async for, 500 tasks alike, and with the argument
+asyncio.wait, wait_for, an async for, 500 tasks alike, and with the argument
 "group" a TaskGroup (3.11+). Writes "ready" once they all wait."""
 
 import asyncio
@@ -35,6 +35,10 @@ async def pair():
     await asyncio.wait(both)
 
 
+async def timed():
+    await asyncio.wait_for(asyncio.create_task(leaf(), name="late"), 3600)
+
+
 async def ticks():
     while True:
         await asyncio.sleep(3600)
@@ -54,7 +58,7 @@ async def group():
 
 async def main():
     asyncio.current_task().set_name("main")
-    starts = [crowd, parent, guard, pair, reader]
+    starts = [crowd, parent, guard, pair, timed, reader]
     if "group" in sys.argv[1:]:
         starts.append(group)
     tasks = [asyncio.create_task(f(), name=f.__name__) for f in starts]
