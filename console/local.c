@@ -188,8 +188,8 @@ local_set_default(PyObject *globals, PyObject *ns, const char *name)
 	return v == NULL && PyErr_Occurred() ? -1 : 0;
 }
 
-/* -i: after the program, the local console on its globals (asyncio and
- * ainput added where the program has none), without a banner, on a
+/* -i: after the program, the local console on its globals (asyncio,
+ * ainput and tasks added where the program has none), without a banner, on a
  * fresh loop until it ends, as console_run_alone. */
 int
 console_inspect(PyObject *globals)
@@ -202,7 +202,8 @@ console_inspect(PyObject *globals)
 	if ((ns = intro_namespace(NULL, 0)) == NULL)
 		return -1;
 	r = local_set_default(globals, ns, "asyncio") != 0 ||
-	    local_set_default(globals, ns, "ainput") != 0 ? -1 : 0;
+	    local_set_default(globals, ns, "ainput") != 0 ||
+	    local_set_default(globals, ns, "tasks") != 0 ? -1 : 0;
 	Py_DECREF(ns);
 	if (r != 0)
 		return -1;

@@ -12,8 +12,10 @@ TaskGroup)."""
 
 import asyncio
 import fnmatch
+import gc
 import linecache
 import os
+import re
 import sys
 
 # The console's own tasks: kept out of the tree unless asked for.
@@ -76,8 +78,19 @@ def _chain(coro):
             inner = getattr(coro, attr, None)
             if inner is not None:
                 break
-        coro = inner
+        coro = _agen_of(inner)
     return frames, coro
+
+
+def _agen_of(step):
+    """The async generator an `async for` step (asend, athrow) drives, or
+    step itself: the step has no attribute for it, the collector knows."""
+    if step is None or not type(step).__name__.startswith("async_gen"):
+        return step
+    for obj in gc.get_referents(step):
+        if hasattr(obj, "ag_frame"):
+            return obj
+    return step
 
 
 def _name(task):
@@ -86,6 +99,13 @@ def _name(task):
         return str(task.get_name())
     except Exception:
         return "Task-%x" % id(task)
+
+
+def _order(task):
+    """Sort key: names by their text and numbers (Task-2 before Task-10)."""
+    parts = re.split(r"(\d+)", _name(task))
+    parts[1::2] = [int(p) for p in parts[1::2]]
+    return parts
 
 
 def _callbacks(fut):
@@ -116,6 +136,22 @@ def _referred(cb):
     return objs, name
 
 
+def _asyncio_await(task):
+    """The asyncio function through which task awaits another directly
+    (wait_for since 3.12), or None."""
+    try:
+        frames, _ = _chain(task.get_coro())
+    except Exception:
+        return None
+    if not frames:
+        return None
+    code = frames[-1].f_code
+    if code.co_name == "wait_for" and \
+            code.co_filename.endswith(os.path.join("asyncio", "tasks.py")):
+        return "wait_for"
+    return None
+
+
 class _Graph:
     """Who awaits whom among a loop's tasks."""
 
@@ -129,10 +165,13 @@ class _Graph:
             w = getattr(t, "_fut_waiter", None)
             if w is not None:
                 waiting.setdefault(id(w), []).append(t)
-                self._awaits(t, w, None, 0)
+                self._awaits(t, w, _asyncio_await(t), 0)
         for t in tasks:
             for cb in _callbacks(t):
-                self._reported(t, cb, waiting)
+                try:
+                    self._reported(t, cb, waiting)
+                except Exception:       # a callback of another shape
+                    pass
 
     def _link(self, parent, child, via):
         """parent awaits child (through via, or directly: None)."""
@@ -177,32 +216,78 @@ class _Graph:
         return self.parents.get(id(task), [])
 
 
-def _state(task, current):
-    """What a task does now, in a few words ('' when waiting on what
-    its stack shows)."""
+def _running(task, current):
+    """True when task runs now: the caller's, or one whose step holds
+    the loop (its coroutine is running: a stuck loop)."""
     if task is current:
-        return "running"
-    if task.done():
-        return "done"
+        return True
+    try:
+        return bool(getattr(task.get_coro(), "cr_running", False))
+    except Exception:
+        return False
+
+
+def _cancelling(task):
+    """True when task was asked to cancel and has not finished yet."""
+    count = getattr(task, "cancelling", None)    # 3.11+
+    if callable(count):
+        return count() > 0
+    return bool(getattr(task, "_must_cancel", False))
+
+
+def _created(coro):
+    """True when a coroutine has not started yet."""
+    frame = getattr(coro, "cr_frame", None)
+    if frame is None or getattr(coro, "cr_running", False):
+        return False
+    suspended = getattr(coro, "cr_suspended", None)     # 3.11+
+    if suspended is not None:
+        return not suspended
+    return frame.f_lasti < 0
+
+
+def _state(task, current):
+    """What a task does, when its stack does not say it: running, not
+    started, ready (to go on at the loop's next turn), cancelling."""
+    notes = []
+    if _running(task, current):
+        notes.append("running")
+    elif task.done():
+        notes.append("done")
+    elif getattr(task, "_fut_waiter", None) is None:
+        try:
+            created = _created(task.get_coro())
+        except Exception:
+            created = False
+        notes.append("not started" if created else "ready")
+    if _cancelling(task):
+        notes.append("cancelling")
+    return notes
+
+
+def _awaiting(task, graph):
+    """What a task waits on, in words (None: nothing)."""
     w = getattr(task, "_fut_waiter", None)
     if w is None:
-        return "ready"
-    if getattr(w, "_children", None) is not None:
-        return ""
-    if hasattr(w, "get_coro"):
-        return ""
-    return "awaits %s" % type(w).__name__
+        return None
+    if id(w) in graph.ids:
+        return "task " + _name(w)
+    kids = getattr(w, "_children", None)
+    if isinstance(kids, list):
+        return "gather of %d" % len(kids)
+    return type(w).__name__
 
 
 class _Render:
     """The text of the views, line by line."""
 
-    def __init__(self, loop, current, all_tasks):
-        self.loop = loop
+    def __init__(self, graph, current):
+        self.graph = graph
         self.current = current
-        self.all = all_tasks
         self.lines = []
         self.shown = set()
+        self.stacks = {}
+        self.shapes = {}
 
     def out(self, line=""):
         self.lines.append(line)
@@ -210,64 +295,67 @@ class _Render:
     def text(self):
         return "".join(line + "\n" for line in self.lines)
 
-    def task_stack(self, task):
-        """A task's frames as lines, and what it awaits at the end."""
-        try:
-            frames, end = _chain(task.get_coro())
-        except Exception as e:
-            return ["<no stack: %s>" % type(e).__name__]
-        lines = [_where(f) for f in frames]
-        if end is not None and not frames:
-            lines.append("<%s>" % type(end).__name__)
+    def stack(self, task):
+        """A task's frames as 'function file:line' lines, outermost
+        first."""
+        lines = self.stacks.get(id(task))
+        if lines is None:
+            try:
+                frames, end = _chain(task.get_coro())
+            except Exception as e:
+                frames, end = [], e
+            lines = [_where(f) for f in frames]
+            if end is not None and not frames:
+                lines.append("<%s>" % type(end).__name__)
+            self.stacks[id(task)] = lines
         return lines
 
-    def shape(self, task, via, graph, depth):
-        """A subtree's lines, names left out: siblings alike share it."""
-        kids = tuple(self.shape(k, v, graph, depth + 1)
-                     for k, v in self._kids(task, graph)) if depth < 50 \
-            else ()
-        return (via, _state(task, self.current),
-                tuple(self.task_stack(task)), kids)
+    def shape(self, task):
+        """A subtree with its names left out: siblings alike share it."""
+        key = self.shapes.get(id(task))
+        if key is None:
+            self.shapes[id(task)] = ("cycle",)      # while it is made
+            key = (tuple(_state(task, self.current)),
+                   tuple(self.stack(task)),
+                   tuple((v, self.shape(k)) for k, v in self.kids(task)))
+            self.shapes[id(task)] = key
+        return key
 
-    def _kids(self, task, graph):
+    def kids(self, task):
         """The tasks task awaits, with how: [(child, via)]."""
         out = []
-        for child in graph.children.get(id(task), ()):
-            for p, v in graph.awaiters(child):
+        for child in self.graph.children.get(id(task), ()):
+            for p, v in self.graph.awaiters(child):
                 if p is task:
                     out.append((child, v))
                     break
         return out
 
-    def tree(self, task, via, graph, prefix, last, names=None):
-        """Print task, its stack and what it awaits below prefix."""
+    def tree(self, task, via, prefix, last, names=None):
+        """Print task, its stack and the tasks it awaits below prefix."""
         head = prefix + ("└── " if last else "├── ")
         body = prefix + ("    " if last else "│   ")
         label = "(T) " + (names or _name(task))
-        notes = []
-        if via:
-            notes.append("via " + via)
-        state = _state(task, self.current)
-        if state:
-            notes.append(state)
         if id(task) in self.shown:
             self.out(head + label + "  (shown above)")
             return
         self.shown.add(id(task))
-        self.out(head + label + ("  [" + ", ".join(notes) + "]"
+        notes = (["via " + via] if via else []) + \
+            _state(task, self.current)
+        self.out(head + label + ("  [%s]" % ", ".join(notes)
                                  if notes else ""))
-        kids = self._kids(task, graph)
+        kids = self.kids(task)
         bar = "│ " if kids else "  "
-        for line in self.task_stack(task):
+        for line in self.stack(task):
             self.out(body + bar + line)
-        self.siblings(kids, graph, body)
+        self.siblings(kids, body)
 
-    def siblings(self, kids, graph, prefix):
+    def siblings(self, kids, prefix):
         """Print tasks side by side, those alike once with a count."""
         groups = []
         index = {}
         for child, via in kids:
-            key = self.shape(child, via, graph, 0)
+            key = (via, self.shape(child))
             if key in index:
                 groups[index[key]][1].append(child)
             else:
@@ -277,22 +365,20 @@ class _Render:
         for via, members in groups:
             if len(members) >= _COLLAPSE:
                 shown.append((members[0], via, _alike(members)))
-                for m in members[1:]:
-                    self.shown.add(id(m))
+                self.shown.update(id(m) for m in members[1:])
             else:
                 shown.extend((m, via, None) for m in members)
         for i, (child, via, names) in enumerate(shown):
-            self.tree(child, via, graph, prefix, i == len(shown) - 1, names)
+            self.tree(child, via, prefix, i == len(shown) - 1, names)
 
 
 def _alike(members):
-    """The label of siblings alike: a few names and how many."""
-    names = [_name(m) for m in members[:3]]
-    more = len(members) - len(names)
-    text = ", ".join(names)
-    if more:
-        text += " and %d more" % more
-    return "%s (%d alike)" % (text, len(members))
+    """The label of siblings alike: their first and last names, and how
+    many."""
+    names = [_name(m) for m in members]
+    if len(names) > 3:
+        names[2:-1] = ["\u2026"]
+    return "%s (%d alike)" % (", ".join(names), len(members))
 
 
 def _matches(name, pattern):
@@ -303,13 +389,7 @@ def _matches(name, pattern):
     return pattern in name
 
 
-def _is_console(task):
-    """One of the console's own tasks."""
-    name = _name(task)
-    return name == _CONSOLE or name.startswith(_STATEMENT)
-
-
-def _figures(loop, r):
+def _figures(loop, out):
     """The loop's own figures, when it has them (apython's: stats())."""
     stats = getattr(loop, "stats", None)
     if not callable(stats):
@@ -317,7 +397,7 @@ def _figures(loop, r):
     try:
         figures = stats()
     except Exception as e:
-        r.out("loop figures: <%s>" % type(e).__name__)
+        out("loop figures: <%s>" % type(e).__name__)
         return
     if not isinstance(figures, dict):
         return
@@ -330,106 +410,133 @@ def _figures(loop, r):
             plain.append("%s %.3g" % (key, value))
         else:
             plain.append("%s %s" % (key, value))
-    r.out("loop: " + ", ".join(plain))
+    out("loop: " + ", ".join(plain))
     for key, value in lists:
-        if not value:
-            continue
-        r.out("%s:" % key.replace("_", " "))
-        for item in value:
-            r.out("    " + _figure_item(item, loop))
+        if value:
+            out("%s:" % str(key).replace("_", " "))
+            for item in value:
+                out("    " + _figure_item(item, loop))
 
 
 def _figure_item(item, loop):
     """One entry of a list in the loop's figures: a slow callback is
     (name, seconds, at loop.time())."""
-    if isinstance(item, tuple) and len(item) == 3:
+    if isinstance(item, (tuple, list)) and len(item) == 3:
         name, seconds, at = item
         try:
-            ago = loop.time() - at
-            return "%8.3f s  %s  (%.1f s ago)" % (seconds, name, ago)
+            return "%8.3f s  %s  (%.1f s ago)" % (seconds, name,
+                                                  loop.time() - at)
         except Exception:
             pass
     return str(item)
 
 
-def _main_stack(frame, stuck, r):
-    """Where the main thread is (the loop is stuck there)."""
+def _traceback(frames, out):
+    """Frames as a traceback shows them, with their source lines."""
+    for f in frames:
+        code = f.f_code
+        out('  File "%s", line %s, in %s' % (
+            code.co_filename, f.f_lineno,
+            getattr(code, "co_qualname", code.co_name)))
+        src = linecache.getline(code.co_filename, f.f_lineno,
+                                f.f_globals).strip()
+        if src:
+            out("    " + src)
+
+
+def _main_stack(frame, stuck, out):
+    """How long the loop has been stuck, and where the main thread is."""
     if stuck is not None and stuck > 0:
-        r.out("loop stuck for %.1f s" % stuck)
+        out("loop stuck for %.1f s" % stuck)
     if frame is None:
         return
-    r.out("main thread, now (most recent call last):")
+    out("main thread (most recent call last):")
     frames = []
     while frame is not None and len(frames) < 200:
         frames.append(frame)
         frame = frame.f_back
-    for f in reversed(frames):
-        r.out("    " + _where(f))
+    _traceback(reversed(frames), out)
 
 
 def _loop_tasks(loop):
-    """The loop's pending tasks, oldest first as far as one can tell."""
+    """The loop's tasks not yet done, in the order of their names."""
     if loop is None:
         return []
     for _ in range(5):
         try:
-            return list(asyncio.all_tasks(loop))
+            tasks = list(asyncio.all_tasks(loop))
+            break
         except RuntimeError:        # the set changed while read
             continue
-    return []
+    else:
+        return []
+    try:
+        tasks.sort(key=_order)
+    except Exception:
+        pass
+    return tasks
+
+
+def _console_task(task, current):
+    """One of the console's own, kept out of the way: the statement that
+    asks, and its sessions' tasks unless one holds the loop."""
+    name = _name(task)
+    if task is current:
+        return name == _CONSOLE or name.startswith(_STATEMENT)
+    return name == _CONSOLE and not _running(task, None)
 
 
 def render(loop, pattern=None, frame=None, stuck=-1.0, all_tasks=False,
            current=None):
-    """The views as text: figures, where a stuck loop is, the tree."""
-    r = _Render(loop, current, all_tasks)
-    _figures(loop, r)
-    _main_stack(frame, stuck, r)
+    """The views as text: the loop's figures, where a stuck loop is,
+    then the tree of its tasks (those whose name matches pattern)."""
+    lines = []
+    _figures(loop, lines.append)
+    _main_stack(frame, stuck, lines.append)
     tasks = _loop_tasks(loop)
-    try:
-        tasks.sort(key=_name)
-    except Exception:
-        pass
-    hidden = []
+    hidden = 0
     if not all_tasks:
-        hidden = [t for t in tasks if _is_console(t) and
-                  (t is current or _name(t) == _CONSOLE)]
-        tasks = [t for t in tasks if not any(t is h for h in hidden)]
-    graph = _Graph(tasks)
+        mine = [_console_task(t, current) for t in tasks]
+        hidden = sum(mine)
+        tasks = [t for t, m in zip(tasks, mine) if not m]
+    r = _Render(_Graph(tasks), current)
+    r.lines = lines
     if pattern:
-        _filtered(graph, pattern, r)
+        _filtered(r, pattern)
     else:
-        _whole(graph, r, len(hidden))
+        _whole(r, hidden)
     return r.text()
 
 
-def _whole(graph, r, hidden):
+def _whole(r, hidden):
     """Every task, under who awaits it; those nobody awaits at the top."""
-    roots = [t for t in graph.tasks if not graph.awaiters(t)]
-    count = len(graph.tasks)
-    r.out("%d task%s%s" % (count, "" if count == 1 else "s",
-                            " (and %d of the console's)" % hidden
-                            if hidden else ""))
-    r.siblings([(t, None) for t in roots], graph, "")
-    # Tasks only in cycles of awaits have no root: shown after.
-    rest = [t for t in graph.tasks if id(t) not in r.shown]
+    tasks = r.graph.tasks
+    r.out("%d task%s%s" % (len(tasks), "" if len(tasks) == 1 else "s",
+                           " (and %d of the console's)" % hidden
+                           if hidden else ""))
+    r.siblings([(t, None) for t in tasks if not r.graph.awaiters(t)], "")
+    # Tasks in a cycle of awaits have no root: shown after.
+    rest = [t for t in tasks if id(t) not in r.shown]
     if rest:
         r.out("in cycles of awaits:")
-        r.siblings([(t, None) for t in rest], graph, "")
+        r.siblings([(t, None) for t in rest], "")
 
 
-def _filtered(graph, pattern, r):
-    """The tasks whose name matches, each with who awaits it."""
-    found = [t for t in graph.tasks if _matches(_name(t), pattern)]
-    r.out("%d of %d tasks match %r" % (len(found), len(graph.tasks),
-                                       pattern))
+def _filtered(r, pattern):
+    """The tasks whose name matches, under who awaits them."""
+    tasks = r.graph.tasks
+    found = [t for t in tasks if _matches(_name(t), pattern)]
+    r.out("%d of %d tasks match %r" % (len(found), len(tasks), pattern))
+    groups = {}
     for t in found:
-        if id(t) in r.shown:
+        groups.setdefault(tuple(_awaited_by(r.graph, t)), []).append(t)
+    for chain, members in groups.items():
+        members = [t for t in members if id(t) not in r.shown]
+        if not members:
             continue
-        chain = _awaited_by(graph, t)
         if chain:
             r.out("awaited by " + " <- ".join(chain))
-        r.siblings([(t, None)], graph, "")
+        r.siblings([(t, None) for t in members], "")
 
 
 def _awaited_by(graph, task):
@@ -448,41 +555,29 @@ def _awaited_by(graph, task):
     return names
 
 
-def _source_line(frame):
-    """The source line a frame is at ('' when unknown)."""
-    code = frame.f_code
-    return linecache.getline(code.co_filename, frame.f_lineno,
-                             frame.f_globals).strip()
-
-
 def where(loop, name, current=None):
     """The stacks of the tasks called name, as a traceback shows them."""
-    tasks = [t for t in _loop_tasks(loop) if _name(t) == name]
+    every = _loop_tasks(loop)
+    tasks = [t for t in every if _name(t) == name]
     if not tasks:
         return "no task named %r\n" % (name,)
-    graph = _Graph(_loop_tasks(loop))
+    graph = _Graph(every)
     lines = []
     for t in tasks:
-        state = _state(t, current)
-        lines.append("task %s%s" % (_name(t), " [%s]" % state if state
-                                    else ""))
+        notes = _state(t, current)
+        lines.append("task %s%s" % (_name(t), "  [%s]" % ", ".join(notes)
+                                    if notes else ""))
         chain = _awaited_by(graph, t)
         if chain:
             lines.append("awaited by " + " <- ".join(chain))
         try:
-            frames, end = _chain(t.get_coro())
-        except Exception as e:
-            frames, end = [], e
-        for f in frames:
-            code = f.f_code
-            lines.append('  File "%s", line %s, in %s' % (
-                code.co_filename, f.f_lineno,
-                getattr(code, "co_qualname", code.co_name)))
-            src = _source_line(f)
-            if src:
-                lines.append("    " + src)
-        if end is not None:
-            lines.append("  awaiting %s" % type(end).__name__)
+            frames, _ = _chain(t.get_coro())
+        except Exception:
+            frames = []
+        _traceback(frames, lines.append)
+        what = _awaiting(t, graph)
+        if what:
+            lines.append("awaiting " + what)
     return "".join(line + "\n" for line in lines)
 
 
@@ -493,8 +588,9 @@ def cancel(loop, name):
         return "no task named %r\n" % (name,)
     for t in tasks:
         t.cancel()
-    return "cancelled %s\n" % (name if len(tasks) == 1 else
-                               "%d tasks named %s" % (len(tasks), name))
+    if len(tasks) == 1:
+        return "cancelled %s\n" % name
+    return "cancelled %d tasks named %s\n" % (len(tasks), name)
 
 
 def _here():
