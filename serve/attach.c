@@ -15,6 +15,7 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <math.h>
 #include <poll.h>
 #include <pthread.h>
 #include <signal.h>
@@ -183,6 +184,28 @@ static PyMethodDef ps_on_loop_def = {
 	.ml_flags = METH_NOARGS,
 };
 
+/* How long r's loop has been stuck: apython's loop knows (seconds its
+ * pass has run); for another, how long it has not answered, negated. */
+static double
+ps_stuck(struct ps_req *r)
+{
+	double	held = loop_stuck_seconds();
+
+	return held >= 0 ? held : -ps_since(&r->asked);
+}
+
+/* The line that says so (ps_stuck's figure). */
+static void
+ps_stuck_line(char *buf, size_t len, double stuck)
+{
+	if (stuck >= 0)
+		snprintf(buf, len, "The loop has been held for %.1f seconds by "
+		    "what the main thread runs.\n", stuck);
+	else
+		snprintf(buf, len, "The loop has not answered for %.1f "
+		    "seconds.\n", -stuck);
+}
+
 /* CTL_REPORT, in the main thread from the real-time signal's handler:
  * the frame it interrupted is what holds the loop. */
 static int
@@ -201,7 +224,7 @@ ps_report(void)
 	for (i = 0; i < n; i++) {
 		if (running != NULL)
 			ps_text(todo[i], running, frame,
-			    ps_since(&todo[i]->asked));
+			    fabs(ps_stuck(todo[i])));
 		ps_release(todo[i]);
 	}
 	return 0;
@@ -253,9 +276,11 @@ ps_last_resort(void *arg)
 	}
 	pthread_mutex_unlock(&ps_lock);
 	if (mine) {
-		snprintf(head, sizeof head, "0The loop has not answered for "
-		    "%.1f seconds; the threads' stacks (faulthandler's "
-		    "dump, most recent call first):\n", ps_since(&r->asked));
+		ps_stuck_line(head, sizeof head, ps_stuck(r));
+		ps_write(r->fd, "0", 1);
+		ps_write(r->fd, head, strlen(head));
+		snprintf(head, sizeof head, "The threads' stacks (faulthandler's"
+		    " dump, most recent call first):\n");
 		ps_write(r->fd, head, strlen(head));
 		if (interp != NULL)
 			_Py_DumpTracebackThreads(r->fd, interp, NULL);

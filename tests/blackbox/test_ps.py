@@ -26,12 +26,18 @@ asyncio.run(main())
 """
 
 
-def expected(text, prog):
-    """A pattern for text: PROG stands for the program's path, SLEEP for
-    asyncio's own line in sleep (its number differs between versions)."""
+# apython's loop's figures come first (their numbers vary).
+FIGURES = (r"loop: ready \d+, timers \d+, readers \d+, [^\n]*\n"
+           r"(slow callbacks:\n( [^\n]*\n)*)?")
+
+
+def expected(text, prog, figures=True):
+    """A pattern for text after the loop's figures: PROG stands for the
+    program's path, SLEEP for asyncio's own line in sleep (its number
+    differs between versions)."""
     pattern = re.escape(text).replace("PROG", re.escape(str(prog)))
-    return re.compile(pattern.replace("SLEEP", r"sleep asyncio/tasks\.py:"
-                                      r"\d+"))
+    pattern = pattern.replace("SLEEP", r"sleep asyncio/tasks\.py:\d+")
+    return re.compile((FIGURES if figures else "") + pattern)
 
 
 def prog_path(p):
@@ -49,10 +55,10 @@ def test_ps_prints_named_nested_tasks_as_a_tree(detached, env):
         "    │ main PROG:11\n"
         "    └── (T) middle\n"
         "        │ middle PROG:5\n"
-        "        ├── (T) leaf-1  [via gather, awaits Future]\n"
+        "        ├── (T) leaf-1  [via gather]\n"
         "        │     leaf PROG:3\n"
         "        │     SLEEP\n"
-        "        └── (T) leaf-2  [via gather, awaits Future]\n"
+        "        └── (T) leaf-2  [via gather]\n"
         "              leaf PROG:3\n"
         "              SLEEP\n", prog_path(p)).fullmatch(cp.stdout.decode())
 
@@ -65,7 +71,7 @@ def test_ps_name_filters_the_tasks(detached, env):
     assert expected(
         "1 of 4 tasks match 'leaf-2'\n"
         "awaited by middle (gather) <- Task-1\n"
-        "└── (T) leaf-2  [awaits Future]\n"
+        "└── (T) leaf-2\n"
         "      leaf PROG:3\n"
         "      SLEEP\n", prog_path(p)).fullmatch(cp.stdout.decode())
 
@@ -90,9 +96,10 @@ def test_ps_on_a_uvloop_program(detached, env):
         "2 tasks\n"
         "└── (T) Task-1\n"
         "    │ main PROG:8\n"
-        "    └── (T) uv-worker  [awaits Future]\n"
+        "    └── (T) uv-worker\n"
         "          worker PROG:3\n"
-        "          SLEEP\n", prog_path(p)).fullmatch(cp.stdout.decode())
+        "          SLEEP\n", prog_path(p), figures=False).fullmatch(
+            cp.stdout.decode())
 
 
 def test_ps_on_a_loop_stuck_in_time_sleep_shows_the_callback(detached, env):
@@ -108,8 +115,8 @@ def test_ps_on_a_loop_stuck_in_time_sleep_shows_the_callback(detached, env):
     cp = attacher(["--ps", p.pid], env)
     out = cp.stdout.decode()
     assert (cp.returncode, cp.stderr) == (0, b""), out
-    assert re.search(r"^The loop has not answered for \d+\.\d seconds",
-                     out), out
+    assert re.match(r"The loop has been held for \d+\.\d seconds by what "
+                    r"the main thread runs\.\n", out), out
     assert re.search(r'File "%s", line 4 in holds_the_loop\n'
                      % re.escape(prog_path(p)), out), out
     # SIGINT cannot end it, as under python3: asyncio.run's handler waits
@@ -125,4 +132,5 @@ def test_ps_of_a_program_without_tasks_answers(detached, env):
                  "loop.run_forever()\n")
     assert p.line() == "up\n"
     cp = attacher(["--ps", p.pid], env)
-    assert (cp.returncode, cp.stdout, cp.stderr) == (0, b"0 tasks\n", b"")
+    assert (cp.returncode, cp.stderr) == (0, b"")
+    assert re.fullmatch(FIGURES + "0 tasks\n", cp.stdout.decode())
