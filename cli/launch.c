@@ -36,6 +36,8 @@ cli_start(struct cli *o, PyObject *(*module_init)(void))
 		    o->serve);
 	cli_check_venv();
 	cli_python_start(o, module_init);
+	if (console_signals_setup() != 0)
+		PyErr_Print();
 	if (o->locals != NULL)
 		o->locals_dict = cli_parse_locals(o->locals);
 }

@@ -15,6 +15,7 @@ struct client {
 	int		 eof_sent;	/* for the prompt shown */
 	int		 statements;	/* the server sends history entries */
 	int		 closed;	/* the server is gone */
+	int		 bye;		/* ... and said the session ended */
 	int		 status;	/* the exit status */
 	int		 interrupts;	/* Ctrl-C without an answer yet */
 	char		*prompt;	/* the last prompt */

@@ -68,6 +68,9 @@ client_frame(int type, const char *p, size_t n)
 	case FRAME_HISTORY:
 		client_history(p, n);
 		break;
+	case FRAME_BYE:
+		cl.bye = 1;
+		break;
 	}
 }
 
@@ -227,6 +230,10 @@ client_session(int no_readline)
 	client_run();
 	client_terminal_end();
 	close(cl.fd);
+	if (!cl.bye && cl.status == 0 && !got_term) {
+		fprintf(stderr, "apython: connection to %s lost\n", cl.name);
+		cl.status = 1;
+	}
 	if (got_term) {
 		signal(got_term, SIG_DFL);
 		raise(got_term);
@@ -235,8 +242,8 @@ client_session(int no_readline)
 }
 
 /* Use the console served at a until it ends; the exit status: 0 when
- * the server closed the session, 1 when it could not be reached, was
- * lost, or refused us. */
+ * the server ended the session (it says so: FRAME_BYE), 1 when it could
+ * not be reached, refused us, or the connection was lost. */
 int
 client_main(const struct serve_address *a, int no_readline)
 {

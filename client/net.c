@@ -85,7 +85,11 @@ client_recv(int ms)
 	if (n < 0 && (errno == EINTR || errno == EAGAIN))
 		return 0;
 	if (n < 0) {
-		client_fail("%s: connection lost: %s", cl.name, strerror(errno));
+		if (cl.bye) {
+			cl.closed = 1;	/* a reset after the goodbye */
+			return -1;
+		}
+		client_fail("connection to %s lost", cl.name);
 		return -1;
 	}
 	if (n == 0) {

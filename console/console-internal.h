@@ -25,6 +25,9 @@ struct session_io {
 	/* Optional: Ctrl-C: drop the line being edited and leave the cursor
 	 * at the start of a fresh line; 1: not now, -1 with exception. */
 	int	(*interrupt)(PyObject *session);
+	/* Optional: a statement's code goes on the CPU (1) or comes off
+	 * it (0); no Python runs, an exception may be set (kept). */
+	void	(*cpu)(PyObject *session, int on);
 	/* Optional: free the backend's state when the session goes. */
 	void	(*release)(void *arg);
 	/* Optional: visit, and drop, the objects the backend's state holds
@@ -120,6 +123,8 @@ void		 session_detach(PyObject *);
 
 /* stmt.c: a statement's coroutine as its task runs it. */
 PyObject	*stmt_start(PyObject *session, PyObject *coro, PyObject *source);
+unsigned	 stmt_cpu_begin(PyObject *session);
+int		 stmt_cpu_end(PyObject *session, unsigned sigints);
 int		 stmt_ready(void);
 
 /* pager.c: help() in a console. */

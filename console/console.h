@@ -18,6 +18,9 @@ struct console_options {
 };
 
 int	 console_add_to_module(PyObject *module);
+/* Every program, at start-up: apython's real-time signal's handler
+ * (console/sigint.c); -1 with exception. */
+int	 console_signals_setup(void);
 int	 console_setup(const struct console_options *);
 int	 console_run_alone(void);
 int	 console_inspect(PyObject *globals);
@@ -38,6 +41,10 @@ struct console_peer {
 	 * once it is gone), -1 with exception (KeyboardInterrupt: Ctrl-C). */
 	int	(*read_line)(PyObject *conn, const char *, size_t,
 		    PyObject **line);
+	/* Optional: a statement's code goes on the CPU (1), or comes off
+	 * it (0): the peer may listen for Ctrl-C meanwhile (ctl/). An
+	 * exception may be set: kept as it is. */
+	void	(*cpu)(PyObject *conn, int on);
 };
 
 /* Ready console/ once (local.c calls it too): before the first remote
@@ -50,6 +57,7 @@ void		 console_remote_leave(PyObject *);
 int		 console_remote_line(PyObject *, const char *, size_t);
 int		 console_remote_eof(PyObject *);
 int		 console_remote_interrupt(PyObject *);
+int		 console_remote_on_cpu(PyObject *);
 PyObject	*console_remote_complete(PyObject *, const char *, size_t,
 		     const char *, size_t);
 void		 console_remote_close(PyObject *);

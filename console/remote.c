@@ -319,7 +319,18 @@ eof:
 	return NULL;
 }
 
+/* A statement's code goes on or off the CPU: the peer is told. */
+static void
+remote_cpu(PyObject *session, int on)
+{
+	struct remote_out	*out = remote_out(session);
+
+	if (out->conn != NULL && out->peer->cpu != NULL)
+		out->peer->cpu(out->conn, on);
+}
+
 static const struct session_io remote_io = {
+	.cpu = remote_cpu,
 	.attach = remote_attach,
 	.detach = remote_detach,
 	.prompt = remote_prompt,
@@ -417,6 +428,14 @@ console_remote_interrupt(PyObject *session)
 	if ((r = session_interrupt(session)) != 0)
 		return r < 0 ? -1 : 0;
 	return session_write_str(session, "\nKeyboardInterrupt\n");
+}
+
+/* True while one of the session's statements is on the CPU: a Ctrl-C
+ * from the peer then raises KeyboardInterrupt in it. */
+int
+console_remote_on_cpu(PyObject *session)
+{
+	return session_on_cpu(session);
 }
 
 /* Tab from the peer: the completions (a list of str) of the word text,

@@ -84,10 +84,12 @@ static int
 repl_execute(struct session *s, PyObject *code, PyObject *source)
 {
 	PyObject	*r;
+	unsigned	 sigints;
 
-	s->on_cpu = 1;
+	sigints = stmt_cpu_begin((PyObject *)s);
 	r = PyEval_EvalCode(code, s->ns, s->ns);
-	s->on_cpu = 0;
+	if (stmt_cpu_end((PyObject *)s, sigints))
+		return -1;	/* the program's KeyboardInterrupt */
 	if (r == NULL)
 		return repl_report_current(s);
 	if (((PyCodeObject *)code)->co_flags & CO_COROUTINE) {

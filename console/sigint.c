@@ -1,10 +1,15 @@
-/* Ctrl-C typed at the terminal while the terminal console is up. sig/
- * keeps a handler in front of the program's SIGINT and hands a typed
- * Ctrl-C to the Python handler installed here for apython's real-time
- * signal; every other SIGINT reaches the program (sig/sig.h). Everything
- * here runs in the main thread with the GIL. */
+/* apython's real-time signal, whose Python handler is installed here in
+ * every program at start-up. It comes for two reasons, told apart by
+ * what is pending: requests of ctl/ (ctl_ask_main: the control thread
+ * breaks into the main thread, e.g. to interrupt a served statement),
+ * run first; then Ctrl-C typed at the terminal while the terminal
+ * console is up: sig/ keeps a handler in front of the program's SIGINT,
+ * counts a typed Ctrl-C and hands it here; every other SIGINT reaches
+ * the program (sig/sig.h). Everything here runs in the main thread with
+ * the GIL. */
 #include "console/console-internal.h"
 
+#include "ctl/ctl.h"
 #include "py/py.h"
 #include "sig/sig.h"
 #include "term/term.h"
@@ -33,13 +38,11 @@ sigint_loop_running(void)
  * for a fresh prompt. With no console on a running loop, or at the
  * program's own prompt, the program has it, as any other SIGINT. */
 static PyObject *
-console_sigint(PyObject *module, PyObject *args)
+sigint_typed(void)
 {
 	PyObject	*s = Py_XNewRef(session);
 	int		 r;
 
-	(void)module;
-	(void)args;
 	/* The program's own prompt is up (stdin.c): its Ctrl-C. */
 	if (s == NULL || stdin_program_reads() ||
 	    (r = sigint_loop_running()) == 0) {
@@ -65,6 +68,20 @@ console_sigint(PyObject *module, PyObject *args)
 	if (r < 0)
 		return NULL;
 	Py_RETURN_NONE;
+}
+
+/* The real-time signal came: ctl/'s requests, then a typed Ctrl-C (as
+ * many as came count as one, as signals do). */
+static PyObject *
+console_sigint(PyObject *module, PyObject *args)
+{
+	(void)module;
+	(void)args;
+	if (ctl_run_requests() != 0)
+		return NULL;
+	if (sig_console_take() == 0)
+		Py_RETURN_NONE;
+	return sigint_typed();
 }
 
 static PyMethodDef sigint_def = {
@@ -99,6 +116,66 @@ sigint_install(void)
 	Py_DECREF(signal);
 	Py_XDECREF(r);
 	return r == NULL ? -1 : 0;
+}
+
+/* os.register_at_fork's after_in_child: a forked child's own control
+ * thread (Python runs it where starting a thread is safe). */
+static PyObject *
+sigint_forked_child(PyObject *module, PyObject *unused)
+{
+	(void)module;
+	(void)unused;
+	ctl_forked_child();
+	Py_RETURN_NONE;
+}
+
+static PyMethodDef forked_def = {
+	.ml_name = "apython_forked_child",
+	.ml_meth = sigint_forked_child,
+	.ml_flags = METH_NOARGS,
+	.ml_doc = "A forked child gets a control thread of its own.",
+};
+
+/* os.register_at_fork(after_in_child=sigint_forked_child). */
+static int
+sigint_at_fork(void)
+{
+	PyObject	*os, *fn, *reg, *kw, *args, *r = NULL;
+
+	if ((fn = PyCFunction_New(&forked_def, NULL)) == NULL)
+		return -1;
+	if ((os = PyImport_ImportModule("os")) == NULL) {
+		Py_DECREF(fn);
+		return -1;
+	}
+	reg = PyObject_GetAttrString(os, "register_at_fork");
+	kw = Py_BuildValue("{sO}", "after_in_child", fn);
+	args = PyTuple_New(0);
+	if (reg != NULL && kw != NULL && args != NULL)
+		r = PyObject_Call(reg, args, kw);
+	Py_XDECREF(args);
+	Py_XDECREF(kw);
+	Py_XDECREF(reg);
+	Py_DECREF(os);
+	Py_DECREF(fn);
+	Py_XDECREF(r);
+	return r == NULL ? -1 : 0;
+}
+
+/* Every program, at start-up (main thread): the real-time signal's
+ * handler, for ctl/'s requests and typed Ctrl-Cs; the control thread,
+ * started now so that its fds are there for the program's whole life
+ * (it costs nothing while idle), and one of its own in a forked child.
+ * -1 with exception. */
+int
+console_signals_setup(void)
+{
+	if (sigint_install() != 0 || sigint_at_fork() != 0)
+		return -1;
+	if (ctl_start() != 0) {
+		/* Without it, a served client's Ctrl-C waits for the loop. */
+	}
+	return 0;
 }
 
 /* The console s (on io) is up on the terminal: typed Ctrl-Cs are its

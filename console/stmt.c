@@ -3,6 +3,7 @@
  * and the session knows when its code is on the CPU (for Ctrl-C). */
 #include "console/console-internal.h"
 #include "py/py.h"
+#include "sig/sig.h"
 
 struct stmt {
 	PY_CORO_HEAD
@@ -23,19 +24,52 @@ stmt_of(PyObject *self)
 	return (struct stmt *)self;
 }
 
+/* A statement's code goes on the CPU: the session knows (a typed Ctrl-C
+ * raises in it) and so does its backend (a served one has the control
+ * thread watch its client meanwhile). What to give stmt_cpu_end(). */
+unsigned
+stmt_cpu_begin(PyObject *session)
+{
+	const struct session_io	*io = session_io(session);
+
+	session_set_on_cpu(session, 1);
+	if (io->cpu != NULL)
+		io->cpu(session, 1);
+	return sig_program_count();
+}
+
+/* The statement's code comes off the CPU. 1 when the exception it left
+ * is a KeyboardInterrupt that came with a SIGINT handed to the
+ * program's handler (sigints: stmt_cpu_begin's): the program's, to go
+ * on as from any other code that runs, not the statement's. */
+int
+stmt_cpu_end(PyObject *session, unsigned sigints)
+{
+	const struct session_io	*io = session_io(session);
+
+	if (io->cpu != NULL)
+		io->cpu(session, 0);
+	session_set_on_cpu(session, 0);
+	return sig_program_count() != sigints && PyErr_Occurred() &&
+	    PyErr_ExceptionMatches(PyExc_KeyboardInterrupt);
+}
+
 /* Step the inner coroutine with console code on the CPU; a
  * KeyboardInterrupt or SystemExit is kept for the console, and the
- * statement ends normally instead. */
+ * statement ends normally instead (but the program's, stmt_cpu_end(),
+ * goes on). */
 static int
 stmt_resume(PyObject *self, PyObject *value, PyObject *exc, PyObject **out)
 {
 	struct stmt	*st = stmt_of(self);
 	PyObject	*caught;
+	unsigned	 sigints;
 	int		 r;
 
-	session_set_on_cpu(st->session, 1);
+	sigints = stmt_cpu_begin(st->session);
 	r = py_coro_resume(st->coro, value, exc, out);
-	session_set_on_cpu(st->session, 0);
+	if (stmt_cpu_end(st->session, sigints))
+		return r;
 	if (r >= 0 || (!PyErr_ExceptionMatches(PyExc_KeyboardInterrupt) &&
 	    !PyErr_ExceptionMatches(PyExc_SystemExit)))
 		return r;

@@ -358,10 +358,11 @@ ctl_unwatch(int fd)
 		epoll_ctl(epfd, EPOLL_CTL_DEL, fd, NULL);
 		*w = watches[--nwatch];
 		r = 0;
-		if (!ctl_on_thread())
-			while (running == fd)
-				pthread_cond_wait(&idle, &lock);
 	}
+	/* Even unwatched already (by its fn): it may still be running. */
+	if (!ctl_on_thread())
+		while (running == fd)
+			pthread_cond_wait(&idle, &lock);
 	pthread_mutex_unlock(&lock);
 	return r;
 }

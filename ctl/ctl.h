@@ -37,7 +37,10 @@ typedef void (*ctl_fn)(int fd, short revents, void *arg);
 int	 ctl_watch(int fd, short events, ctl_fn fn, void *arg);
 
 /* Stop watching fd. Any thread: on return its fn is not running (unless
- * this is that fn calling) and will not run. 0, or -1 (ENOENT). */
+ * this is that fn calling) and will not run, even when -1 (ENOENT: fd
+ * was not watched, or its fn unwatched it). A thread that holds the GIL
+ * must not unwatch an fd whose fn takes the GIL (it would wait for it
+ * forever): release the GIL around the call. */
 int	 ctl_unwatch(int fd);
 
 /* Run fn(arg) once on the control thread after seconds. Any thread. */

@@ -109,6 +109,56 @@ lines_input(struct lines *l, const char **p, size_t *n)
 	return r;
 }
 
+#define TN_NOP		241	/* what a Ctrl-C taken already becomes */
+
+/* Bytes read ahead of lines_input() (proto/scan.c), from the telnet
+ * state *telnet: pass over them as it will, rewriting each IAC IP to
+ * IAC NOP; the number rewritten, *past: the offset after the last. */
+int
+lines_scan(int *telnet, char *p, size_t n, size_t *past)
+{
+	unsigned char	ch;
+	size_t		i = 0;
+	int		found = 0;
+
+	while (i < n) {
+		ch = (unsigned char)p[i];
+		switch (*telnet) {
+		case TN_DATA:
+			if (ch == TN_IAC_BYTE)
+				*telnet = TN_IAC;
+			break;
+		case TN_IAC:
+			*telnet = TN_DATA;
+			if (ch == TN_IAC_BYTE)
+				;	/* IAC IAC: the byte 255 */
+			else if (ch == TN_IP) {
+				p[i] = (char)TN_NOP;
+				*past = i + 1;
+				found++;
+			} else if (ch >= TN_WILL)
+				*telnet = TN_OPTION;
+			else if (ch == TN_SB_BYTE)
+				*telnet = TN_SB;
+			else if (ch < TN_SE)
+				continue;	/* text: read again as such */
+			break;
+		case TN_OPTION:
+			*telnet = TN_DATA;
+			break;
+		case TN_SB:
+			if (ch == TN_IAC_BYTE)
+				*telnet = TN_SB_IAC;
+			break;
+		case TN_SB_IAC:
+			*telnet = ch == TN_SE ? TN_DATA : TN_SB;
+			break;
+		}
+		i++;
+	}
+	return found;
+}
+
 /* Queue a whole line (a --connect client's, never mixed with plain
  * text); -1 (ENOMEM). */
 int

@@ -40,6 +40,10 @@ int	 serve_parse_address(const char *, struct serve_address *);
 #define FRAME_MATCHES		'M'	/* server: completions, '\n' apart */
 #define FRAME_HISTORY		'H'	/* server: a statement, for the
 					 * history (empty: they will come) */
+#define FRAME_BYE		'B'	/* server: the session ended; the
+					 * connection closes after it */
+#define FRAME_TAKEN		'-'	/* never sent: an 'I' the control
+					 * thread acted on already */
 
 /* A byte buffer, read from the front. */
 struct sbuf {
@@ -69,6 +73,30 @@ sbuf_len(const struct sbuf *b)
 
 int	 frame_add(struct sbuf *, int, const void *, size_t);
 int	 frame_next(struct sbuf *, int *, const char **, size_t *);
+
+struct lines;
+
+/* A client's bytes read ahead of the loop (by the control thread while a
+ * statement holds the loop), scanned for Ctrl-C: each one found whole in
+ * the buffer is rewritten so that the loop, reading the buffer later,
+ * passes over it (a frame's type becomes FRAME_TAKEN, telnet's IP a
+ * NOP). Offsets are from the front of that buffer, which its reader
+ * takes whole (scan_taken). */
+struct scan {
+	int		 framed;	/* frames, else plain (telnet) */
+	int		 telnet;	/* plain: where in a telnet command */
+	int		 broken;	/* framed: not a frame: stop */
+	size_t		 skip;		/* framed: payload left to pass */
+	size_t		 have;		/* framed: header bytes seen */
+	unsigned char	 hdr[FRAME_HEADER];
+	long		 hdr_at;	/* their first one's offset, -1: taken */
+};
+
+void	 scan_frames(struct scan *, const char *partial, size_t);
+void	 scan_plain(struct scan *, const struct lines *);
+int	 scan_run(struct scan *, char *buf, size_t from, size_t to,
+	     size_t *past);
+void	 scan_taken(struct scan *, size_t n);
 
 /* A client's first bytes (proto/handshake.c): the secret line, when the
  * server has a secret, then SERVE_HELLO from a --connect client, or
@@ -107,6 +135,7 @@ enum lines_event {
 };
 
 int	 lines_input(struct lines *, const char **, size_t *);
+int	 lines_scan(int *telnet, char *, size_t, size_t *past);
 int	 lines_add(struct lines *, const char *, size_t);
 int	 lines_next(struct lines *, const char **, size_t *);
 int	 lines_end(struct lines *);

@@ -105,12 +105,17 @@ conn_ask(struct conn *c, const char *prompt, size_t n, PyObject **line)
 		c->promptlen = n;
 	}
 	conn_send(c, FRAME_PROMPT, prompt, n);
-	while ((r = conn_ask_answer(c, line)) == 2)
-		if (conn_ask_wait(c) != 0) {
-			r = -1;
-			break;
-		}
+	/* We read c ourselves: the control thread stops, and what it read
+	 * comes first. */
+	conn_ctl_pause(c, 1);
+	if ((r = c->closed ? 0 : conn_read_ahead(c, 0)) == 0)
+		while ((r = conn_ask_answer(c, line)) == 2)
+			if (conn_ask_wait(c) != 0) {
+				r = -1;
+				break;
+			}
 	c->asking = c->ask_eof = c->ask_interrupt = 0;
+	conn_ctl_pause(c, 0);
 	conn_prompt_clear(c);
 	if (c->closed)
 		free(saved);

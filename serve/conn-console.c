@@ -166,6 +166,7 @@ conn_peer_end(PyObject *self)
 
 	if (c->closed || c->ended)
 		return;
+	conn_bye(c);
 	c->ended = 1;
 	lines_clear(&c->in);
 	/* Shutting down may close the connection and drop its last
@@ -203,7 +204,15 @@ conn_peer_read_line(PyObject *self, const char *p, size_t n,
 	return conn_ask(conn_of(self), p, n, line);
 }
 
+/* Peer callback: a statement's code goes on or off the CPU. */
+static void
+conn_peer_cpu(PyObject *self, int on)
+{
+	conn_ctl_cpu(conn_of(self), on);
+}
+
 static const struct console_peer conn_peer = {
+	.cpu = conn_peer_cpu,
 	.write = conn_peer_write,
 	.prompt = conn_peer_prompt,
 	.end = conn_peer_end,

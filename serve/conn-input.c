@@ -223,6 +223,23 @@ conn_input_ended(struct conn *c)
 	return conn_probe_start(c);
 }
 
+/* What the control thread read ahead while a statement held the loop
+ * (conn-ctl.c): it comes before anything read now; all of it, or what
+ * came up to the client's last Ctrl-C. */
+int
+conn_read_ahead(struct conn *c, int upto_interrupt)
+{
+	struct sbuf	b;
+	int		r = 0;
+
+	if (conn_ctl_take(c, &b, upto_interrupt) != 0)
+		return (PyErr_NoMemory(), -1);
+	if (sbuf_len(&b) > 0)
+		r = conn_input(c, sbuf_ptr(&b), sbuf_len(&b));
+	sbuf_free(&b);
+	return r;
+}
+
 /* The loop says the socket is readable: read a few chunks. */
 int
 conn_read(struct conn *c)
@@ -231,6 +248,8 @@ conn_read(struct conn *c)
 	ssize_t	 n;
 	int	 i;
 
+	if (conn_read_ahead(c, 0) != 0)
+		return -1;
 	for (i = 0; i < CONN_READS && c->reading && !c->closed; i++) {
 		n = recv(c->fd, chunk, sizeof chunk, 0);
 		if (n < 0 && errno == EINTR)
@@ -243,6 +262,7 @@ conn_read(struct conn *c)
 		}
 		if (n == 0)
 			return conn_input_ended(c);
+		c->reads++;	/* bytes the control thread did not see */
 		if (conn_input(c, chunk, n) != 0)
 			return -1;
 	}

@@ -85,6 +85,15 @@ conn_flush(struct conn *c)
 	return 0;
 }
 
+/* The session ends (exit(), EOF, the program ends): a --connect client
+ * is told, to tell it from a lost connection; plain clients see nothing. */
+void
+conn_bye(struct conn *c)
+{
+	if (c->state == CONN_FRAMED && !c->ended)
+		conn_send(c, FRAME_BYE, "", 0);
+}
+
 /* Refuse the client with a one-line explanation, then close. */
 void
 conn_refuse(struct conn *c, const char *why)

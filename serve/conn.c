@@ -88,6 +88,7 @@ conn_quiet(struct conn *c)
 	conn_cancel_call(&c->feeding);
 	conn_cancel_call(&c->lingering);
 	conn_cancel_call(&c->probing);
+	conn_cancel_call(&c->taking);
 }
 
 /* Close the connection now: what is unsent is lost, a console that has
@@ -103,6 +104,7 @@ conn_close_now(struct conn *c)
 	c->closed = 1;
 	Py_INCREF(self);
 	conn_quiet(c);
+	conn_ctl_free(c);	/* before the fd goes */
 	close(c->fd);
 	c->fd = -1;
 	lines_clear(&c->in);
@@ -215,6 +217,22 @@ conn_on_feed(PyObject *self, PyObject *unused)
 	return conn_callback_done(c, c->closed ? 0 : conn_feed(c));
 }
 
+/* _take(): what the control thread read while a statement held the
+ * loop. */
+static PyObject *
+conn_on_take(PyObject *self, PyObject *unused)
+{
+	struct conn	*c = conn_of(Py_NewRef(self));
+	int		 r;
+
+	(void)unused;
+	Py_CLEAR(c->taking);
+	r = c->closed ? 0 : conn_read_ahead(c, 0);
+	if (r == 0 && !c->closed)
+		r = conn_feed(c);
+	return conn_callback_done(c, r);
+}
+
 /* _probe(): close the client if it is gone, else look again later. */
 static PyObject *
 conn_on_probe(PyObject *self, PyObject *unused)
@@ -273,6 +291,7 @@ conn_traverse(struct conn *c, visitproc visit, void *arg)
 	Py_VISIT(c->feeding);
 	Py_VISIT(c->lingering);
 	Py_VISIT(c->probing);
+	Py_VISIT(c->taking);
 	return 0;
 }
 
@@ -283,6 +302,7 @@ conn_clear(struct conn *c)
 	Py_CLEAR(c->feeding);
 	Py_CLEAR(c->lingering);
 	Py_CLEAR(c->probing);
+	Py_CLEAR(c->taking);
 	Py_CLEAR(c->loop);
 	return 0;
 }
@@ -291,6 +311,7 @@ static void
 conn_dealloc(struct conn *c)
 {
 	PyObject_GC_UnTrack(c);
+	conn_ctl_free(c);
 	if (c->fd >= 0)
 		close(c->fd);
 	lines_clear(&c->in);
@@ -313,6 +334,9 @@ static PyMethodDef conn_methods[] = {
 	  .ml_flags = METH_NOARGS },
 	{ .ml_name = "_linger",
 	  .ml_meth = conn_on_linger,
+	  .ml_flags = METH_NOARGS },
+	{ .ml_name = "_take",
+	  .ml_meth = conn_on_take,
 	  .ml_flags = METH_NOARGS },
 	{ .ml_name = "_probe",
 	  .ml_meth = conn_on_probe,

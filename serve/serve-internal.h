@@ -121,6 +121,9 @@ struct conn {
 	struct sbuf		 out;		/* bytes not sent yet */
 	char			*prompt;	/* shown, awaiting its line */
 	size_t			 promptlen;
+	struct conn_ctl		*ctl;		/* read while a statement runs */
+	PyObject		*taking;	/* handle: take what it read */
+	unsigned		 reads;		/* recv()s that got bytes */
 };
 
 static inline struct conn *
@@ -143,6 +146,7 @@ int		 conn_ready(void);
 
 /* conn-input.c: what the client sends. */
 int		 conn_read(struct conn *);
+int		 conn_read_ahead(struct conn *, int upto_interrupt);
 int		 conn_hung_up(struct conn *);
 
 /* conn-output.c: what the client is sent. */
@@ -151,12 +155,20 @@ void		 conn_say(struct conn *, const char *);
 int		 conn_flush(struct conn *);
 void		 conn_shut_write(struct conn *);
 void		 conn_refuse(struct conn *, const char *);
+void		 conn_bye(struct conn *);
 void		 conn_too_long(struct conn *);
 void		 conn_prompt_clear(struct conn *);
 
 /* conn-ask.c: input() in a statement reads the client's next line. */
 #define CONN_ASK_TICK	250	/* ms between looks at signals */
 int		 conn_ask(struct conn *, const char *, size_t, PyObject **);
+
+/* conn-ctl.c: the client's Ctrl-C while a statement holds the loop,
+ * through the control thread (ctl/). */
+void		 conn_ctl_cpu(struct conn *, int on);
+void		 conn_ctl_pause(struct conn *, int pause);
+int		 conn_ctl_take(struct conn *, struct sbuf *, int);
+void		 conn_ctl_free(struct conn *);
 
 /* conn-console.c: the client's console. */
 int		 conn_start_console(struct conn *);

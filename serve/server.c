@@ -186,8 +186,10 @@ server_shut(struct server *s)
 	server_unlink(s);
 	if ((conns = PySequence_List(s->conns)) == NULL)
 		PyErr_WriteUnraisable(NULL);
-	for (i = 0; conns != NULL && i < PyList_GET_SIZE(conns); i++)
+	for (i = 0; conns != NULL && i < PyList_GET_SIZE(conns); i++) {
+		conn_bye(conn_of(PyList_GET_ITEM(conns, i)));
 		conn_close_now(conn_of(PyList_GET_ITEM(conns, i)));
+	}
 	Py_XDECREF(conns);
 	PySet_Clear(s->conns);
 	server_detach_loop(self);

@@ -32,6 +32,8 @@ static pthread_mutex_t prog_lock = PTHREAD_MUTEX_INITIALIZER;
 static int claim;
 static struct sigaction console_act;
 static void (*death_hook)(void);
+static int console_sigints;		/* handed to the console, not taken */
+static unsigned program_sigints;	/* handed to a program's handler */
 
 /* libc's sigaction(), found once. */
 static int
@@ -98,6 +100,7 @@ sig_forward(siginfo_t *si, void *uc)
 	}
 	if (a.sa_flags & SA_RESETHAND)
 		sig_reset_program();
+	__atomic_fetch_add(&program_sigints, 1, __ATOMIC_ACQ_REL);
 	sig_call(&a, SIGINT, si, uc);
 }
 
@@ -110,8 +113,10 @@ sig_on_int(int sig, siginfo_t *si, void *uc)
 
 	(void)sig;
 	if (c == CLAIM_ALL ||
-	    (c == CLAIM_TYPED && si != NULL && si->si_code == SI_KERNEL))
+	    (c == CLAIM_TYPED && si != NULL && si->si_code == SI_KERNEL)) {
+		__atomic_fetch_add(&console_sigints, 1, __ATOMIC_ACQ_REL);
 		sig_call(&console_act, sig_console_signal(), si, uc);
+	}
 	else
 		sig_forward(si, uc);
 	errno = saved;
@@ -212,6 +217,7 @@ static void
 sig_fork_child(void)
 {
 	__atomic_store_n(&claim, CLAIM_NONE, __ATOMIC_RELEASE);
+	__atomic_store_n(&console_sigints, 0, __ATOMIC_RELEASE);
 	pthread_mutex_unlock(&prog_lock);
 }
 
@@ -266,6 +272,20 @@ sig_console_claim(int all)
 	__atomic_store_n(&claim, all ? CLAIM_ALL : CLAIM_TYPED,
 	    __ATOMIC_RELEASE);
 	return 0;
+}
+
+/* The SIGINTs the console's handler got since the last call. */
+int
+sig_console_take(void)
+{
+	return __atomic_exchange_n(&console_sigints, 0, __ATOMIC_ACQ_REL);
+}
+
+/* SIGINTs given to a handler of the program's so far. */
+unsigned
+sig_program_count(void)
+{
+	return __atomic_load_n(&program_sigints, __ATOMIC_ACQUIRE);
 }
 
 /* Every SIGINT goes to the program again. */

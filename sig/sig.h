@@ -30,6 +30,15 @@ int	 sig_console_signal(void);
 int	 sig_console_claim(int all);
 void	 sig_console_release(void);
 
+/* The SIGINTs handed to the console's handler since the last call, and
+ * taken: its handler for the real-time signal tells a Ctrl-C from a
+ * ctl/ request (ctl_ask_main) by it. */
+int	 sig_console_take(void);
+
+/* How many SIGINTs were handed to a handler of the program's so far (a
+ * KeyboardInterrupt raised then is the program's, not the console's). */
+unsigned sig_program_count(void);
+
 /* Give a SIGINT the console declined to the program's action, outside
  * a signal handler (SIG_DFL: the process dies of it). */
 void	 sig_pass(void);

@@ -225,6 +225,28 @@ def test_server_ending_ends_the_client_with_0(start, connect, tmp_path):
     child.expect_exact(">>> ")
     stop.write_text("")
     assert finish(child) == 0
+    assert b"lost" not in child.logfile_read.getvalue()
+
+
+def test_killed_server_is_one_line_and_status_1(start, connect):
+    proc, address = serve(start, ":0")
+    child = connect(address)
+    child.expect_exact(">>> ")
+    proc.popen.kill()
+    child.expect_exact("apython: connection to %s lost\r\n" % address)
+    assert finish(child) == 1
+    assert child.before == b""
+
+
+def test_server_ended_by_sigterm_ends_the_client_with_0(start, connect):
+    proc, address = serve(start, ":0")
+    child = connect(address)
+    child.expect_exact(">>> ")
+    child.sendline("6*7")
+    child.expect_exact("42\r\n>>> ")
+    proc.popen.terminate()
+    assert finish(child) == 0
+    assert b"lost" not in child.logfile_read.getvalue()
 
 
 @contextlib.contextmanager

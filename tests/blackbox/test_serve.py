@@ -382,9 +382,6 @@ def test_sessions_follow_the_program_from_loop_to_loop(start, tmp_path):
     assert proc.wait() == 0
 
 
-@pytest.mark.xfail(strict=True, reason="bug: a SIGINT from kill lands in "
-                   "the served statement on the CPU (the client sees "
-                   "KeyboardInterrupt) and the server goes on")
 def test_kill_int_ends_a_server_whose_client_holds_the_cpu(start):
     # design.md: every SIGINT but a Ctrl-C typed at the console's own
     # terminal reaches the program; serving alone, it ends the server.
