@@ -66,9 +66,6 @@ def test_attach_ctrl_d_ends_the_console_only(detached, attach):
     assert echo_once(port, b"still there") == b"still there\n"
 
 
-@pytest.mark.xfail(strict=True, reason="needs the served interrupt of "
-                   "branch i12-ctl (helper A): a served CPU-bound statement "
-                   "cannot be interrupted yet")
 def test_attach_ctrl_c_interrupts_a_cpu_bound_statement(detached, attach,
                                                         runtime):
     p, port = start_echo(detached)

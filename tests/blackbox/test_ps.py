@@ -115,12 +115,41 @@ def test_ps_on_a_loop_stuck_in_time_sleep_shows_the_callback(detached, env):
     cp = attacher(["--ps", p.pid], env)
     out = cp.stdout.decode()
     assert (cp.returncode, cp.stderr) == (0, b""), out
-    assert re.match(r"The loop has been held for \d+\.\d seconds by what "
-                    r"the main thread runs\.\n", out), out
-    assert re.search(r'File "%s", line 4 in holds_the_loop\n'
-                     % re.escape(prog_path(p)), out), out
+    # The main thread answered (the real-time signal's handler runs inside
+    # time.sleep): how long, its stack, then the tasks.
+    assert re.search(r"\nloop stuck for \d+\.\d s\n"
+                     r"main thread \(most recent call last\):\n", out), out
+    assert ('  File "%s", line 4, in holds_the_loop\n'
+            '    time.sleep(3600)\n' % prog_path(p)) in out, out
+    assert re.search(r"\n1 task\n└── \(T\) Task-1\n", out), out
     # SIGINT cannot end it, as under python3: asyncio.run's handler waits
     # for the loop.
+    p.popen.kill()
+    p.popen.wait()
+
+
+def test_ps_on_a_loop_held_by_c_code_with_the_gil_dumps_the_stacks(detached,
+                                                                  env):
+    # sum() over a range runs in C: no bytecode, so no signal handler and
+    # no other thread gets the GIL until it ends.
+    p = detached("import asyncio\n"
+                 "def holds_the_gil():\n"
+                 "    print('holding', flush=True)\n"
+                 "    sum(range(10 ** 13))\n"
+                 "async def main():\n"
+                 "    asyncio.get_running_loop().call_soon(holds_the_gil)\n"
+                 "    await asyncio.sleep(3600)\n"
+                 "asyncio.run(main())\n")
+    assert p.line() == "holding\n"
+    cp = attacher(["--ps", p.pid], env)
+    out = cp.stdout.decode()
+    assert (cp.returncode, cp.stderr) == (0, b""), out
+    assert re.match(r"The loop has been held for \d+\.\d seconds by what "
+                    r"the main thread runs\.\n"
+                    r"The threads' stacks \(faulthandler's dump, most "
+                    r"recent call first\):\n", out), out
+    assert re.search(r'\n  File "%s", line 4 in holds_the_gil\n'
+                     % re.escape(prog_path(p)), out), out
     p.popen.kill()
     p.popen.wait()
 
