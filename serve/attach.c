@@ -13,6 +13,7 @@
 
 #include <sys/socket.h>
 
+#include <dlfcn.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <math.h>
@@ -35,10 +36,12 @@
 #define PS_LAST_RESORT	2.0	/* s without any answer: faulthandler's dump */
 #define PS_FILTER_WAIT	1000	/* ms for the attacher's filter line */
 
-/* faulthandler's dump, exported by libpython 3.8 to 3.13 (its header
- * is internal). Safe without the GIL: it is what a fatal signal runs. */
-extern const char *_Py_DumpTracebackThreads(int fd, PyInterpreterState *,
+/* faulthandler's dump of the threads: safe without the GIL (a fatal
+ * signal runs it). Internal, and exported only by some builds (3.8,
+ * 3.11 and 3.12 here; not 3.9, 3.10 nor 3.13): looked up at start. */
+typedef const char *(*dump_fn)(int fd, PyInterpreterState *,
     PyThreadState *);
+static dump_fn dump_threads;
 
 /* A --ps request. Who writes the answer claims it first, under lock:
  * the worker (with the loop's or the main thread's text) or the control
@@ -281,9 +284,13 @@ ps_last_resort(void *arg)
 		ps_write(r->fd, head, strlen(head));
 		snprintf(head, sizeof head, "The threads' stacks (faulthandler's"
 		    " dump, most recent call first):\n");
+		if (dump_threads == NULL || interp == NULL)
+			snprintf(head, sizeof head, "Its stack cannot be read "
+			    "while it holds the GIL: this Python does not "
+			    "export faulthandler's dump.\n");
 		ps_write(r->fd, head, strlen(head));
-		if (interp != NULL)
-			_Py_DumpTracebackThreads(r->fd, interp, NULL);
+		if (dump_threads != NULL && interp != NULL)
+			dump_threads(r->fd, interp, NULL);
 		close(r->fd);
 	}
 	ps_release(r);
@@ -710,6 +717,8 @@ serve_attach_start(int off)
 {
 	int	on = !off && !attach_env_off();
 
+	*(void **)&dump_threads = dlsym(RTLD_DEFAULT,
+	    "_Py_DumpTracebackThreads");
 #if PY_VERSION_HEX >= 0x03090000
 	interp = PyInterpreterState_Get();
 #else

@@ -14,9 +14,26 @@ import pytest
 
 from attaching import (ECHO_PROGRAM, attach, attacher, dead_pid, detached,
                        env, fds, listening, runtime, wait_for)
-from conftest import TIMEOUT
+from conftest import TIMEOUT, apython_path
+from test_any_loop import has_uvloop, uvloop_needed
 
-assert attach and detached and env and runtime	# fixtures, used by name
+# Fixtures, used by name.
+assert attach and detached and env and runtime and has_uvloop
+
+
+def as_nobody(args, **kw):
+    """`setpriv` running args as user and group 65534."""
+    return ["setpriv", "--reuid=65534", "--regid=65534", "--clear-groups",
+            *map(str, args)]
+
+
+def nobody_can_run_apython(env):
+    """Whether user 65534 can start apython (its libpython may be in a
+    directory only root can enter)."""
+    return subprocess.run(as_nobody([apython_path(), "-c", "pass"]),
+                          stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL,
+                          stderr=subprocess.DEVNULL, env=env,
+                          timeout=TIMEOUT).returncode == 0
 
 
 def echo_once(port, text):
@@ -122,8 +139,7 @@ def test_attaches_leave_no_descriptor_in_the_program(detached, attach, env):
             assert flags & os.O_CLOEXEC or fd == port, (fd, fds(p.pid)[fd])
 
 
-def test_attach_to_a_uvloop_program(detached, attach):
-    pytest.importorskip("uvloop")
+def test_attach_to_a_uvloop_program(detached, attach, uvloop_needed):
     p = detached("import asyncio, uvloop\n"
                  "kept = 'uv'\n"
                  "async def main():\n"
@@ -161,7 +177,6 @@ def test_attach_to_a_program_with_a_local_console(env, attach, tmp_path):
                     "async def main():\n"
                     "    await asyncio.sleep(3600)\n"
                     "asyncio.run(main())\n")
-    from conftest import apython_path
     local = pexpect.spawn(apython_path(), ["--banner=local", str(prog)],
                           env=dict(env, TERM="dumb"), timeout=TIMEOUT)
     try:
@@ -256,10 +271,10 @@ def test_attach_to_another_users_program_is_refused(detached, env):
         pytest.skip("needs root, to run the attacher as another user")
     p = detached("import time\nprint('up', flush=True)\ntime.sleep(3600)\n")
     assert p.line() == "up\n"
-    from conftest import apython_path
-    cp = subprocess.run(["setpriv", "--reuid=65534", "--regid=65534",
-                         "--clear-groups", apython_path(), "--attach",
-                         str(p.pid)], stdin=subprocess.DEVNULL,
+    if not nobody_can_run_apython(env):
+        pytest.skip("user 65534 cannot run this apython")
+    cp = subprocess.run(as_nobody([apython_path(), "--attach", p.pid]),
+                        stdin=subprocess.DEVNULL,
                         stdout=subprocess.PIPE, stderr=subprocess.PIPE,
                         env=env, timeout=TIMEOUT)
     one_line_error(cp, "apython: %d: the process of another user\n" % p.pid)
@@ -279,10 +294,10 @@ def test_root_attaches_to_another_users_program(runtime, env):
                     "    print('up', flush=True)\n"
                     "    await asyncio.sleep(3600)\n"
                     "asyncio.run(main())\n")
-    from conftest import apython_path
+    if not nobody_can_run_apython(env):
+        pytest.skip("user 65534 cannot run this apython")
     e = dict(env, XDG_RUNTIME_DIR=str(run), HOME=str(run))
-    p = subprocess.Popen(["setpriv", "--reuid=65534", "--regid=65534",
-                          "--clear-groups", apython_path(), str(prog)],
+    p = subprocess.Popen(as_nobody([apython_path(), prog]),
                          stdin=subprocess.DEVNULL, stdout=subprocess.PIPE,
                          stderr=subprocess.PIPE, env=e)
     try:
