@@ -15,7 +15,7 @@ import pytest
 from attaching import (ECHO_PROGRAM, attach, attacher, dead_pid, detached,
                        env, fds, listening, runtime, wait_for)
 from conftest import TIMEOUT, apython_path
-from test_any_loop import has_uvloop, uvloop_needed
+from test_any_loop import has_uvloop, uvloop_needed  # noqa: F401
 
 # Fixtures, used by name.
 assert attach and detached and env and runtime and has_uvloop
@@ -69,6 +69,9 @@ def test_attach_reads_main_globals_and_awaits_on_the_programs_loop(
     child.sendline("w.write(b'through the loop\\n'); await r.readline()")
     child.expect_exact("b'through the loop\\n'\r\n>>> ")
     assert echo_once(port, b"meanwhile") == b"meanwhile\n"
+    # (3.12+: the server's serve_forever() ends once its clients have.)
+    child.sendline("w.close(); await w.wait_closed()")
+    child.expect_exact(">>> ")
 
 
 def test_attach_ctrl_d_ends_the_console_only(detached, attach):

@@ -4,10 +4,8 @@ the stack that holds it."""
 
 import re
 
-import pytest
-
 from attaching import attacher, detached, env, runtime
-from test_any_loop import has_uvloop, uvloop_needed
+from test_any_loop import has_uvloop, uvloop_needed  # noqa: F401
 
 # Fixtures, used by name.
 assert detached and env and runtime and has_uvloop
