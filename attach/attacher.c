@@ -64,7 +64,8 @@ attacher_check(pid_t pid, char *dir, size_t len, uid_t *uid)
 	struct attach_id	 now, marked;
 	enum attach_state	 state;
 	struct stat		 st;
-	char			 path[64], xdg[4096], *cause;
+	char			 path[64], xdg[4096], *cause = NULL;
+	int			 bad;
 
 	snprintf(path, sizeof path, "/proc/%ld", (long)pid);
 	if (stat(path, &st) != 0)
@@ -75,11 +76,13 @@ attacher_check(pid_t pid, char *dir, size_t len, uid_t *uid)
 	if (attach_identify(pid, &now) != 0)
 		return attacher_fail(pid, errno == ENOENT ? "no such process" :
 		    "cannot look at that process: %s", strerror(errno));
-	if (attach_dir_name(*uid, attacher_xdg(pid, xdg, sizeof xdg), dir,
+	bad = attach_dir_name(*uid, attacher_xdg(pid, xdg, sizeof xdg), dir,
 	    len) != 0 || attach_dir_check(dir, *uid, 0, &cause) != 0 ||
 	    attach_marker_read(dir, pid, &marked, &state) != 0 ||
 	    marked.start != now.start || marked.exe_dev != now.exe_dev ||
-	    marked.exe_ino != now.exe_ino)
+	    marked.exe_ino != now.exe_ino;
+	free(cause);
+	if (bad)
 		return attacher_fail(pid, "not an apython program");
 	if (state == ATTACH_OFF)
 		return attacher_fail(pid, "attaching is turned off in that "

@@ -162,7 +162,7 @@ def test_ps_on_a_loop_held_by_c_code_with_the_gil_dumps_the_stacks(detached,
 def test_ps_of_a_program_without_tasks_answers(detached, env):
     p = detached("import asyncio\n"
                  "loop = asyncio.new_event_loop()\n"
-                 "loop.call_soon(lambda: print('up', flush=True))\n"
+                 "loop.call_later(0.01, lambda: print('up', flush=True))\n"
                  "loop.run_forever()\n")
     assert p.line() == "up\n"
     cp = attacher(["--ps", p.pid], env)
