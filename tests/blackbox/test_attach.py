@@ -350,3 +350,27 @@ def test_attach_usage_errors(env, args, error):
     cp = attacher(args, env)
     assert cp.returncode == 2
     assert cp.stderr.endswith(("apython: error: %s\n" % error).encode())
+
+
+def test_program_that_ends_ends_the_attached_console_with_0(detached, attach,
+                                                          env, runtime):
+    flag = runtime / "go"
+    p = detached("import asyncio, os\n"
+                 "async def main():\n"
+                 "    print('up', flush=True)\n"
+                 "    while not os.path.exists(%r):\n"
+                 "        await asyncio.sleep(0.05)\n"
+                 "asyncio.run(main())\n"
+                 "print('done', flush=True)\n" % str(flag))
+    assert p.line() == "up\n"
+    cp = attacher(["--ps", p.pid], env)
+    assert cp.returncode == 0, cp.stderr
+    child = attach(p.pid)
+    child.expect_exact(">>> ")
+    child.sendline("open(%r, 'w').close()" % str(flag))
+    child.expect(pexpect.EOF)
+    child.close()
+    assert child.exitstatus == 0, child.logfile_read.getvalue()
+    assert p.line() == "done\n"
+    assert p.popen.wait(TIMEOUT) == 0
+    assert os.listdir(runtime / "apython") == []
