@@ -140,6 +140,45 @@ program_at_exit(void)
 	marked = 0;
 }
 
+/* Whether the process that left name (a marker, or a socket whose name
+ * ends in its attacher's pid) is gone: its pid is free, or another
+ * process's now. */
+static int
+program_stale(const char *name)
+{
+	struct attach_id	 left, now;
+	enum attach_state	 state;
+	const char		*p = strrchr(name, '-');
+	char			*end;
+	long			 pid;
+
+	pid = strtol(p != NULL ? p + 1 : name, &end, 10);
+	if (*end != '\0' || pid <= 0 || pid == (long)getpid())
+		return 0;
+	if (attach_identify(pid, &now) != 0)
+		return errno == ENOENT;
+	if (p != NULL || attach_marker_read(dir, pid, &left, &state) != 0)
+		return 0;
+	return left.start != now.start || left.exe_dev != now.exe_dev ||
+	    left.exe_ino != now.exe_ino;
+}
+
+/* Remove what programs and attachers that died left in dir. */
+static void
+program_sweep(void)
+{
+	struct dirent	*d;
+	DIR		*dp;
+
+	if ((dp = opendir(dir)) == NULL)
+		return;
+	while ((d = readdir(dp)) != NULL)
+		if (d->d_name[0] >= '0' && d->d_name[0] <= '9' &&
+		    program_stale(d->d_name))
+			unlinkat(dirfd(dp), d->d_name, 0);
+	closedir(dp);
+}
+
 /* Arm (main thread, once): the directory made or checked, watched when
  * on, the marker left. -1 (the program runs on, not attachable) when
  * the directory is not safe to use. */
@@ -157,6 +196,7 @@ attach_arm(int on, attach_fn fn)
 	}
 	wanted = on;
 	handler = fn;
+	program_sweep();
 	program_watch();
 	atexit(program_at_exit);
 	return 0;
