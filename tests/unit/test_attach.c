@@ -171,16 +171,29 @@ on_request(int fd, enum attach_kind kind)
 static void
 test_rendezvous(void)
 {
-	char	dir[ATTACH_PATH_MAX];
-	char	byte = 'x';
-	int	fd, i;
+	struct attach_id	dead;
+	enum attach_state	state;
+	char			dir[ATTACH_PATH_MAX];
+	char			byte = 'x';
+	int			fd, i;
 
 	TEST_START("rendezvous");
 	/* The program's side, in this process, in the user's directory (the
 	 * attacher finds it from our environment as we were started). */
-	ASSERT_INT_EQ(attach_arm(1, on_request), 0);
 	ASSERT_INT_EQ(attach_dir_name(geteuid(), getenv("XDG_RUNTIME_DIR"),
 	    dir, sizeof dir), 0);
+	/* The marker of a program that died is swept when one arms. */
+	if ((dead.pid = fork()) == 0) {
+		pause();
+		_exit(0);
+	}
+	ASSERT_INT_EQ(attach_identify(dead.pid, &dead), 0);
+	kill(dead.pid, SIGKILL);
+	waitpid(dead.pid, NULL, 0);
+	ASSERT_INT_EQ(attach_mark(dir, &dead, ATTACH_ON), 0);
+	ASSERT_INT_EQ(attach_marker_read(dir, dead.pid, &dead, &state), 0);
+	ASSERT_INT_EQ(attach_arm(1, on_request), 0);
+	ASSERT_INT_EQ(attach_marker_read(dir, dead.pid, &dead, &state), -1);
 	/* An attacher in a child: it checks the marker, offers a socket,
 	 * and gets our connection (the peer is its parent). */
 	if (fork() == 0) {
