@@ -4,9 +4,13 @@
  * loop takes later, in order, before anything it reads itself; a Ctrl-C
  * among them ('I', or telnet's IAC IP) is acted on at once (the main
  * thread is asked, ctl_ask_main) and rewritten so that the loop passes
- * over it (proto/scan.c). In the main thread, the request raises
- * KeyboardInterrupt in the statement if it is still on the CPU, else
- * does what a Ctrl-C read by the loop does (conn_interrupt).
+ * over it (proto/scan.c). In the main thread, the request does what a
+ * Ctrl-C read by the loop does (conn_interrupt: the statement's task is
+ * cancelled) once the statement is off the CPU; if it is still on the
+ * CPU after CONN_CTL_GRACE (its code spins, or blocks in a call), the
+ * request raises KeyboardInterrupt in it. The grace spares a statement
+ * about to await (print('x'); await ...) a traceback from the middle of
+ * asyncio.
  *
  * Only for a loop in the main thread: the request is answered there.
  * The control thread stops watching as soon as it finds no statement on
@@ -27,12 +31,13 @@
 #include "py/py.h"
 
 #define CONN_CTL_MAX	65536	/* bytes read ahead at most */
+#define CONN_CTL_GRACE	0.2	/* seconds a statement has to leave the CPU */
 
 /*
  * Shared by the main thread and the control thread: lock guards every
- * field but conn and entry. conn (a borrowed reference: conn_ctl_free()
- * runs before the connection goes) is the main thread's, with the GIL;
- * entry is guarded by list_lock.
+ * field but conn, step, held, holding and entry. conn (a borrowed
+ * reference: conn_ctl_free() runs before the connection goes), step,
+ * held and holding are the main thread's, with the GIL; entry is guarded by list_lock.
  */
 struct conn_ctl {
 	pthread_mutex_t		 lock;
@@ -45,6 +50,9 @@ struct conn_ctl {
 	struct sbuf		 buf;		/* read ahead, for the loop */
 	struct scan		 scan;
 	struct conn		*conn;
+	unsigned		 step;		/* steps on the CPU so far */
+	unsigned		 held;		/* the step a Ctrl-C waits for */
+	int			 holding;	/* ... during its grace */
 	LIST_ENTRY(conn_ctl)	 entry;
 };
 
@@ -95,58 +103,93 @@ conn_ctl_readable(int fd, short revents, void *arg)
 		ctl_ask_main(CTL_INTERRUPT);
 }
 
-/* Main thread: the first connection with a Ctrl-C not acted on, taken
- * (a new reference), and whether its statement is on the CPU; NULL. */
-static struct conn *
-conn_ctl_next(void)
+/* Main thread: up to n connections with a Ctrl-C not acted on yet, or
+ * one held for its statement's grace, in cs (new references); how many.
+ * More than n: asked again. */
+static int
+conn_ctl_collect(struct conn **cs, int n)
 {
 	struct conn_ctl	*x;
-	struct conn	*c = NULL;
+	int		 k = 0, found;
 
 	pthread_mutex_lock(&list_lock);
 	LIST_FOREACH(x, &all, entry) {
 		pthread_mutex_lock(&x->lock);
-		if (x->interrupts > 0) {
+		found = x->interrupts > 0;
+		if (found && k < n)
 			x->interrupts = 0;
-			c = x->conn;
-		}
 		pthread_mutex_unlock(&x->lock);
-		if (c != NULL)
+		if (!found && !x->holding)
+			continue;
+		if (k == n) {
+			ctl_ask_main(CTL_INTERRUPT);
 			break;
+		}
+		Py_INCREF((PyObject *)x->conn);
+		cs[k++] = x->conn;
 	}
 	pthread_mutex_unlock(&list_lock);
-	return c != NULL ? conn_of(Py_NewRef((PyObject *)c)) : NULL;
+	return k;
+}
+
+/* Control thread: the grace is over: ask the main thread again. */
+static void
+conn_ctl_again(void *unused)
+{
+	(void)unused;
+	ctl_ask_main(CTL_INTERRUPT);
+}
+
+/* What the client sent up to its Ctrl-C is taken first, as the loop
+ * would have (its lines then go with the statement); then the Ctrl-C:
+ * 1 when it is to raise KeyboardInterrupt in c's statement (on the CPU
+ * past its grace), 0 when it waits for the grace or was acted on as the
+ * loop would; -1 with exception. */
+static int
+conn_ctl_interrupt(struct conn *c)
+{
+	struct conn_ctl	*x;
+
+	if (conn_read_ahead(c, 1) != 0)
+		return -1;
+	if (c->closed || (x = c->ctl) == NULL)
+		return 0;
+	if (c->session == NULL || !console_remote_on_cpu(c->session)) {
+		x->holding = 0;
+		return conn_interrupt(c);
+	}
+	if (!x->holding) {
+		x->holding = 1;
+		x->held = x->step;
+		ctl_after(CONN_CTL_GRACE, conn_ctl_again, NULL);
+		return 0;
+	}
+	if (x->held != x->step)
+		return 0;	/* not yet: the timer comes */
+	x->holding = 0;
+	lines_clear(&c->in);	/* type-ahead goes with the statement */
+	return 1;
 }
 
 /* CTL_INTERRUPT, in the main thread from the real-time signal's
- * handler: what the client sent up to its Ctrl-C is taken first, as the
- * loop would have (its lines are then dropped with the statement); a
- * statement on the CPU gets KeyboardInterrupt (the last, as only one can
- * be); other clients' Ctrl-Cs act as the loop's would. */
+ * handler: every client's Ctrl-C found; a statement on the CPU past its
+ * grace gets KeyboardInterrupt (only one can be on the CPU). */
 static int
 conn_ctl_on_interrupt(void)
 {
-	struct conn	*c;
-	PyObject	*raise = NULL;
-	int		 r = 0;
+	struct conn	*cs[32];
+	int		 i, n = conn_ctl_collect(cs, 32), r = 0, raise = 0;
 
-	while (r == 0 && (c = conn_ctl_next()) != NULL) {
-		if ((r = conn_read_ahead(c, 1)) == 0 && !c->closed) {
-			if (c->session != NULL &&
-			    console_remote_on_cpu(c->session)) {
-				lines_clear(&c->in);	/* type-ahead goes */
-				Py_XSETREF(raise, Py_NewRef((PyObject *)c));
-			} else
-				r = conn_interrupt(c);
-		}
-		Py_DECREF(c);
+	for (i = 0; i < n; i++) {
+		if (r >= 0 && (r = conn_ctl_interrupt(cs[i])) == 1)
+			raise = 1;
+		Py_DECREF((PyObject *)cs[i]);
 	}
-	if (raise != NULL && r == 0) {
+	if (r < 0)
+		return -1;
+	if (raise)
 		PyErr_SetNone(PyExc_KeyboardInterrupt);
-		r = -1;
-	}
-	Py_XDECREF(raise);
-	return r;
+	return raise ? -1 : 0;
 }
 
 /* Main thread: c's reader for the control thread, made on the first
@@ -208,19 +251,22 @@ conn_ctl_begin(struct conn *c)
 	if ((c->state != CONN_FRAMED && c->state != CONN_PLAIN) ||
 	    c->ended || c->asking || c->rdeof || (x = conn_ctl_get(c)) == NULL)
 		return;
+	x->step++;
 	pthread_mutex_lock(&x->lock);
 	conn_ctl_arm(x, c);
 	pthread_mutex_unlock(&x->lock);
 }
 
-/* The statement comes off the CPU: the loop takes what was read ahead,
- * soon (an exception may be set: kept). */
+/* The statement comes off the CPU: the loop soon acts on a Ctrl-C that
+ * waited for it, and takes what was read ahead (an exception may be
+ * set: kept). */
 static void
 conn_ctl_end(struct conn *c)
 {
 	struct conn_ctl	*x = c->ctl;
 	PyObject	*exc;
 	size_t		 n;
+	int		 held;
 
 	if (x == NULL)
 		return;
@@ -228,13 +274,26 @@ conn_ctl_end(struct conn *c)
 	x->on_cpu = 0;
 	n = sbuf_len(&x->buf);
 	pthread_mutex_unlock(&x->lock);
-	if (n == 0 || c->closed || c->taking != NULL)
+	held = x->holding;
+	x->holding = 0;
+	if ((!held && n == 0) || c->closed)
 		return;
 	exc = PyErr_Occurred() ? py_exception_fetch() : NULL;
-	if (conn_call_later(c, &c->taking, -1, "_take") != 0)
+	if ((held && conn_call_later(c, &c->interrupting, -1,
+	    "_interrupt") != 0) || (n > 0 && conn_call_later(c, &c->taking,
+	    -1, "_take") != 0))
 		PyErr_WriteUnraisable((PyObject *)c);
 	if (exc != NULL)
 		py_exception_raise(exc);
+}
+
+/* The loop: a Ctrl-C that waited for its statement to leave the CPU. */
+int
+conn_ctl_interrupt_now(struct conn *c)
+{
+	if (conn_read_ahead(c, 1) != 0)
+		return -1;
+	return c->closed ? 0 : conn_interrupt(c);
 }
 
 /* Peer callback (conn-console.c): a statement on or off the CPU. */

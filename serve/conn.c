@@ -89,6 +89,7 @@ conn_quiet(struct conn *c)
 	conn_cancel_call(&c->lingering);
 	conn_cancel_call(&c->probing);
 	conn_cancel_call(&c->taking);
+	conn_cancel_call(&c->interrupting);
 }
 
 /* Close the connection now: what is unsent is lost, a console that has
@@ -233,6 +234,19 @@ conn_on_take(PyObject *self, PyObject *unused)
 	return conn_callback_done(c, r);
 }
 
+/* _interrupt(): a client's Ctrl-C that waited for its statement to
+ * leave the CPU. */
+static PyObject *
+conn_on_interrupt(PyObject *self, PyObject *unused)
+{
+	struct conn	*c = conn_of(Py_NewRef(self));
+
+	(void)unused;
+	Py_CLEAR(c->interrupting);
+	return conn_callback_done(c, c->closed ? 0 :
+	    conn_ctl_interrupt_now(c));
+}
+
 /* _probe(): close the client if it is gone, else look again later. */
 static PyObject *
 conn_on_probe(PyObject *self, PyObject *unused)
@@ -292,6 +306,7 @@ conn_traverse(struct conn *c, visitproc visit, void *arg)
 	Py_VISIT(c->lingering);
 	Py_VISIT(c->probing);
 	Py_VISIT(c->taking);
+	Py_VISIT(c->interrupting);
 	return 0;
 }
 
@@ -303,6 +318,7 @@ conn_clear(struct conn *c)
 	Py_CLEAR(c->lingering);
 	Py_CLEAR(c->probing);
 	Py_CLEAR(c->taking);
+	Py_CLEAR(c->interrupting);
 	Py_CLEAR(c->loop);
 	return 0;
 }
@@ -337,6 +353,9 @@ static PyMethodDef conn_methods[] = {
 	  .ml_flags = METH_NOARGS },
 	{ .ml_name = "_take",
 	  .ml_meth = conn_on_take,
+	  .ml_flags = METH_NOARGS },
+	{ .ml_name = "_interrupt",
+	  .ml_meth = conn_on_interrupt,
 	  .ml_flags = METH_NOARGS },
 	{ .ml_name = "_probe",
 	  .ml_meth = conn_on_probe,

@@ -123,6 +123,7 @@ struct conn {
 	size_t			 promptlen;
 	struct conn_ctl		*ctl;		/* read while a statement runs */
 	PyObject		*taking;	/* handle: take what it read */
+	PyObject		*interrupting;	/* handle: a Ctrl-C it held */
 	unsigned		 reads;		/* recv()s that got bytes */
 };
 
@@ -169,6 +170,7 @@ void		 conn_ctl_cpu(struct conn *, int on);
 void		 conn_ctl_pause(struct conn *, int pause);
 int		 conn_ctl_take(struct conn *, struct sbuf *, int);
 void		 conn_ctl_free(struct conn *);
+int		 conn_ctl_interrupt_now(struct conn *);
 
 /* conn-console.c: the client's console. */
 int		 conn_start_console(struct conn *);
