@@ -26,17 +26,18 @@ attach_console(pid_t pid, int no_readline)
 	return client_main_fd(fd, what, no_readline);
 }
 
-/* Send the filter line; -1 when the program is gone. */
+/* Send the filter line (no newline in it, checked); -1 when it is too
+ * long for the program, -2 when the program is gone. */
 static int
 cmd_send_filter(int fd, const char *filter)
 {
 	char	line[1024];
-	size_t	n;
+	int	n;
 
-	n = (size_t)snprintf(line, sizeof line, "%s\n", filter ? filter : "");
-	if (n >= sizeof line || strchr(filter ? filter : "", '\n') != NULL)
-		return -2;
-	return send(fd, line, n, MSG_NOSIGNAL) == (ssize_t)n ? 0 : -1;
+	n = snprintf(line, sizeof line, "%s\n", filter ? filter : "");
+	if (n < 0 || (size_t)n >= sizeof line)
+		return -1;
+	return send(fd, line, n, MSG_NOSIGNAL) == n ? 0 : -2;
 }
 
 /* Copy the answer to out (its first byte says where: '0' stdout, else
@@ -86,15 +87,14 @@ attach_ps(pid_t pid, const char *filter)
 	int	fd, r, status;
 
 	if (filter != NULL && strchr(filter, '\n') != NULL) {
-		fprintf(stderr, "apython: --name: no newline, please\n");
+		fprintf(stderr, "apython: --name: a name has no newline\n");
 		return 1;
 	}
 	if ((fd = attach_to(pid, ATTACH_PS, ATTACH_WAIT)) < 0)
 		return 1;
 	if ((r = cmd_send_filter(fd, filter)) != 0) {
-		fprintf(stderr, "apython: %ld: %s\n", (long)pid, r == -2 ?
-		    "the filter is too long" : "the program closed the "
-		    "connection");
+		fprintf(stderr, "apython: %ld: %s\n", (long)pid, r == -1 ?
+		    "--name: too long" : "the program closed the connection");
 		close(fd);
 		return 1;
 	}
