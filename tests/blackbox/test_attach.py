@@ -374,3 +374,13 @@ def test_program_that_ends_ends_the_attached_console_with_0(detached, attach,
     assert p.line() == "done\n"
     assert p.popen.wait(TIMEOUT) == 0
     assert os.listdir(runtime / "apython") == []
+
+
+def test_attach_completes_the_programs_names_with_tab(detached, attach):
+    p, port = start_echo(detached)
+    child = attach(p.pid)
+    child.expect_exact(">>> ")
+    child.send("greet\t")
+    child.expect_exact("greeting")
+    child.send("\r")
+    child.expect_exact("'hello from main'\r\n>>> ")
