@@ -201,7 +201,7 @@ conn_ctl_get(struct conn *c)
 
 	if (c->ctl != NULL || c->closed || getpid() != gettid())
 		return c->ctl;
-	if (ctl_start() != 0 || (x = calloc(1, sizeof *x)) == NULL)
+	if ((x = calloc(1, sizeof *x)) == NULL)
 		return NULL;
 	if (!handler_set) {
 		ctl_on_request(CTL_INTERRUPT, conn_ctl_on_interrupt);
