@@ -192,6 +192,42 @@ conn_ctl_on_interrupt(void)
 	return raise ? -1 : 0;
 }
 
+/* fork() holds every reader's lock (after list_lock, as elsewhere), so
+ * that no child starts with one taken by the control thread. */
+static void
+conn_ctl_fork_prepare(void)
+{
+	struct conn_ctl	*x;
+
+	pthread_mutex_lock(&list_lock);
+	LIST_FOREACH(x, &all, entry)
+		pthread_mutex_lock(&x->lock);
+}
+
+static void
+conn_ctl_fork_parent(void)
+{
+	struct conn_ctl	*x;
+
+	LIST_FOREACH(x, &all, entry)
+		pthread_mutex_unlock(&x->lock);
+	pthread_mutex_unlock(&list_lock);
+}
+
+/* The child has no control thread reading for it (nor watches): its
+ * next statement watches anew. */
+static void
+conn_ctl_fork_child(void)
+{
+	struct conn_ctl	*x;
+
+	LIST_FOREACH(x, &all, entry) {
+		x->watching = x->on_cpu = x->interrupts = 0;
+		pthread_mutex_unlock(&x->lock);
+	}
+	pthread_mutex_unlock(&list_lock);
+}
+
 /* Main thread: c's reader for the control thread, made on the first
  * statement of a client on a loop in the main thread; NULL if none. */
 static struct conn_ctl *
@@ -204,6 +240,11 @@ conn_ctl_get(struct conn *c)
 	if ((x = calloc(1, sizeof *x)) == NULL)
 		return NULL;
 	if (!handler_set) {
+		if (pthread_atfork(conn_ctl_fork_prepare, conn_ctl_fork_parent,
+		    conn_ctl_fork_child) != 0) {
+			free(x);
+			return NULL;
+		}
 		ctl_on_request(CTL_INTERRUPT, conn_ctl_on_interrupt);
 		handler_set = 1;
 	}
