@@ -4,15 +4,14 @@
  * the fds it is asked to watch and for its timers, so that someone still
  * listens while the main thread is busy (a statement on the CPU, a
  * callback in time.sleep). It starts when first needed (its fds at
- * start-up) and wakes only for what it watches: no periodic wake-up. Its fds are close-on-exec and every signal is
- * blocked in it, so the program's signals never land there. A forked
- * child gets a fresh thread (ctl_forked_child), none of the parent's
- * watches.
+ * start-up) and wakes only for what it watches: no periodic wake-up.
+ * Its fds are close-on-exec and every signal is blocked in it, so the
+ * program's signals never land there. A forked child gets a fresh
+ * thread (ctl_forked_child), none of the parent's watches.
  *
  * Threads: ctl_init(), ctl_start() and ctl_forked_child() in the main
- * thread;
- * ctl_watch(), ctl_unwatch(), ctl_after() from any thread, the control
- * thread included (from a callback); callbacks run on the control
+ * thread; ctl_watch(), ctl_unwatch(), ctl_after() from any thread, the
+ * control thread included (from a callback); callbacks run on the control
  * thread, one at a time, and may not take the GIL for long nor wait for
  * the main thread. The control thread breaks into the main thread with
  * ctl_ask_main(): a bit set and apython's one real-time signal

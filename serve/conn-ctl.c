@@ -37,7 +37,8 @@
  * Shared by the main thread and the control thread: lock guards every
  * field but conn, step, held, holding and entry. conn (a borrowed
  * reference: conn_ctl_free() runs before the connection goes), step,
- * held and holding are the main thread's, with the GIL; entry is guarded by list_lock.
+ * held and holding are the main thread's, with the GIL; entry is
+ * guarded by list_lock, taken before any reader's lock.
  */
 struct conn_ctl {
 	pthread_mutex_t		 lock;
@@ -96,8 +97,8 @@ conn_ctl_readable(int fd, short revents, void *arg)
 			x->interrupts += found;
 			x->cut = past;
 		}
-	} else if (n == 0 || (n < 0 && errno != EAGAIN && errno != EINTR))
-		conn_ctl_stop(x);	/* the end, or an error: the loop's */
+	} else if (n >= 0 || (errno != EAGAIN && errno != EINTR))
+		conn_ctl_stop(x);	/* the end, an error (the loop's), ENOMEM */
 	pthread_mutex_unlock(&x->lock);
 	if (found > 0)
 		ctl_ask_main(CTL_INTERRUPT);

@@ -1,6 +1,6 @@
 /* ctl/: ctl_init() opens the fds, close-on-exec, and starts no thread;
- * the first watch starts it; callbacks run on another thread with every signal blocked, one
- * per event, until unwatched; ctl_unwatch() waits for a running
+ * the first watch starts it; callbacks run on another thread with every
+ * signal blocked, one per event, until unwatched; ctl_unwatch() waits for a running
  * callback; timers run once, in order; a request reaches the main
  * thread's handler of the real-time signal and runs its function there,
  * and none is sent while that signal has no handler; the thread's fds
