@@ -163,16 +163,16 @@ sigint_at_fork(void)
 }
 
 /* Every program, at start-up (main thread): the real-time signal's
- * handler, for ctl/'s requests and typed Ctrl-Cs; the control thread,
- * started now so that its fds are there for the program's whole life
- * (it costs nothing while idle), and one of its own in a forked child.
- * -1 with exception. */
+ * handler, for ctl/'s requests and typed Ctrl-Cs; the control thread's
+ * fds, now, so that they are there for the program's whole life (the
+ * thread itself comes when first needed: python3 warns at fork() in a
+ * threaded process), and its own in a forked child. -1 with exception. */
 int
 console_signals_setup(void)
 {
 	if (sigint_install() != 0 || sigint_at_fork() != 0)
 		return -1;
-	if (ctl_start() != 0) {
+	if (ctl_init() != 0) {
 		/* Without it, a served client's Ctrl-C waits for the loop. */
 	}
 	return 0;

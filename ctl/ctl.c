@@ -42,6 +42,7 @@ static pthread_cond_t	 idle = PTHREAD_COND_INITIALIZER;	/* running */
 static int		 started;	/* the thread runs (under lock) */
 static int		 atfork_set;	/* main thread only */
 static int		 forked;	/* a child whose parent had a thread */
+static int		 reopen;	/* a child whose parent had the fds */
 static pthread_t	 thread;
 static int		 epfd = -1, wakefd = -1;
 static struct watch	*watches;
@@ -242,13 +243,14 @@ ctl_fork_parent(void)
 }
 
 /* In the child (async-signal-safe): no thread, no fds of the parent's
- * epoll set (shared with it), no request; ctl_forked_child() starts a
- * fresh thread. */
+ * epoll set (shared with it), no request; ctl_forked_child() opens its
+ * own and starts a fresh thread. */
 static void
 ctl_fork_child(void)
 {
 	forked = started;
 	started = 0;
+	reopen = epfd >= 0;
 	running = -1;
 	nwatch = 0;
 	if (epfd >= 0)
@@ -261,27 +263,58 @@ ctl_fork_child(void)
 	pthread_mutex_unlock(&lock);
 }
 
+/* Main thread, once: who the main thread is, the at-fork handlers. */
+static int
+ctl_setup(void)
+{
+	if (atfork_set)
+		return 0;
+	ctl_main_thread = pthread_self();
+	__atomic_store_n(&ctl_has_main, 1, __ATOMIC_RELEASE);
+	if ((errno = pthread_atfork(ctl_fork_prepare, ctl_fork_parent,
+	    ctl_fork_child)) != 0)
+		return -1;
+	atfork_set = 1;
+	return 0;
+}
+
+/* The thread, unless it runs (lock held); its fds first. */
+static int
+ctl_run(void)
+{
+	if (started)
+		return 0;
+	if ((epfd < 0 && ctl_open() != 0) || ctl_spawn() != 0)
+		return -1;
+	started = 1;
+	return 0;
+}
+
+/* The fds, not the thread (main thread, idempotent). */
+int
+ctl_init(void)
+{
+	int	r = 0;
+
+	if (ctl_setup() != 0)
+		return -1;
+	pthread_mutex_lock(&lock);
+	if (epfd < 0)
+		r = ctl_open();
+	pthread_mutex_unlock(&lock);
+	return r;
+}
+
 /* Start the thread (main thread, idempotent). */
 int
 ctl_start(void)
 {
-	int	r = 0;
+	int	r;
 
-	if (!atfork_set) {
-		ctl_main_thread = pthread_self();
-		__atomic_store_n(&ctl_has_main, 1, __ATOMIC_RELEASE);
-		if ((errno = pthread_atfork(ctl_fork_prepare, ctl_fork_parent,
-		    ctl_fork_child)) != 0)
-			return -1;
-		atfork_set = 1;
-	}
+	if (ctl_setup() != 0)
+		return -1;
 	pthread_mutex_lock(&lock);
-	if (!started) {
-		if (ctl_open() != 0 || ctl_spawn() != 0)
-			r = -1;
-		else
-			started = 1;
-	}
+	r = ctl_run();
 	pthread_mutex_unlock(&lock);
 	return r;
 }
@@ -298,17 +331,22 @@ ctl_drop_timers(void)
 	}
 }
 
-/* A forked child: a fresh thread if the parent had one. */
+/* A forked child: fds of its own if the parent had them, a fresh
+ * thread if the parent had one. */
 void
 ctl_forked_child(void)
 {
 	pthread_mutex_lock(&lock);
 	ctl_drop_timers();
-	pthread_mutex_unlock(&lock);
-	if (forked) {
-		forked = 0;
-		ctl_start();
+	if (reopen && epfd < 0 && ctl_open() != 0) {
+		/* No control thread in this child. */
 	}
+	reopen = 0;
+	if (forked && ctl_run() != 0) {
+		/* Idem. */
+	}
+	forked = 0;
+	pthread_mutex_unlock(&lock);
 }
 
 /* Watch fd: in the table first, so that an event finds it. */
@@ -320,8 +358,8 @@ ctl_watch(int fd, short events, ctl_fn fn, void *arg)
 	int			 r = -1;
 
 	pthread_mutex_lock(&lock);
-	if (!started)
-		errno = EAGAIN;
+	if (!atfork_set || ctl_run() != 0)
+		errno = atfork_set ? errno : EAGAIN;
 	else if (ctl_find(fd) != NULL)
 		errno = EEXIST;
 	else if (nwatch == capwatch && (w = realloc(watches,
@@ -380,8 +418,8 @@ ctl_after(double seconds, void (*fn)(void *), void *arg)
 	t->fn = fn;
 	t->arg = arg;
 	pthread_mutex_lock(&lock);
-	if (!started)
-		errno = EAGAIN;
+	if (!atfork_set || ctl_run() != 0)
+		errno = atfork_set ? errno : EAGAIN;
 	else {
 		for (p = &timers; *p != NULL && (*p)->at <= t->at;
 		    p = &(*p)->next)

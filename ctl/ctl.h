@@ -3,15 +3,15 @@
  * One thread of apython's that never holds the GIL: it waits in epoll for
  * the fds it is asked to watch and for its timers, so that someone still
  * listens while the main thread is busy (a statement on the CPU, a
- * callback in time.sleep). It wakes only for what it watches: no
- * periodic wake-up. Its fds are close-on-exec and every signal is
- * blocked in it, so the program's signals never land there. A forked
- * child gets a fresh thread (ctl_forked_child), none of the parent's
- * watches.
+ * callback in time.sleep). It starts when first needed (its fds at
+ * start-up) and wakes only for what it watches: no periodic wake-up.
+ * Its fds are close-on-exec and every signal is blocked in it, so the
+ * program's signals never land there. A forked child gets a fresh
+ * thread (ctl_forked_child), none of the parent's watches.
  *
- * Threads: ctl_start() and ctl_forked_child() in the main thread;
- * ctl_watch(), ctl_unwatch(), ctl_after() from any thread, the control
- * thread included (from a callback); callbacks run on the control
+ * Threads: ctl_init(), ctl_start() and ctl_forked_child() in the main
+ * thread; ctl_watch(), ctl_unwatch(), ctl_after() from any thread, the
+ * control thread included (from a callback); callbacks run on the control
  * thread, one at a time, and may not take the GIL for long nor wait for
  * the main thread. The control thread breaks into the main thread with
  * ctl_ask_main(): a bit set and apython's one real-time signal
@@ -23,8 +23,16 @@
 /* Start the thread: main thread; idempotent. 0, or -1 with errno. */
 int	 ctl_start(void);
 
-/* In a forked child (main thread, where starting a thread is safe): a
- * fresh thread if the parent had one, with no watch nor timer. */
+/* Main thread, at start-up; idempotent: the thread's fds, not the
+ * thread, which ctl_watch() or ctl_after() then start when first called
+ * (from any thread). A program that never needs it has no thread of
+ * apython's (python3 3.12+ warns at fork() in a threaded process), and
+ * its fds do not change when it first does. 0, or -1 with errno. */
+int	 ctl_init(void);
+
+/* In a forked child (main thread, where starting a thread is safe): its
+ * own fds and a fresh thread if the parent had them, no watch nor
+ * timer. */
 void	 ctl_forked_child(void);
 
 /* Called on the control thread with poll(2)'s revents (POLLIN, POLLOUT,
@@ -33,7 +41,8 @@ void	 ctl_forked_child(void);
 typedef void (*ctl_fn)(int fd, short revents, void *arg);
 
 /* Watch fd for events (POLLIN and/or POLLOUT); one watch per fd. Any
- * thread; 0, or -1 with errno (EEXIST: fd is watched already). */
+ * thread, once ctl_init() or ctl_start() ran (else EAGAIN); starts the
+ * thread if need be. 0, or -1 with errno (EEXIST: fd is watched). */
 int	 ctl_watch(int fd, short events, ctl_fn fn, void *arg);
 
 /* Stop watching fd. Any thread: on return its fn is not running (unless
@@ -43,7 +52,8 @@ int	 ctl_watch(int fd, short events, ctl_fn fn, void *arg);
  * forever): release the GIL around the call. */
 int	 ctl_unwatch(int fd);
 
-/* Run fn(arg) once on the control thread after seconds. Any thread. */
+/* Run fn(arg) once on the control thread after seconds. Any thread, as
+ * ctl_watch(). */
 int	 ctl_after(double seconds, void (*fn)(void *), void *arg);
 
 /* Requests to the main thread, bits. */

@@ -37,7 +37,8 @@
  * Shared by the main thread and the control thread: lock guards every
  * field but conn, step, held, holding and entry. conn (a borrowed
  * reference: conn_ctl_free() runs before the connection goes), step,
- * held and holding are the main thread's, with the GIL; entry is guarded by list_lock.
+ * held and holding are the main thread's, with the GIL; entry is
+ * guarded by list_lock, taken before any reader's lock.
  */
 struct conn_ctl {
 	pthread_mutex_t		 lock;
@@ -96,8 +97,8 @@ conn_ctl_readable(int fd, short revents, void *arg)
 			x->interrupts += found;
 			x->cut = past;
 		}
-	} else if (n == 0 || (n < 0 && errno != EAGAIN && errno != EINTR))
-		conn_ctl_stop(x);	/* the end, or an error: the loop's */
+	} else if (n >= 0 || (errno != EAGAIN && errno != EINTR))
+		conn_ctl_stop(x);	/* the end, an error (the loop's), ENOMEM */
 	pthread_mutex_unlock(&x->lock);
 	if (found > 0)
 		ctl_ask_main(CTL_INTERRUPT);
@@ -192,6 +193,42 @@ conn_ctl_on_interrupt(void)
 	return raise ? -1 : 0;
 }
 
+/* fork() holds every reader's lock (after list_lock, as elsewhere), so
+ * that no child starts with one taken by the control thread. */
+static void
+conn_ctl_fork_prepare(void)
+{
+	struct conn_ctl	*x;
+
+	pthread_mutex_lock(&list_lock);
+	LIST_FOREACH(x, &all, entry)
+		pthread_mutex_lock(&x->lock);
+}
+
+static void
+conn_ctl_fork_parent(void)
+{
+	struct conn_ctl	*x;
+
+	LIST_FOREACH(x, &all, entry)
+		pthread_mutex_unlock(&x->lock);
+	pthread_mutex_unlock(&list_lock);
+}
+
+/* The child has no control thread reading for it (nor watches): its
+ * next statement watches anew. */
+static void
+conn_ctl_fork_child(void)
+{
+	struct conn_ctl	*x;
+
+	LIST_FOREACH(x, &all, entry) {
+		x->watching = x->on_cpu = x->interrupts = 0;
+		pthread_mutex_unlock(&x->lock);
+	}
+	pthread_mutex_unlock(&list_lock);
+}
+
 /* Main thread: c's reader for the control thread, made on the first
  * statement of a client on a loop in the main thread; NULL if none. */
 static struct conn_ctl *
@@ -201,9 +238,14 @@ conn_ctl_get(struct conn *c)
 
 	if (c->ctl != NULL || c->closed || getpid() != gettid())
 		return c->ctl;
-	if (ctl_start() != 0 || (x = calloc(1, sizeof *x)) == NULL)
+	if ((x = calloc(1, sizeof *x)) == NULL)
 		return NULL;
 	if (!handler_set) {
+		if (pthread_atfork(conn_ctl_fork_prepare, conn_ctl_fork_parent,
+		    conn_ctl_fork_child) != 0) {
+			free(x);
+			return NULL;
+		}
 		ctl_on_request(CTL_INTERRUPT, conn_ctl_on_interrupt);
 		handler_set = 1;
 	}

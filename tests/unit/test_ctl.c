@@ -1,5 +1,6 @@
-/* ctl/: callbacks run on another thread with every signal blocked, one
- * per event, until unwatched; ctl_unwatch() waits for a running
+/* ctl/: ctl_init() opens the fds, close-on-exec, and starts no thread;
+ * the first watch starts it; callbacks run on another thread with every
+ * signal blocked, one per event, until unwatched; ctl_unwatch() waits for a running
  * callback; timers run once, in order; a request reaches the main
  * thread's handler of the real-time signal and runs its function there,
  * and none is sent while that signal has no handler; the thread's fds
@@ -42,6 +43,22 @@ wait_for(volatile int *flag)
 	return *flag;
 }
 
+/* How many threads the process has. */
+static int
+count_threads(void)
+{
+	DIR		*d = opendir("/proc/self/task");
+	struct dirent	*e;
+	int		 n = 0;
+
+	if (d == NULL)
+		return -1;
+	while ((e = readdir(d)) != NULL)
+		n += e->d_name[0] != '.';
+	closedir(d);
+	return n;
+}
+
 static void
 on_read(int fd, short revents, void *arg)
 {
@@ -66,6 +83,9 @@ test_watch_runs_on_the_thread(void)
 	TEST_START("watch_runs_on_the_thread");
 	ASSERT_INT_EQ(pipe(p), 0);
 	ASSERT_INT_EQ(ctl_watch(p[0], POLLIN, on_read, NULL), 0);
+	ASSERT_INT_EQ(count_threads(), 2);
+	ASSERT_INT_EQ(ctl_start(), 0);
+	ASSERT_INT_EQ(count_threads(), 2);
 	ASSERT_INT_EQ(ctl_watch(p[0], POLLIN, on_read, NULL), -1);
 	ASSERT_INT_EQ(write(p[1], "ab", 2), 2);
 	ASSERT_TRUE(wait_for(&got));
@@ -257,9 +277,10 @@ main(void)
 	main_thread = pthread_self();
 	sig_setup();
 	TEST_START("start");
-	if (ctl_watch(0, POLLIN, on_read, NULL) != -1 || ctl_start() != 0 ||
-	    ctl_start() != 0 || count_inherited() != inherited) {
-		fprintf(stderr, "ctl_start\n");
+	if (ctl_watch(0, POLLIN, on_read, NULL) != -1 || ctl_init() != 0 ||
+	    ctl_init() != 0 || count_inherited() != inherited ||
+	    count_threads() != 1) {
+		fprintf(stderr, "ctl_init\n");
 		return 1;
 	}
 	test_watch_runs_on_the_thread();
