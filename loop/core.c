@@ -335,6 +335,7 @@ loop_new(PyTypeObject *type, PyObject *args, PyObject *kwargs)
 	}
 	clock_getres(CLOCK_MONOTONIC, &res);
 	self->resolution = res.tv_sec + res.tv_nsec * 1e-9;
+	self->st.turn = -1;
 	loop_link(self);
 	return (PyObject *)self;
 }
@@ -361,6 +362,7 @@ static int
 loop_clear(struct loop *self)
 {
 	Py_CLEAR(self->future_kw);
+	stats_clear(self);
 	if (self->io != NULL)
 		loop_drop_all(self);
 	return 0;
@@ -374,6 +376,7 @@ loop_dealloc(struct loop *self)
 	PyObject_GC_UnTrack(self);
 	loop_unlink(self);
 	Py_CLEAR(self->future_kw);
+	stats_clear(self);
 	loop_free_parts(self);
 	tp->tp_free((PyObject *)self);
 }
@@ -433,7 +436,7 @@ loop_gather_methods(void)
 	const PyMethodDef *const tables[] = {
 		own, loop_schedule_methods, loop_run_methods,
 		loop_debug_methods, loop_io_methods, loop_sock_methods,
-		loop_transport_methods
+		loop_transport_methods, loop_stats_methods
 	};
 
 	return loop_methods_join(loop_methods, sizeof loop_methods /
@@ -467,7 +470,7 @@ loop_core_ready(void)
 	if (debug_ready() != 0 || handle_ready() != 0 ||
 	    transport_ready() != 0 || sock_ready() != 0 || fork_ready() != 0)
 		return -1;
-	if (schedule_ready() != 0 || run_ready() != 0)
+	if (schedule_ready() != 0 || run_ready() != 0 || stats_ready() != 0)
 		return -1;
 	return 0;
 }

@@ -235,6 +235,21 @@ watchers_count(struct watchers *ws)
 	return n;
 }
 
+/* How many fds have a reader, and how many a writer. */
+void
+watchers_kinds(struct watchers *ws, size_t *readers, size_t *writers)
+{
+	int	fd;
+
+	*readers = *writers = 0;
+	for (fd = 0; fd < ws->ntab; fd++) {
+		if (ws->tab[fd] == NULL)
+			continue;
+		*readers += ws->tab[fd]->handle[0] != NULL;
+		*writers += ws->tab[fd]->handle[1] != NULL;
+	}
+}
+
 /* Visit the handles for the garbage collector. */
 int
 watchers_traverse(struct watchers *ws, visitproc visit, void *arg)

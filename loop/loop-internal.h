@@ -16,6 +16,27 @@ struct event_base;
 struct sockpoll;
 struct watchers;
 
+/* stats.c: what loop.stats() shows, kept by the loop's thread under the
+ * GIL (see stats.c for how callbacks are timed). */
+#define LOOP_SLOW_KEEP	10
+struct loop_slow {
+	PyObject	*name;		/* asyncio's debug name; NULL: free */
+	double		 seconds;
+	double		 at;		/* loop.time() it began */
+};
+struct loop_stats {
+	unsigned long long	iterations;
+	unsigned long long	callbacks;
+	long long		coarse;	/* ns, coarse clock after the last callback */
+	double			mark;	/* not after the next callback began */
+	double			turn;	/* this pass began; 0: waiting; -1: not running */
+	double			run_start;
+	double			ran;	/* seconds in run_forever, past runs */
+	double			waited;	/* seconds blocked waiting, all runs */
+	int			in_main; /* running in the main thread */
+	struct loop_slow	slow[LOOP_SLOW_KEEP];
+};
+
 /* apython.LoopCore: one per loop, owned by the thread that runs it; only
  * sleeping, woken and wake_fd are touched by other threads. */
 struct loop {
@@ -39,6 +60,7 @@ struct loop {
 	int			 debug;		/* set_debug(): asyncio's checks */
 	struct loop		*next;		/* all loops, for fork */
 	double			 resolution;
+	struct loop_stats	 st;
 };
 
 /* The loop behind a LoopCore object (the caller knows it is one). */
@@ -83,7 +105,7 @@ int		 loop_push_ready(struct loop *, PyObject *);
 int		 loop_soon_call(PyObject *, PyObject *, PyObject *, PyObject *);
 void		 loop_drop_ready(struct loop *);
 int		 loop_prune_timers(struct loop *);
-int		 loop_expire_timers(struct loop *);
+int		 loop_expire_timers(struct loop *, double);
 struct ring	*loop_ready_ring(PyObject *);
 int		 loop_ready_append(PyObject *, PyObject *);
 void		 loop_ready_clear(PyObject *);
@@ -98,6 +120,41 @@ int		 debug_ready(void);
 int		 loop_debug(PyObject *);
 int		 loop_check_slow(struct loop *, PyObject *, double);
 PyObject	*loop_repr(PyObject *);
+
+/* stats.c: the loop's figures and loop_stuck_seconds(). */
+extern const PyMethodDef loop_stats_methods[];
+int		 stats_ready(void);
+void		 stats_run_begin(struct loop *);
+void		 stats_run_end(struct loop *);
+void		 stats_turn(struct loop *, double);
+double		 stats_wait_begin(struct loop *);
+void		 stats_wait_end(struct loop *, double);
+int		 stats_tick(struct loop *, PyObject *, long long);
+void		 stats_clear(struct loop *);
+
+/* The coarse clock (CLOCK_MONOTONIC_COARSE) in ns: a few ns to read, one
+ * kernel tick (1-4 ms) of resolution. */
+static inline long long
+stats_coarse(void)
+{
+	struct timespec	ts;
+
+	clock_gettime(CLOCK_MONOTONIC_COARSE, &ts);
+	return ts.tv_sec * 1000000000LL + ts.tv_nsec;
+}
+
+/* After each callback ran: only a tick of the coarse clock since the
+ * last one costs a precise reading (stats.c). */
+static inline int
+stats_after_callback(struct loop *self, PyObject *h)
+{
+	long long	c = stats_coarse();
+
+	self->st.callbacks++;
+	if (c == self->st.coarse)
+		return 0;
+	return stats_tick(self, h, c);
+}
 
 /* observe.c: telling the observers (loop_observe(), loop.h). */
 int		 loop_notify_run(PyObject *);
@@ -222,6 +279,7 @@ void		 sockpoll_forget(struct sockpoll *, int, int, PyObject *);
 int		 sockpoll_dispatch(struct sockpoll *,
 		     int (*)(void *, PyObject *), void *);
 int		 sockpoll_after_fork(struct sockpoll *);
+size_t		 sockpoll_waiting(struct sockpoll *);
 
 /* ready.c: loop._ready, a view of the ready queue. */
 int		 ready_view_ready(void);
@@ -239,6 +297,7 @@ int		 watchers_set(struct watchers *, int, int, PyObject *,
 int		 watchers_dispatch(struct watchers *, watcher_fn, void *);
 int		 watchers_traverse(struct watchers *, visitproc, void *);
 size_t		 watchers_count(struct watchers *);
+void		 watchers_kinds(struct watchers *, size_t *, size_t *);
 PyObject	*selector_view_new(PyObject *, struct watchers *);
 int		 selector_view_ready(void);
 

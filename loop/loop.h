@@ -21,6 +21,16 @@ struct loop_observer {
 };
 
 int	 loop_observe(const struct loop_observer *);
+
+/* How long the apython loop running in the main thread has been held by
+ * its current pass: seconds since it last came back from a blocking wait
+ * for I/O or a timer, or began running its expired timers and ready
+ * callbacks, whichever is later. 0 while it is blocked in that wait; -1
+ * when no apython loop runs (run_forever()) in the main thread. A loop
+ * that turns keeps it below its slowest pass; a callback that holds the
+ * loop makes it grow. Any thread, without the GIL, async-signal-safe: an
+ * atomic load and a clock_gettime(). */
+double	 loop_stuck_seconds(void);
 int	 loop_add_to_module(PyObject *module);
 int	 loop_install(PyObject *module);
 

@@ -132,6 +132,18 @@ sockpoll_traverse(struct sockpoll *sp, visitproc visit, void *arg)
 	return 0;
 }
 
+/* How many sock_* operations wait (NULL: none made yet). */
+size_t
+sockpoll_waiting(struct sockpoll *sp)
+{
+	size_t	n = 0;
+	int	fd;
+
+	for (fd = 0; sp != NULL && fd < sp->ntab; fd++)
+		n += (sp->tab[fd].op[0] != NULL) + (sp->tab[fd].op[1] != NULL);
+	return n;
+}
+
 /* The slot of fd, grown into; NULL with an exception. */
 static struct slot *
 sockpoll_slot(struct sockpoll *sp, int fd)

@@ -22,6 +22,7 @@ static int
 loop_wait(struct loop *self, double timeout)
 {
 	struct timeval	tv;
+	double		t0;
 	int		flags = EVLOOP_ONCE, r;
 
 	/* ONCE as well: NONBLOCK alone goes round while fds stay ready.
@@ -43,9 +44,11 @@ loop_wait(struct loop *self, double timeout)
 	if (flags & EVLOOP_NONBLOCK)
 		r = event_base_loop(self->base, flags);
 	else {
+		t0 = stats_wait_begin(self);
 		Py_BEGIN_ALLOW_THREADS
 		r = event_base_loop(self->base, flags);
 		Py_END_ALLOW_THREADS
+		stats_wait_end(self, t0);
 	}
 	atomic_store(&self->sleeping, 0);
 	atomic_store(&self->woken, 0);
@@ -116,7 +119,8 @@ loop_run_queued(struct loop *self)
 		if (h == self->last_soon)
 			self->last_soon = NULL;
 		handle_unpark(h);
-		c = loop_run_handle(self, h);
+		if ((c = loop_run_handle(self, h)) == 0)
+			c = stats_after_callback(self, h);
 		Py_DECREF(h);
 		if (c < 0)
 			return -1;
@@ -154,7 +158,7 @@ loop_timeout(struct loop *self, double *timeout)
 static PyObject *
 loop_run_once(struct loop *self, PyObject *unused)
 {
-	double	timeout;
+	double	timeout, now;
 
 	(void)unused;
 	if (loop_prune_timers(self) != 0)
@@ -166,7 +170,8 @@ loop_run_once(struct loop *self, PyObject *unused)
 		return NULL;
 	if (PyErr_CheckSignals() != 0)
 		return NULL;
-	if (loop_expire_timers(self) != 0 || loop_run_queued(self) != 0)
+	stats_turn(self, now = loop_now());
+	if (loop_expire_timers(self, now) != 0 || loop_run_queued(self) != 0)
 		return NULL;
 	Py_RETURN_NONE;
 }
@@ -281,7 +286,11 @@ loop_run(struct loop *self)
 		return NULL;
 	if ((agen_hooks = PyObject_CallNoArgs(get_agen_hooks)) == NULL)
 		return NULL;
-	r = loop_announce(self, 1, &agen_hooks) == 0 ? loop_iterate(self) : -1;
+	if ((r = loop_announce(self, 1, &agen_hooks)) == 0) {
+		stats_run_begin(self);
+		r = loop_iterate(self);
+		stats_run_end(self);
+	}
 	PyErr_Fetch(&type, &value, &tb);
 	if (loop_announce(self, 0, &agen_hooks) != 0) {
 		if (type != NULL)

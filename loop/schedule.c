@@ -334,12 +334,12 @@ loop_prune_timers(struct loop *self)
 	return 0;
 }
 
-/* Move expired timers to the ready queue. */
+/* Move the timers expired at now to the ready queue. */
 int
-loop_expire_timers(struct loop *self)
+loop_expire_timers(struct loop *self, double now)
 {
 	PyObject	*h;
-	double		 when, end = loop_now() + self->resolution;
+	double		 when, end = now + self->resolution;
 
 	while ((h = heap_top(self->timers, &when)) != NULL && when < end) {
 		heap_pop(self->timers);
