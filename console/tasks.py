@@ -406,16 +406,34 @@ def _figures(loop, out):
     for key, value in figures.items():
         if isinstance(value, (list, tuple)):
             lists.append((key, value))
-        elif isinstance(value, float):
-            plain.append("%s %.3g" % (key, value))
+        elif isinstance(value, float):          # seconds
+            plain.append("%s %.3f s" % (key, value))
         else:
             plain.append("%s %s" % (key, value))
-    out("loop: " + ", ".join(plain))
+    for line in _wrap("loop: ", plain):
+        out(line)
     for key, value in lists:
         if value:
             out("%s:" % str(key).replace("_", " "))
             for item in value:
                 out("    " + _figure_item(item, loop))
+
+
+def _wrap(head, items, width=78):
+    """items after head, comma separated, in lines of at most width
+    (an item longer than that alone on its line)."""
+    lines = []
+    line = head
+    for i, item in enumerate(items):
+        text = item + ("," if i < len(items) - 1 else "")
+        if line.strip() and len(line) + 1 + len(text) > width and \
+                line != head:
+            lines.append(line)
+            line = " " * len(head) + text
+        else:
+            line += ("" if line == head else " ") + text
+    lines.append(line)
+    return lines
 
 
 def _figure_item(item, loop):

@@ -37,13 +37,23 @@ def tree_console(terminal, *args):
     return t
 
 
-def answer(t, line):
-    """Type line at the prompt; the lines it printed, made plain."""
+def answer(t, line, figures=False):
+    """Type line at the prompt; the lines it printed, made plain, without
+    the loop's figures that come before the tasks unless figures."""
     run_line(t, line)
     screen = t.screen()
     start = len(screen) - 1 - screen[::-1].index(">>> " + line)
     assert screen[-1] == ">>>"
-    return [plain(s) for s in screen[start + 1:-1]]
+    lines = [plain(s) for s in screen[start + 1:-1]]
+    return lines if figures else without_figures(lines)
+
+
+def without_figures(lines):
+    """lines without the loop's figures at their start."""
+    lines = list(lines)
+    while lines and lines[0].startswith(("loop: ", " ", "slow ")):
+        del lines[0]
+    return lines
 
 
 TREE = """\
@@ -171,10 +181,23 @@ def test_loop_figures_come_first_when_the_loop_has_stats(terminal):
     run_line(t, "slow = lambda: [('on_data()', 0.25, loop.time() - 5)]")
     run_line(t, "loop.stats = lambda: dict(ready=1, timers=2, "
              "slow_callbacks=slow())")
-    assert answer(t, "tasks.ps('right')") == [
+    assert answer(t, "tasks.ps('right')", figures=True) == [
         "loop: ready 1, timers 2",
         "slow callbacks:",
         "       0.250 s  on_data()  (5.0 s ago)",
+        "1 of 512 tasks match 'right'",
+        "awaited by pair (wait) <- main (gather)",
+        "└── (T) right",
+        "      leaf PROG:11",
+        "      sleep asyncio/tasks.py:N"]
+
+
+def test_apythons_loop_shows_its_ready_queue_timers_and_fds_first(terminal):
+    t = tree_console(terminal)
+    lines = answer(t, "tasks.ps('right')", figures=True)
+    assert re.match(r"loop: ready \d+, timers \d+, readers \d+, "
+                    r"writers \d+,", lines[0])
+    assert lines[-5:] == [
         "1 of 512 tasks match 'right'",
         "awaited by pair (wait) <- main (gather)",
         "└── (T) right",
@@ -207,7 +230,7 @@ def test_a_served_client_gets_the_views_and_the_program_output_none(start):
     c = Client(address)
     c.until(b"test\n>>> ")
     got = c.run(b"tasks.ps('left')").decode()
-    assert plain(got) == (
+    assert "\n".join(without_figures(plain(got).split("\n"))) == (
         "1 of 512 tasks match 'left'\n"
         "awaited by pair (wait) <- main (gather)\n"
         "└── (T) left\n"
