@@ -410,30 +410,12 @@ def _figures(loop, out):
             plain.append("%s %.3f s" % (key, value))
         else:
             plain.append("%s %s" % (key, value))
-    for line in _wrap("loop: ", plain):
-        out(line)
+    out("loop: " + ", ".join(plain))
     for key, value in lists:
         if value:
             out("%s:" % str(key).replace("_", " "))
             for item in value:
                 out("    " + _figure_item(item, loop))
-
-
-def _wrap(head, items, width=78):
-    """items after head, comma separated, in lines of at most width
-    (an item longer than that alone on its line)."""
-    lines = []
-    line = head
-    for i, item in enumerate(items):
-        text = item + ("," if i < len(items) - 1 else "")
-        if line.strip() and len(line) + 1 + len(text) > width and \
-                line != head:
-            lines.append(line)
-            line = " " * len(head) + text
-        else:
-            line += ("" if line == head else " ") + text
-    lines.append(line)
-    return lines
 
 
 def _figure_item(item, loop):
