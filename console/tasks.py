@@ -515,11 +515,29 @@ def _whole(r, hidden):
                            " (and %d of the console's)" % hidden
                            if hidden else ""))
     r.siblings([(t, None) for t in tasks if not r.graph.awaiters(t)], "")
-    # Tasks in a cycle of awaits have no root: shown after.
-    rest = [t for t in tasks if id(t) not in r.shown]
-    if rest:
+    # Tasks in a cycle of awaits have no root: each cycle from its first.
+    cycles = _cycle_heads(r.graph, [t for t in tasks if id(t) not in r.shown])
+    if cycles:
         r.out("in cycles of awaits:")
-        r.siblings([(t, None) for t in rest], "")
+    for i, t in enumerate(cycles):
+        r.tree(t, None, "", i == len(cycles) - 1)
+
+
+def _cycle_heads(graph, rest):
+    """Of the tasks not under a root, one per group that awaits itself."""
+    heads = []
+    reached = set()
+    for t in rest:
+        if id(t) in reached:
+            continue
+        heads.append(t)
+        todo = [t]
+        while todo:
+            u = todo.pop()
+            if id(u) not in reached:
+                reached.add(id(u))
+                todo.extend(graph.children.get(id(u), ()))
+    return heads
 
 
 def _filtered(r, pattern):

@@ -14,7 +14,7 @@ import pytest
 
 from conftest import PROGRAMS
 from serving import Client, serve
-from vt import run_line
+from vt import run_block, run_line
 
 PROG = PROGRAMS / "task_tree.py"
 STDLIB_LINE = re.compile(r"(asyncio/\w+\.py)(:|\", line )\d+")
@@ -190,6 +190,29 @@ def test_loop_figures_come_first_when_the_loop_has_stats(terminal):
         "└── (T) right",
         "      leaf PROG:11",
         "      sleep asyncio/tasks.py:N"]
+
+
+def test_roots_are_tasks_nobody_awaits_and_cycles_come_after(terminal):
+    t = terminal(["--banner=test"])
+    t.expect("test\r\n>>> ")
+    run_line(t, "box = {}")
+    run_block(t, "async def hold(k):", "    await asyncio.sleep(0)",
+              "    await box[k]")
+    run_line(t, "go = lambda k, o: "
+             "asyncio.create_task(hold(o), name='cyc-' + k)")
+    run_line(t, "box.update(b=go('b', 'a'), a=go('a', 'b'))")
+    run_line(t, "late = asyncio.create_task(asyncio.sleep(99), name='late')")
+    run_block(t, "for _ in range(3): await asyncio.sleep(0)")
+    assert answer(t, "tasks") == [
+        "3 tasks (and 1 of the console's)",
+        "└── (T) late",
+        "      sleep asyncio/tasks.py:N",
+        "in cycles of awaits:",
+        "└── (T) cyc-a",
+        "    │ hold <console>:3",
+        "    └── (T) cyc-b",
+        "        │ hold <console>:3",
+        "        └── (T) cyc-a  (shown above)"]
 
 
 def test_apythons_loop_shows_its_ready_queue_timers_and_fds_first(terminal):
