@@ -35,6 +35,9 @@ _VIA = {
 # Siblings of the same shape shown once, with a count, from this many.
 _COLLAPSE = 3
 
+# Tasks awaited through more tasks than this are left for tasks.ps(name).
+_DEEPEST = 16
+
 
 def _stdlib_dir():
     """The folder of the standard library ('' when unknown)."""
@@ -287,7 +290,8 @@ class _Render:
         self.lines = []
         self.shown = set()
         self.stacks = {}
-        self.shapes = {}
+        self.shapes = {}                # id(task): its shape's number
+        self.numbers = {}               # a shape: its number
 
     def out(self, line=""):
         self.lines.append(line)
@@ -311,15 +315,24 @@ class _Render:
         return lines
 
     def shape(self, task):
-        """A subtree with its names left out: siblings alike share it."""
-        key = self.shapes.get(id(task))
-        if key is None:
-            self.shapes[id(task)] = ("cycle",)      # while it is made
-            key = (tuple(_state(task, self.current)),
-                   tuple(self.stack(task)),
-                   tuple((v, self.shape(k)) for k, v in self.kids(task)))
-            self.shapes[id(task)] = key
-        return key
+        """A number for a subtree with its names left out: siblings
+        alike share it. Made bottom up without recursion (chains of
+        tasks can be deep), a task of a cycle counting as one shape."""
+        todo = [(task, False)]
+        while todo:
+            t, kids_done = todo.pop()
+            if not kids_done:
+                if id(t) in self.shapes:
+                    continue
+                self.shapes[id(t)] = -1         # a cycle meets it so
+                todo.append((t, True))
+                todo.extend((k, False) for k, _ in self.kids(t))
+                continue
+            key = (tuple(_state(t, self.current)), tuple(self.stack(t)),
+                   tuple((v, self.shapes[id(k)]) for k, v in self.kids(t)))
+            self.shapes[id(t)] = self.numbers.setdefault(key,
+                                                         len(self.numbers))
+        return self.shapes[id(task)]
 
     def kids(self, task):
         """The tasks task awaits, with how: [(child, via)]."""
@@ -339,6 +352,12 @@ class _Render:
         if id(task) in self.shown:
             self.out(head + label + "  (shown above)")
             return
+        if len(prefix) >= 4 * _DEEPEST:
+            self.shown.add(id(task))
+            below = self.hide_below(task)
+            self.out(head + label + "  (%d below: tasks.ps(%r))"
+                     % (below, _name(task)))
+            return
         self.shown.add(id(task))
         notes = (["via " + via] if via else []) + \
             _state(task, self.current)
@@ -349,6 +368,19 @@ class _Render:
         for line in self.stack(task):
             self.out(body + bar + line)
         self.siblings(kids, body)
+
+    def hide_below(self, task):
+        """Mark the tasks task awaits, and theirs, as shown (a tree too
+        deep to draw): how many they are."""
+        count = 0
+        todo = list(self.graph.children.get(id(task), ()))
+        while todo:
+            t = todo.pop()
+            if id(t) not in self.shown:
+                self.shown.add(id(t))
+                count += 1
+                todo.extend(self.graph.children.get(id(t), ()))
+        return count
 
     def siblings(self, kids, prefix):
         """Print tasks side by side, those alike once with a count."""
@@ -365,7 +397,9 @@ class _Render:
         for via, members in groups:
             if len(members) >= _COLLAPSE:
                 shown.append((members[0], via, _alike(members)))
-                self.shown.update(id(m) for m in members[1:])
+                for m in members[1:]:         # drawn as the first is
+                    self.shown.add(id(m))
+                    self.hide_below(m)
             else:
                 shown.extend((m, via, None) for m in members)
         for i, (child, via, names) in enumerate(shown):
@@ -557,19 +591,26 @@ def _filtered(r, pattern):
         r.siblings([(t, None) for t in members], "")
 
 
-def _awaited_by(graph, task):
-    """The names of who awaits task, and who awaits them, nearest first."""
+def _awaited_by(graph, task, most=6):
+    """The names of who awaits task, and who awaits them, nearest first;
+    past most of them, how many more."""
     names = []
     seen = {id(task)}
-    while len(names) < 20:
+    while True:
         up = graph.awaiters(task)
-        if not up:
-            break
+        if not up or id(up[0][0]) in seen:
+            return names
         task, via = up[0]
-        if id(task) in seen:
-            break
         seen.add(id(task))
+        if len(names) == most:
+            break
         names.append(_name(task) + (" (%s)" % via if via else ""))
+    more = 1
+    while graph.awaiters(task) and id(graph.awaiters(task)[0][0]) not in seen:
+        task = graph.awaiters(task)[0][0]
+        seen.add(id(task))
+        more += 1
+    names.append("\u2026 %d more" % more)
     return names
 
 

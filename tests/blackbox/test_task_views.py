@@ -215,6 +215,23 @@ def test_roots_are_tasks_nobody_awaits_and_cycles_come_after(terminal):
         "        └── (T) cyc-a  (shown above)"]
 
 
+def test_a_chain_of_awaits_deeper_than_16_ends_in_how_many_are_below(
+        terminal):
+    t = terminal(["--banner=test"])
+    t.expect("test\r\n>>> ")
+    run_block(t, "async def down(n):", "    if n:",
+              "        name = 'level-%d' % (n - 1)",
+              "        await asyncio.create_task(down(n - 1), name=name)",
+              "    await asyncio.sleep(99)")
+    run_line(t, "top = asyncio.create_task(down(30), name='level-30')")
+    run_block(t, "for _ in range(40): await asyncio.sleep(0)")
+    lines = answer(t, "tasks")
+    assert lines[0] == "31 tasks (and 1 of the console's)"
+    assert lines[-2:] == [
+        " " * 64 + "│ down <console>:4",
+        " " * 64 + "└── (T) level-14  (14 below: tasks.ps('level-14'))"]
+
+
 def test_apythons_loop_shows_its_ready_queue_timers_and_fds_first(terminal):
     t = tree_console(terminal)
     lines = answer(t, "tasks.ps('right')", figures=True)
