@@ -2,7 +2,8 @@
 each with its coroutine stack (for --ps, and `tasks` in a console).
 
 C hands it nothing; console/tasks.c runs it once, calls render() for
-console_ps() and puts `tasks` (a Views) in console namespaces.
+console_ps(), and hands `tasks` (a Views) to console/intro.py for the
+console namespaces.
 
 What one can see, on every Python 3.8 to 3.13, without help from the
 program: a task's coroutine chain (cr_await / gi_yieldfrom), the future
