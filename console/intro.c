@@ -136,16 +136,9 @@ intro_glue(void)
 	given = Py_BuildValue("{sN}", "tasks", views);
 	if (given == NULL)
 		return NULL;
-	/* Running it may let another thread in, which may run it too. */
 	m = PY_EMBED("apython._intro", console_intro_code, given);
 	Py_DECREF(given);
-	if (m == NULL)
-		return NULL;
-	if (glue == NULL)
-		glue = m;
-	else
-		Py_DECREF(m);
-	return glue;
+	return py_embed_keep(&glue, m);
 }
 
 /* A console's banner: the given text (str) and a newline, or the default. */

@@ -9,18 +9,11 @@ static PyObject *
 tasks_glue(void)
 {
 	static PyObject	*glue;
-	PyObject	*m;
 
 	if (glue != NULL)
 		return glue;
-	/* Running it may let another thread in, which may run it too. */
-	if ((m = PY_EMBED("apython._tasks", console_tasks_code, NULL)) == NULL)
-		return NULL;
-	if (glue == NULL)
-		glue = m;
-	else
-		Py_DECREF(m);
-	return glue;
+	return py_embed_keep(&glue,
+	    PY_EMBED("apython._tasks", console_tasks_code, NULL));
 }
 
 /* The program's tasks on loop as text (see console/console.h). */

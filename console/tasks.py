@@ -2,7 +2,8 @@
 each with its coroutine stack (for --ps, and `tasks` in a console).
 
 C hands it nothing; console/tasks.c runs it once, calls render() for
-console_ps() and puts `tasks` (a Views) in console namespaces.
+console_ps(), and hands `tasks` (a Views) to console/intro.py for the
+console namespaces.
 
 What one can see, on every Python 3.8 to 3.13, without help from the
 program: a task's coroutine chain (cr_await / gi_yieldfrom), the future
@@ -34,6 +35,9 @@ _VIA = {
 
 # Siblings of the same shape shown once, with a count, from this many.
 _COLLAPSE = 3
+
+# Tasks awaited through more tasks than this are left for tasks.ps(name).
+_DEEPEST = 16
 
 
 def _stdlib_dir():
@@ -287,7 +291,8 @@ class _Render:
         self.lines = []
         self.shown = set()
         self.stacks = {}
-        self.shapes = {}
+        self.shapes = {}                # id(task): its shape's number
+        self.numbers = {}               # a shape: its number
 
     def out(self, line=""):
         self.lines.append(line)
@@ -311,15 +316,24 @@ class _Render:
         return lines
 
     def shape(self, task):
-        """A subtree with its names left out: siblings alike share it."""
-        key = self.shapes.get(id(task))
-        if key is None:
-            self.shapes[id(task)] = ("cycle",)      # while it is made
-            key = (tuple(_state(task, self.current)),
-                   tuple(self.stack(task)),
-                   tuple((v, self.shape(k)) for k, v in self.kids(task)))
-            self.shapes[id(task)] = key
-        return key
+        """A number for a subtree with its names left out: siblings
+        alike share it. Made bottom up without recursion (chains of
+        tasks can be deep), a task of a cycle counting as one shape."""
+        todo = [(task, False)]
+        while todo:
+            t, kids_done = todo.pop()
+            if not kids_done:
+                if id(t) in self.shapes:
+                    continue
+                self.shapes[id(t)] = -1         # a cycle meets it so
+                todo.append((t, True))
+                todo.extend((k, False) for k, _ in self.kids(t))
+                continue
+            key = (tuple(_state(t, self.current)), tuple(self.stack(t)),
+                   tuple((v, self.shapes[id(k)]) for k, v in self.kids(t)))
+            self.shapes[id(t)] = self.numbers.setdefault(key,
+                                                         len(self.numbers))
+        return self.shapes[id(task)]
 
     def kids(self, task):
         """The tasks task awaits, with how: [(child, via)]."""
@@ -339,6 +353,12 @@ class _Render:
         if id(task) in self.shown:
             self.out(head + label + "  (shown above)")
             return
+        if len(prefix) >= 4 * _DEEPEST:
+            self.shown.add(id(task))
+            below = self.hide_below(task)
+            self.out(head + label + "  (%d below: tasks.ps(%r))"
+                     % (below, _name(task)))
+            return
         self.shown.add(id(task))
         notes = (["via " + via] if via else []) + \
             _state(task, self.current)
@@ -349,6 +369,19 @@ class _Render:
         for line in self.stack(task):
             self.out(body + bar + line)
         self.siblings(kids, body)
+
+    def hide_below(self, task):
+        """Mark the tasks task awaits, and theirs, as shown (a tree too
+        deep to draw): how many they are."""
+        count = 0
+        todo = list(self.graph.children.get(id(task), ()))
+        while todo:
+            t = todo.pop()
+            if id(t) not in self.shown:
+                self.shown.add(id(t))
+                count += 1
+                todo.extend(self.graph.children.get(id(t), ()))
+        return count
 
     def siblings(self, kids, prefix):
         """Print tasks side by side, those alike once with a count."""
@@ -365,7 +398,9 @@ class _Render:
         for via, members in groups:
             if len(members) >= _COLLAPSE:
                 shown.append((members[0], via, _alike(members)))
-                self.shown.update(id(m) for m in members[1:])
+                for m in members[1:]:         # drawn as the first is
+                    self.shown.add(id(m))
+                    self.hide_below(m)
             else:
                 shown.extend((m, via, None) for m in members)
         for i, (child, via, names) in enumerate(shown):
@@ -406,8 +441,8 @@ def _figures(loop, out):
     for key, value in figures.items():
         if isinstance(value, (list, tuple)):
             lists.append((key, value))
-        elif isinstance(value, float):
-            plain.append("%s %.3g" % (key, value))
+        elif isinstance(value, float):          # seconds
+            plain.append("%s %.3f s" % (key, value))
         else:
             plain.append("%s %s" % (key, value))
     out("loop: " + ", ".join(plain))
@@ -515,11 +550,29 @@ def _whole(r, hidden):
                            " (and %d of the console's)" % hidden
                            if hidden else ""))
     r.siblings([(t, None) for t in tasks if not r.graph.awaiters(t)], "")
-    # Tasks in a cycle of awaits have no root: shown after.
-    rest = [t for t in tasks if id(t) not in r.shown]
-    if rest:
+    # Tasks in a cycle of awaits have no root: each cycle from its first.
+    cycles = _cycle_heads(r.graph, [t for t in tasks if id(t) not in r.shown])
+    if cycles:
         r.out("in cycles of awaits:")
-        r.siblings([(t, None) for t in rest], "")
+    for i, t in enumerate(cycles):
+        r.tree(t, None, "", i == len(cycles) - 1)
+
+
+def _cycle_heads(graph, rest):
+    """Of the tasks not under a root, one per group that awaits itself."""
+    heads = []
+    reached = set()
+    for t in rest:
+        if id(t) in reached:
+            continue
+        heads.append(t)
+        todo = [t]
+        while todo:
+            u = todo.pop()
+            if id(u) not in reached:
+                reached.add(id(u))
+                todo.extend(graph.children.get(id(u), ()))
+    return heads
 
 
 def _filtered(r, pattern):
@@ -539,19 +592,26 @@ def _filtered(r, pattern):
         r.siblings([(t, None) for t in members], "")
 
 
-def _awaited_by(graph, task):
-    """The names of who awaits task, and who awaits them, nearest first."""
+def _awaited_by(graph, task, most=6):
+    """The names of who awaits task, and who awaits them, nearest first;
+    past most of them, how many more."""
     names = []
     seen = {id(task)}
-    while len(names) < 20:
+    while True:
         up = graph.awaiters(task)
-        if not up:
-            break
+        if not up or id(up[0][0]) in seen:
+            return names
         task, via = up[0]
-        if id(task) in seen:
-            break
         seen.add(id(task))
+        if len(names) == most:
+            break
         names.append(_name(task) + (" (%s)" % via if via else ""))
+    more = 1
+    while graph.awaiters(task) and id(graph.awaiters(task)[0][0]) not in seen:
+        task = graph.awaiters(task)[0][0]
+        seen.add(id(task))
+        more += 1
+    names.append("\u2026 %d more" % more)
     return names
 
 

@@ -41,3 +41,18 @@ py_embed_module(const char *name, const unsigned char *code, size_t len,
 	Py_DECREF(r);
 	return module;
 }
+
+/* Keep module m (NULL: an exception is set) in *kept for the process,
+ * unless running it let in another thread that kept one first: that one
+ * stays. The module kept (borrowed), or NULL with exception. */
+PyObject *
+py_embed_keep(PyObject **kept, PyObject *m)
+{
+	if (m == NULL)
+		return NULL;
+	if (*kept == NULL)
+		*kept = m;
+	else
+		Py_DECREF(m);
+	return *kept;
+}

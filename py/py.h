@@ -24,6 +24,7 @@ int		 py_intern_names(const struct py_name *, size_t);
 	py_embed_module((name), (code), sizeof (code), code##_version, (given))
 PyObject	*py_embed_module(const char *, const unsigned char *, size_t,
 		     unsigned long, PyObject *);
+PyObject	*py_embed_keep(PyObject **, PyObject *);
 
 /* coro.c: coroutine types written in C. Each step returns 0 with the
  * value yielded in *out, 1 with the return value in *out, or -1 with an

@@ -14,7 +14,7 @@ import pytest
 
 from conftest import PROGRAMS
 from serving import Client, serve
-from vt import run_line
+from vt import run_block, run_line
 
 PROG = PROGRAMS / "task_tree.py"
 STDLIB_LINE = re.compile(r"(asyncio/\w+\.py)(:|\", line )\d+")
@@ -37,13 +37,23 @@ def tree_console(terminal, *args):
     return t
 
 
-def answer(t, line):
-    """Type line at the prompt; the lines it printed, made plain."""
+def answer(t, line, figures=False):
+    """Type line at the prompt; the lines it printed, made plain, without
+    the loop's figures that come before the tasks unless figures."""
     run_line(t, line)
     screen = t.screen()
     start = len(screen) - 1 - screen[::-1].index(">>> " + line)
     assert screen[-1] == ">>>"
-    return [plain(s) for s in screen[start + 1:-1]]
+    lines = [plain(s) for s in screen[start + 1:-1]]
+    return lines if figures else without_figures(lines)
+
+
+def without_figures(lines):
+    """lines without the loop's figures at their start."""
+    lines = list(lines)
+    while lines and lines[0].startswith(("loop: ", " ", "slow ")):
+        del lines[0]
+    return lines
 
 
 TREE = """\
@@ -171,10 +181,63 @@ def test_loop_figures_come_first_when_the_loop_has_stats(terminal):
     run_line(t, "slow = lambda: [('on_data()', 0.25, loop.time() - 5)]")
     run_line(t, "loop.stats = lambda: dict(ready=1, timers=2, "
              "slow_callbacks=slow())")
-    assert answer(t, "tasks.ps('right')") == [
+    assert answer(t, "tasks.ps('right')", figures=True) == [
         "loop: ready 1, timers 2",
         "slow callbacks:",
         "       0.250 s  on_data()  (5.0 s ago)",
+        "1 of 512 tasks match 'right'",
+        "awaited by pair (wait) <- main (gather)",
+        "└── (T) right",
+        "      leaf PROG:11",
+        "      sleep asyncio/tasks.py:N"]
+
+
+def test_roots_are_tasks_nobody_awaits_and_cycles_come_after(terminal):
+    t = terminal(["--banner=test"])
+    t.expect("test\r\n>>> ")
+    run_line(t, "box = {}")
+    run_block(t, "async def hold(k):", "    await asyncio.sleep(0)",
+              "    await box[k]")
+    run_line(t, "go = lambda k, o: "
+             "asyncio.create_task(hold(o), name='cyc-' + k)")
+    run_line(t, "box.update(b=go('b', 'a'), a=go('a', 'b'))")
+    run_line(t, "late = asyncio.create_task(asyncio.sleep(99), name='late')")
+    run_block(t, "for _ in range(3): await asyncio.sleep(0)")
+    assert answer(t, "tasks") == [
+        "3 tasks (and 1 of the console's)",
+        "└── (T) late",
+        "      sleep asyncio/tasks.py:N",
+        "in cycles of awaits:",
+        "└── (T) cyc-a",
+        "    │ hold <console>:3",
+        "    └── (T) cyc-b",
+        "        │ hold <console>:3",
+        "        └── (T) cyc-a  (shown above)"]
+
+
+def test_a_chain_of_awaits_deeper_than_16_ends_in_how_many_are_below(
+        terminal):
+    t = terminal(["--banner=test"])
+    t.expect("test\r\n>>> ")
+    run_block(t, "async def down(n):", "    if n:",
+              "        name = 'level-%d' % (n - 1)",
+              "        await asyncio.create_task(down(n - 1), name=name)",
+              "    await asyncio.sleep(99)")
+    run_line(t, "top = asyncio.create_task(down(30), name='level-30')")
+    run_block(t, "for _ in range(40): await asyncio.sleep(0)")
+    lines = answer(t, "tasks")
+    assert lines[0] == "31 tasks (and 1 of the console's)"
+    assert lines[-2:] == [
+        " " * 64 + "│ down <console>:4",
+        " " * 64 + "└── (T) level-14  (14 below: tasks.ps('level-14'))"]
+
+
+def test_apythons_loop_shows_its_ready_queue_timers_and_fds_first(terminal):
+    t = tree_console(terminal)
+    lines = answer(t, "tasks.ps('right')", figures=True)
+    assert re.match(r"loop: ready \d+, timers \d+, readers \d+, "
+                    r"writers \d+,", lines[0])
+    assert lines[-5:] == [
         "1 of 512 tasks match 'right'",
         "awaited by pair (wait) <- main (gather)",
         "└── (T) right",
@@ -207,7 +270,7 @@ def test_a_served_client_gets_the_views_and_the_program_output_none(start):
     c = Client(address)
     c.until(b"test\n>>> ")
     got = c.run(b"tasks.ps('left')").decode()
-    assert plain(got) == (
+    assert "\n".join(without_figures(plain(got).split("\n"))) == (
         "1 of 512 tasks match 'left'\n"
         "awaited by pair (wait) <- main (gather)\n"
         "└── (T) left\n"
