@@ -12,57 +12,39 @@
  * tick too long, never too short. The pass's start is the clock reading
  * expiring timers takes anyway. */
 #include <stdatomic.h>
+#include <string.h>
 
 #include "loop/loop-internal.h"
 
 #define SLOW_MIN	0.010	/* seconds: a callback this long is kept */
 #define SLOW_RECENT	60.0	/* seconds: older ones give way to any */
 
-/* The turn of the apython loop running in the main thread, in ns of
- * CLOCK_MONOTONIC: STUCK_NONE, STUCK_WAITING or when its pass began.
- * Written by that thread, read by any (loop_stuck_seconds()). */
-#define STUCK_NONE	(-1LL)
-#define STUCK_WAITING	0LL
-static atomic_llong main_turn = STUCK_NONE;
+/* As the turn of the loop running in the main thread (-1: none). */
+_Static_assert(sizeof(double) == sizeof(unsigned long long),
+    "a double fits an atomic_ullong");
+atomic_ullong stats_main_turn = 0xbff0000000000000ULL;	/* -1.0 */
 
 static PyObject *format_handle;		/* base_events._format_handle */
-
-/* Tell other threads where the main thread's loop is: t as turn is. */
-static void
-stats_publish(struct loop *self, double t)
-{
-	long long	ns;
-
-	if (!self->st.in_main)
-		return;
-	if (t < 0)
-		ns = STUCK_NONE;
-	else if (t == 0)
-		ns = STUCK_WAITING;
-	else if ((ns = (long long)(t * 1e9)) <= 0)
-		ns = 1;
-	atomic_store_explicit(&main_turn, ns, memory_order_relaxed);
-}
 
 double
 loop_stuck_seconds(void)
 {
-	struct timespec	ts;
-	long long	t, now;
+	unsigned long long	bits;
+	double			t, now;
 
-	t = atomic_load_explicit(&main_turn, memory_order_relaxed);
-	if (t == STUCK_NONE || t == STUCK_WAITING)
-		return t == STUCK_NONE ? -1 : 0;
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	now = ts.tv_sec * 1000000000LL + ts.tv_nsec;
-	return now > t ? (now - t) * 1e-9 : 0;
+	bits = atomic_load_explicit(&stats_main_turn, memory_order_relaxed);
+	memcpy(&t, &bits, sizeof t);
+	if (t <= 0)
+		return t < 0 ? -1 : 0;
+	now = loop_now();
+	return now > t ? now - t : 0;
 }
 
 /* run_forever() starts iterating. */
 void
 stats_run_begin(struct loop *self)
 {
-	self->st.in_main = loop_in_main_thread();
+	self->st.running = loop_in_main_thread() ? STATS_MAIN : STATS_RUNNING;
 	self->st.run_start = self->st.turn = self->st.mark = loop_now();
 	stats_publish(self, self->st.turn);
 }
@@ -74,19 +56,7 @@ stats_run_end(struct loop *self)
 	self->st.ran += loop_now() - self->st.run_start;
 	self->st.turn = -1;
 	stats_publish(self, -1);
-	self->st.in_main = 0;
-}
-
-/* A pass begins running its timers and callbacks at now. */
-void
-stats_turn(struct loop *self, double now)
-{
-	self->st.iterations++;
-	self->st.mark = now;
-	if (self->st.turn < 0)
-		return;	/* _run_once() called outside run_forever() */
-	self->st.turn = now;
-	stats_publish(self, now);
+	self->st.running = STATS_STOPPED;
 }
 
 /* The loop is about to block; what to give stats_wait_end(). */
@@ -95,7 +65,7 @@ stats_wait_begin(struct loop *self)
 {
 	double	t0 = loop_now();
 
-	if (self->st.turn >= 0) {
+	if (self->st.running != STATS_STOPPED) {
 		self->st.turn = 0;
 		stats_publish(self, 0);
 	}
@@ -110,7 +80,7 @@ stats_wait_end(struct loop *self, double t0)
 
 	self->st.waited += t - t0;
 	self->st.mark = t;
-	if (self->st.turn < 0)
+	if (self->st.running == STATS_STOPPED)
 		return;
 	self->st.turn = t;
 	stats_publish(self, t);
