@@ -226,8 +226,8 @@ stats_set(PyObject *d, const char *key, PyObject *v)
 	return r;
 }
 
-/* The seconds this loop's current pass has run (stuck), None when it
- * does not run. */
+/* How long this loop's current pass has run, as loop_stuck_seconds()
+ * (which the main thread's loop goes through); None when not running. */
 static PyObject *
 stats_stuck(struct loop *self)
 {
@@ -235,6 +235,8 @@ stats_stuck(struct loop *self)
 
 	if (t < 0)
 		Py_RETURN_NONE;
+	if (self->st.running == STATS_MAIN)
+		return PyFloat_FromDouble(loop_stuck_seconds());
 	return PyFloat_FromDouble(t == 0 ? 0 : loop_now() - t);
 }
 
