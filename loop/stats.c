@@ -22,6 +22,8 @@
 /* As the turn of the loop running in the main thread (-1: none). */
 _Static_assert(sizeof(double) == sizeof(unsigned long long),
     "a double fits an atomic_ullong");
+_Static_assert(ATOMIC_LLONG_LOCK_FREE == 2,
+    "loop_stuck_seconds() must not take a lock (signal handlers call it)");
 atomic_ullong stats_main_turn = 0xbff0000000000000ULL;	/* -1.0 */
 
 static PyObject *format_handle;		/* base_events._format_handle */
