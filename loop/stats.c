@@ -2,7 +2,7 @@
  * watched; how often the loop turned; the slowest recent callbacks) and
  * loop_stuck_seconds() for other threads.
  *
- * Cost: a precise clock_gettime() is ~27 ns here, a third of what the
+ * Cost: a precise clock_gettime() is ~27 ns here, a quarter of what the
  * loop spends on a short callback, so callbacks are not each timed.
  * After each one the coarse clock (~4 ns, one kernel tick) is read; only
  * when it has ticked is the precise clock read. A callback that took a
@@ -28,6 +28,7 @@ atomic_ullong stats_main_turn = 0xbff0000000000000ULL;	/* -1.0 */
 
 static PyObject *format_handle;		/* base_events._format_handle */
 
+/* Seconds the main thread's loop has been held by its pass (loop.h). */
 double
 loop_stuck_seconds(void)
 {
@@ -80,10 +81,10 @@ stats_wait_end(struct loop *self, double t0)
 {
 	double	t = loop_now();
 
-	self->st.waited += t - t0;
 	self->st.mark = t;
 	if (self->st.running == STATS_STOPPED)
-		return;
+		return;	/* not counted: busy and idle are run_forever()'s */
+	self->st.waited += t - t0;
 	self->st.turn = t;
 	stats_publish(self, t);
 }
