@@ -310,3 +310,41 @@ def test_idle_counts_time_blocked_and_busy_time_running(run, tmp_path):
         "idle and busy are the time run: True\n"
         "busy while holding: True\n"
         "not idle while holding: True\n")
+
+
+def test_a_slow_callback_whose_repr_fails_is_kept_by_its_handle_type(
+        run, tmp_path):
+    path = program(tmp_path, """\
+        import asyncio, threading, time
+
+        class Slow:
+            def __init__(self, error):
+                self.error = error
+
+            def __call__(self):
+                time.sleep(0.05)
+
+            def __repr__(self):
+                raise self.error
+
+        async def main(error):
+            loop = asyncio.get_running_loop()
+            loop.call_soon(Slow(error))
+            await asyncio.sleep(0)
+            print([n for n, s, at in loop.stats()["slow_callbacks"]])
+
+        def run(error):
+            try:
+                asyncio.run(main(error))
+            except BaseException as e:
+                print("came out:", type(e).__name__)
+
+        # In a thread: no console's callbacks on this loop.
+        for error in (ValueError, KeyboardInterrupt):
+            th = threading.Thread(target=run, args=(error,))
+            th.start()
+            th.join()
+    """)
+    assert output(run, path) == (
+        "['<Handle>']\n"
+        "came out: KeyboardInterrupt\n")
