@@ -20,6 +20,7 @@ struct watchers;
 /* stats.c: what loop.stats() shows, kept by the loop's thread under the
  * GIL (see stats.c for how callbacks are timed). */
 #define LOOP_SLOW_KEEP	10
+#define LOOP_RECENT	60.0	/* seconds: what is older gives way */
 struct loop_slow {
 	PyObject	*name;		/* asyncio's debug name; NULL: free */
 	double		 seconds;
@@ -34,6 +35,8 @@ struct loop_stats {
 	double			run_start;
 	double			ran;	/* seconds in run_forever, past runs */
 	double			waited;	/* seconds blocked waiting, all runs */
+	double			late;	/* the most a timer ran late lately */
+	double			late_at; /* when that was */
 	int			running; /* STATS_* */
 	struct loop_slow	slow[LOOP_SLOW_KEEP];
 };
@@ -171,6 +174,17 @@ stats_turn(struct loop *self, double now)
 		return;
 	self->st.turn = now;
 	stats_publish(self, now);
+}
+
+/* A timer due late seconds ago runs in the pass begun at now: keep the
+ * most of the last minute, or, past it, start afresh. */
+static inline void
+stats_timer_late(struct loop *self, double late, double now)
+{
+	if (late > self->st.late || now - self->st.late_at > LOOP_RECENT) {
+		self->st.late = late > 0 ? late : 0;
+		self->st.late_at = now;
+	}
 }
 
 /* After each callback ran: only a tick of the coarse clock since the

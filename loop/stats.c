@@ -17,7 +17,6 @@
 #include "loop/loop-internal.h"
 
 #define SLOW_MIN	0.010	/* seconds: a callback this long is kept */
-#define SLOW_RECENT	60.0	/* seconds: older ones give way to any */
 
 /* As the turn of the loop running in the main thread (-1: none). */
 _Static_assert(sizeof(double) == sizeof(unsigned long long),
@@ -90,7 +89,7 @@ stats_wait_end(struct loop *self, double t0)
 }
 
 /* The slot a callback of dt seconds takes at now, or -1: a free one, else
- * the oldest of those past SLOW_RECENT, else the fastest if faster. */
+ * the oldest of those past LOOP_RECENT, else the fastest if faster. */
 static int
 stats_slot(const struct loop_stats *st, double dt, double now)
 {
@@ -100,7 +99,7 @@ stats_slot(const struct loop_stats *st, double dt, double now)
 		if (st->slow[i].name == NULL)
 			return i;
 	for (i = 0; i < LOOP_SLOW_KEEP; i++)
-		if (now - st->slow[i].at > SLOW_RECENT &&
+		if (now - st->slow[i].at > LOOP_RECENT &&
 		    (pick < 0 || st->slow[i].at < st->slow[pick].at))
 			pick = i;
 	if (pick >= 0)
@@ -279,6 +278,7 @@ loop_stats(struct loop *self, PyObject *unused)
 	    self->st.waited)) != 0 ||
 	    stats_set(d, "idle", PyFloat_FromDouble(self->st.waited)) != 0 ||
 	    stats_set(d, "stuck", stats_stuck(self)) != 0 ||
+	    stats_set(d, "timer_lag", PyFloat_FromDouble(self->st.late)) != 0 ||
 	    stats_set(d, "slow_callbacks", stats_slow_list(self)) != 0) {
 		Py_DECREF(d);
 		return NULL;

@@ -348,3 +348,26 @@ def test_a_slow_callback_whose_repr_fails_is_kept_by_its_handle_type(
     assert output(run, path) == (
         "['<Handle>']\n"
         "came out: KeyboardInterrupt\n")
+
+
+def test_timer_lag_is_how_late_a_held_loop_ran_a_timer(run, tmp_path):
+    path = program(tmp_path, """\
+        import asyncio, threading, time
+
+        async def main():
+            loop = asyncio.get_running_loop()
+            print("no timer yet:", loop.stats()["timer_lag"])
+            due = loop.create_future()
+            loop.call_later(0.05, due.set_result, None)
+            loop.call_soon(time.sleep, 0.3)
+            await due
+            print("held 0.3 s past 0.05 s:", loop.stats()["timer_lag"] >= 0.25)
+
+        # In a thread: no console's callbacks on this loop.
+        th = threading.Thread(target=asyncio.run, args=(main(),))
+        th.start()
+        th.join()
+    """)
+    assert output(run, path) == (
+        "no timer yet: 0.0\n"
+        "held 0.3 s past 0.05 s: True\n")
