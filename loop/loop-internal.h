@@ -137,7 +137,7 @@ int		 stats_tick(struct loop *, PyObject *, long long);
 void		 stats_clear(struct loop *);
 
 /* The coarse clock (CLOCK_MONOTONIC_COARSE) in ns: a few ns to read, one
- * kernel tick (1-4 ms) of resolution. */
+ * kernel tick (1-10 ms; 4 here) of resolution. */
 static inline long long
 stats_coarse(void)
 {
