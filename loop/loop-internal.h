@@ -5,6 +5,7 @@
 
 #include <stdatomic.h>
 #include <stddef.h>
+#include <string.h>
 #include <time.h>
 
 #include "compat.h"
@@ -19,6 +20,7 @@ struct watchers;
 /* stats.c: what loop.stats() shows, kept by the loop's thread under the
  * GIL (see stats.c for how callbacks are timed). */
 #define LOOP_SLOW_KEEP	10
+#define LOOP_RECENT	60.0	/* seconds: what is older gives way */
 struct loop_slow {
 	PyObject	*name;		/* asyncio's debug name; NULL: free */
 	double		 seconds;
@@ -33,9 +35,12 @@ struct loop_stats {
 	double			run_start;
 	double			ran;	/* seconds in run_forever, past runs */
 	double			waited;	/* seconds blocked waiting, all runs */
-	int			in_main; /* running in the main thread */
+	double			late;	/* the most a timer ran late lately */
+	double			late_at; /* when that was */
+	int			running; /* STATS_* */
 	struct loop_slow	slow[LOOP_SLOW_KEEP];
 };
+enum { STATS_STOPPED, STATS_RUNNING, STATS_MAIN };
 
 /* apython.LoopCore: one per loop, owned by the thread that runs it; only
  * sleeping, woken and wake_fd are touched by other threads. */
@@ -126,14 +131,13 @@ extern const PyMethodDef loop_stats_methods[];
 int		 stats_ready(void);
 void		 stats_run_begin(struct loop *);
 void		 stats_run_end(struct loop *);
-void		 stats_turn(struct loop *, double);
 double		 stats_wait_begin(struct loop *);
 void		 stats_wait_end(struct loop *, double);
 int		 stats_tick(struct loop *, PyObject *, long long);
 void		 stats_clear(struct loop *);
 
 /* The coarse clock (CLOCK_MONOTONIC_COARSE) in ns: a few ns to read, one
- * kernel tick (1-4 ms) of resolution. */
+ * kernel tick (1-10 ms; 4 here) of resolution. */
 static inline long long
 stats_coarse(void)
 {
@@ -141,6 +145,46 @@ stats_coarse(void)
 
 	clock_gettime(CLOCK_MONOTONIC_COARSE, &ts);
 	return ts.tv_sec * 1000000000LL + ts.tv_nsec;
+}
+
+/* The main thread's loop's turn as the bits of a double, for
+ * loop_stuck_seconds(); only that thread writes it. */
+extern atomic_ullong stats_main_turn;
+
+/* Tell other threads the turn t of a loop running in the main thread. */
+static inline void
+stats_publish(struct loop *self, double t)
+{
+	unsigned long long	bits;
+
+	if (self->st.running != STATS_MAIN)
+		return;
+	memcpy(&bits, &t, sizeof bits);
+	atomic_store_explicit(&stats_main_turn, bits, memory_order_relaxed);
+}
+
+/* A pass begins running its timers and callbacks at now (a _run_once()
+ * called outside run_forever() does not turn the loop). */
+static inline void
+stats_turn(struct loop *self, double now)
+{
+	self->st.iterations++;
+	self->st.mark = now;
+	if (self->st.running == STATS_STOPPED)
+		return;
+	self->st.turn = now;
+	stats_publish(self, now);
+}
+
+/* A timer due late seconds ago runs in the pass begun at now: keep the
+ * most of the last minute, or, past it, start afresh. */
+static inline void
+stats_timer_late(struct loop *self, double late, double now)
+{
+	if (late > self->st.late || now - self->st.late_at > LOOP_RECENT) {
+		self->st.late = late > 0 ? late : 0;
+		self->st.late_at = now;
+	}
 }
 
 /* After each callback ran: only a tick of the coarse clock since the

@@ -31,6 +31,7 @@ int	 loop_observe(const struct loop_observer *);
  * loop makes it grow. Any thread, without the GIL, async-signal-safe: an
  * atomic load and a clock_gettime(). */
 double	 loop_stuck_seconds(void);
+
 int	 loop_add_to_module(PyObject *module);
 int	 loop_install(PyObject *module);
 

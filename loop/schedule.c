@@ -344,6 +344,8 @@ loop_expire_timers(struct loop *self, double now)
 	while ((h = heap_top(self->timers, &when)) != NULL && when < end) {
 		heap_pop(self->timers);
 		timer_set_scheduled(h, 0);
+		if (handle_cancelled_bool(h) != 1)
+			stats_timer_late(self, now - when, now);
 		if (loop_push_ready(self, h) != 0)
 			return -1;
 	}

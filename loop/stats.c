@@ -2,7 +2,7 @@
  * watched; how often the loop turned; the slowest recent callbacks) and
  * loop_stuck_seconds() for other threads.
  *
- * Cost: a precise clock_gettime() is ~27 ns here, a third of what the
+ * Cost: a precise clock_gettime() is ~27 ns here, a quarter of what the
  * loop spends on a short callback, so callbacks are not each timed.
  * After each one the coarse clock (~4 ns, one kernel tick) is read; only
  * when it has ticked is the precise clock read. A callback that took a
@@ -12,57 +12,41 @@
  * tick too long, never too short. The pass's start is the clock reading
  * expiring timers takes anyway. */
 #include <stdatomic.h>
+#include <string.h>
 
 #include "loop/loop-internal.h"
 
 #define SLOW_MIN	0.010	/* seconds: a callback this long is kept */
-#define SLOW_RECENT	60.0	/* seconds: older ones give way to any */
 
-/* The turn of the apython loop running in the main thread, in ns of
- * CLOCK_MONOTONIC: STUCK_NONE, STUCK_WAITING or when its pass began.
- * Written by that thread, read by any (loop_stuck_seconds()). */
-#define STUCK_NONE	(-1LL)
-#define STUCK_WAITING	0LL
-static atomic_llong main_turn = STUCK_NONE;
+/* As the turn of the loop running in the main thread (-1: none). */
+_Static_assert(sizeof(double) == sizeof(unsigned long long),
+    "a double fits an atomic_ullong");
+_Static_assert(ATOMIC_LLONG_LOCK_FREE == 2,
+    "loop_stuck_seconds() must not take a lock (signal handlers call it)");
+atomic_ullong stats_main_turn = 0xbff0000000000000ULL;	/* -1.0 */
 
 static PyObject *format_handle;		/* base_events._format_handle */
 
-/* Tell other threads where the main thread's loop is: t as turn is. */
-static void
-stats_publish(struct loop *self, double t)
-{
-	long long	ns;
-
-	if (!self->st.in_main)
-		return;
-	if (t < 0)
-		ns = STUCK_NONE;
-	else if (t == 0)
-		ns = STUCK_WAITING;
-	else if ((ns = (long long)(t * 1e9)) <= 0)
-		ns = 1;
-	atomic_store_explicit(&main_turn, ns, memory_order_relaxed);
-}
-
+/* Seconds the main thread's loop has been held by its pass (loop.h). */
 double
 loop_stuck_seconds(void)
 {
-	struct timespec	ts;
-	long long	t, now;
+	unsigned long long	bits;
+	double			t, now;
 
-	t = atomic_load_explicit(&main_turn, memory_order_relaxed);
-	if (t == STUCK_NONE || t == STUCK_WAITING)
-		return t == STUCK_NONE ? -1 : 0;
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	now = ts.tv_sec * 1000000000LL + ts.tv_nsec;
-	return now > t ? (now - t) * 1e-9 : 0;
+	bits = atomic_load_explicit(&stats_main_turn, memory_order_relaxed);
+	memcpy(&t, &bits, sizeof t);
+	if (t <= 0)
+		return t < 0 ? -1 : 0;
+	now = loop_now();
+	return now > t ? now - t : 0;
 }
 
 /* run_forever() starts iterating. */
 void
 stats_run_begin(struct loop *self)
 {
-	self->st.in_main = loop_in_main_thread();
+	self->st.running = loop_in_main_thread() ? STATS_MAIN : STATS_RUNNING;
 	self->st.run_start = self->st.turn = self->st.mark = loop_now();
 	stats_publish(self, self->st.turn);
 }
@@ -74,19 +58,7 @@ stats_run_end(struct loop *self)
 	self->st.ran += loop_now() - self->st.run_start;
 	self->st.turn = -1;
 	stats_publish(self, -1);
-	self->st.in_main = 0;
-}
-
-/* A pass begins running its timers and callbacks at now. */
-void
-stats_turn(struct loop *self, double now)
-{
-	self->st.iterations++;
-	self->st.mark = now;
-	if (self->st.turn < 0)
-		return;	/* _run_once() called outside run_forever() */
-	self->st.turn = now;
-	stats_publish(self, now);
+	self->st.running = STATS_STOPPED;
 }
 
 /* The loop is about to block; what to give stats_wait_end(). */
@@ -95,7 +67,7 @@ stats_wait_begin(struct loop *self)
 {
 	double	t0 = loop_now();
 
-	if (self->st.turn >= 0) {
+	if (self->st.running != STATS_STOPPED) {
 		self->st.turn = 0;
 		stats_publish(self, 0);
 	}
@@ -108,16 +80,16 @@ stats_wait_end(struct loop *self, double t0)
 {
 	double	t = loop_now();
 
-	self->st.waited += t - t0;
 	self->st.mark = t;
-	if (self->st.turn < 0)
-		return;
+	if (self->st.running == STATS_STOPPED)
+		return;	/* not counted: busy and idle are run_forever()'s */
+	self->st.waited += t - t0;
 	self->st.turn = t;
 	stats_publish(self, t);
 }
 
 /* The slot a callback of dt seconds takes at now, or -1: a free one, else
- * the oldest of those past SLOW_RECENT, else the fastest if faster. */
+ * the oldest of those past LOOP_RECENT, else the fastest if faster. */
 static int
 stats_slot(const struct loop_stats *st, double dt, double now)
 {
@@ -127,7 +99,7 @@ stats_slot(const struct loop_stats *st, double dt, double now)
 		if (st->slow[i].name == NULL)
 			return i;
 	for (i = 0; i < LOOP_SLOW_KEEP; i++)
-		if (now - st->slow[i].at > SLOW_RECENT &&
+		if (now - st->slow[i].at > LOOP_RECENT &&
 		    (pick < 0 || st->slow[i].at < st->slow[pick].at))
 			pick = i;
 	if (pick >= 0)
@@ -256,8 +228,8 @@ stats_set(PyObject *d, const char *key, PyObject *v)
 	return r;
 }
 
-/* The seconds this loop's current pass has run (stuck), None when it
- * does not run. */
+/* How long this loop's current pass has run, as loop_stuck_seconds()
+ * (which the main thread's loop goes through); None when not running. */
 static PyObject *
 stats_stuck(struct loop *self)
 {
@@ -265,6 +237,8 @@ stats_stuck(struct loop *self)
 
 	if (t < 0)
 		Py_RETURN_NONE;
+	if (self->st.running == STATS_MAIN)
+		return PyFloat_FromDouble(loop_stuck_seconds());
 	return PyFloat_FromDouble(t == 0 ? 0 : loop_now() - t);
 }
 
@@ -304,6 +278,7 @@ loop_stats(struct loop *self, PyObject *unused)
 	    self->st.waited)) != 0 ||
 	    stats_set(d, "idle", PyFloat_FromDouble(self->st.waited)) != 0 ||
 	    stats_set(d, "stuck", stats_stuck(self)) != 0 ||
+	    stats_set(d, "timer_lag", PyFloat_FromDouble(self->st.late)) != 0 ||
 	    stats_set(d, "slow_callbacks", stats_slow_list(self)) != 0) {
 		Py_DECREF(d);
 		return NULL;
