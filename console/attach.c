@@ -73,8 +73,6 @@ session_attach(PyObject *self, PyObject *loop)
 			return -1;
 		if (!s->eof && s->io->attach(self, loop) != 0)
 			return -1;
-		if (pager_install_soon(loop) != 0)
-			return -1;
 	}
 	if ((coro = step_coro_new(self)) == NULL)
 		return -1;

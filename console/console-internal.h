@@ -128,7 +128,7 @@ int		 stmt_cpu_end(PyObject *session, unsigned sigints);
 int		 stmt_ready(void);
 
 /* pager.c: help() in a console. */
-int		 pager_install_soon(PyObject *loop);
+int		 pager_install(void);
 
 /* output.c: output of console statements goes to their session; the
  * rest to the program's streams. A line editor showing a prompt on the

@@ -47,47 +47,23 @@ static PyMethodDef pager_def = {
 	.ml_doc = "Show text: plainly in the console, through a pager otherwise.",
 };
 
-/* Put our pager in pydoc (importing it), once. */
-static PyObject *
-pager_install(PyObject *module, PyObject *unused)
+/* Put our pager in pydoc (importing it), once: before a console's
+ * statement runs, so that help(obj) there prints in the console, and a
+ * program that never sees a statement never pays for importing pydoc.
+ * 0, or -1 with an exception. */
+int
+pager_install(void)
 {
 	PyObject	*fn;
 	int		 r;
 
-	(void)module;
-	(void)unused;
-	if (pydoc_mod != NULL)
-		Py_RETURN_NONE;
-	if ((pydoc_mod = PyImport_ImportModule("pydoc")) == NULL)
-		return NULL;
-	if ((fn = PyCFunction_New(&pager_def, NULL)) == NULL)
-		return NULL;
-	r = PyObject_SetAttrString(pydoc_mod, "pager", fn);
-	Py_DECREF(fn);
-	if (r != 0)
-		return NULL;
-	Py_RETURN_NONE;
-}
-
-static PyMethodDef pydoc_def = {
-	.ml_name = "console_pydoc_pager",
-	.ml_meth = pager_install,
-	.ml_flags = METH_NOARGS,
-};
-
-/* Have loop put our pager in pydoc soon (once), before the console's
- * first statement: help(obj) in the console prints there, no pager. */
-int
-pager_install_soon(PyObject *loop)
-{
-	PyObject	*fn, *h;
-
 	if (pydoc_mod != NULL)
 		return 0;
-	if ((fn = PyCFunction_New(&pydoc_def, NULL)) == NULL)
+	if ((pydoc_mod = PyImport_ImportModule("pydoc")) == NULL)
 		return -1;
-	h = PyObject_CallMethod(loop, "call_soon", "O", fn);
+	if ((fn = PyCFunction_New(&pager_def, NULL)) == NULL)
+		return -1;
+	r = PyObject_SetAttrString(pydoc_mod, "pager", fn);
 	Py_DECREF(fn);
-	Py_XDECREF(h);
-	return h == NULL ? -1 : 0;
+	return r;
 }

@@ -179,3 +179,24 @@ def test_loop_without_readers_gets_no_traceback_with_an_empty_stdin(program):
     assert ours.returncode == python3.returncode == 0
     assert ours.stdout == python3.stdout == b"done\n"
     assert ours.stderr == NO_CONSOLE
+
+
+# python3 imports pydoc only when something asks for help: a program's
+# loop under apython must not pay for importing it either (it showed in
+# --ps as a slow start-up callback of every program).
+PYDOC_PROGRAM = """\
+import asyncio, sys
+async def main():
+    for i in range(5):
+        await asyncio.sleep(0.01)
+    print("pydoc" in sys.modules)
+asyncio.run(main())
+"""
+
+
+def test_a_program_gets_no_pydoc_import_it_did_not_ask_for(program):
+    prog = program(PYDOC_PROGRAM)
+    ours, py3 = both(lambda exe: [exe, str(prog)],
+                     stdin=subprocess.DEVNULL)
+    assert py3.stdout == b"False\n"
+    assert (ours.stdout, ours.returncode) == (py3.stdout, 0)
