@@ -143,12 +143,59 @@ sigint_before_fork(PyObject *module, PyObject *unused)
 	Py_RETURN_NONE;
 }
 
-/* os.register_at_fork's after_in_parent: the thread again. */
+#if PY_VERSION_HEX >= 0x030D0000
+/* The frame that called os.fork() (3.13+, main thread, strong ref). */
+static PyFrameObject	*fork_frame;
+
+/* Whether the main thread still runs a later after-in-parent hook of
+ * fork_frame's os.fork() (a frame below fork_frame). */
+static int
+sigint_in_fork(void)
+{
+	PyFrameObject	*f = PyEval_GetFrame(), *back;
+	int		 below = 0;
+
+	if (f == NULL || f == fork_frame)
+		return 0;
+	for (f = PyFrame_GetBack(f); f != NULL; f = back) {
+		below = f == fork_frame;
+		back = below ? NULL : PyFrame_GetBack(f);
+		Py_DECREF(f);
+	}
+	return below;
+}
+
+/* A pending call: the main thread runs it at its next check; the thread
+ * again once os.fork() has returned (and warned, or not). */
+static int
+sigint_resume(void *unused)
+{
+	(void)unused;
+	if (sigint_in_fork() && Py_AddPendingCall(sigint_resume, NULL) == 0)
+		return 0;
+	Py_CLEAR(fork_frame);
+	ctl_resume();
+	return 0;
+}
+#endif
+
+/* os.register_at_fork's after_in_parent: the thread again. Up to 3.12,
+ * os.fork() warns before this hook; 3.13 warns after the after-in-parent
+ * hooks, so the thread comes back later, from a pending call in the
+ * frame that forked (a fork from C or from another thread, which warns
+ * under python3 too: at once). */
 static PyObject *
 sigint_after_fork(PyObject *module, PyObject *unused)
 {
 	(void)module;
 	(void)unused;
+#if PY_VERSION_HEX >= 0x030D0000
+	if (fork_frame == NULL && PyEval_GetFrame() != NULL &&
+	    Py_AddPendingCall(sigint_resume, NULL) == 0) {
+		fork_frame = (PyFrameObject *)Py_NewRef(PyEval_GetFrame());
+		Py_RETURN_NONE;
+	}
+#endif
 	ctl_resume();
 	Py_RETURN_NONE;
 }
