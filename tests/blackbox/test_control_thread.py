@@ -115,7 +115,10 @@ def ctl_switches(pid):
     raise AssertionError("no apython-ctl thread in %d" % pid)
 
 
-def test_it_does_not_wake_while_idle(start):
+def test_it_does_not_wake_while_idle(start, runtime, monkeypatch):
+    # A runtime directory of its own: other programs of the user come and
+    # go in the shared one, which the thread watches.
+    monkeypatch.setenv("XDG_RUNTIME_DIR", str(runtime))
     proc, c = served_with_it(start)
     before = ctl_switches(proc.popen.pid)
     time.sleep(1)
