@@ -129,35 +129,119 @@ sigint_forked_child(PyObject *module, PyObject *unused)
 	Py_RETURN_NONE;
 }
 
-static PyMethodDef forked_def = {
-	.ml_name = "apython_forked_child",
-	.ml_meth = sigint_forked_child,
-	.ml_flags = METH_NOARGS,
-	.ml_doc = "A forked child gets a control thread of its own.",
+/* os.register_at_fork's before: no thread of ours at fork() (python3
+ * 3.12+ warns in a threaded process). Without the GIL: a callback of
+ * the control thread may be waiting for it. */
+static PyObject *
+sigint_before_fork(PyObject *module, PyObject *unused)
+{
+	(void)module;
+	(void)unused;
+	Py_BEGIN_ALLOW_THREADS
+	ctl_pause();
+	Py_END_ALLOW_THREADS
+	Py_RETURN_NONE;
+}
+
+#if PY_VERSION_HEX >= 0x030D0000
+/* The frame that called os.fork() (3.13+, main thread, strong ref). */
+static PyFrameObject	*fork_frame;
+
+/* Whether the main thread still runs a later after-in-parent hook of
+ * fork_frame's os.fork() (a frame below fork_frame). */
+static int
+sigint_in_fork(void)
+{
+	PyFrameObject	*f = PyEval_GetFrame(), *back;
+	int		 below = 0;
+
+	if (f == NULL || f == fork_frame)
+		return 0;
+	for (f = PyFrame_GetBack(f); f != NULL; f = back) {
+		below = f == fork_frame;
+		back = below ? NULL : PyFrame_GetBack(f);
+		Py_DECREF(f);
+	}
+	return below;
+}
+
+/* A pending call: the main thread runs it at its next check; the thread
+ * again once os.fork() has returned (and warned, or not). */
+static int
+sigint_resume(void *unused)
+{
+	(void)unused;
+	if (sigint_in_fork() && Py_AddPendingCall(sigint_resume, NULL) == 0)
+		return 0;
+	Py_CLEAR(fork_frame);
+	ctl_resume();
+	return 0;
+}
+#endif
+
+/* os.register_at_fork's after_in_parent: the thread again. Up to 3.12,
+ * os.fork() warns before this hook; 3.13 warns after the after-in-parent
+ * hooks, so the thread comes back later, from a pending call in the
+ * frame that forked (a fork from C or from another thread, which warns
+ * under python3 too: at once). */
+static PyObject *
+sigint_after_fork(PyObject *module, PyObject *unused)
+{
+	(void)module;
+	(void)unused;
+#if PY_VERSION_HEX >= 0x030D0000
+	if (fork_frame == NULL && PyEval_GetFrame() != NULL &&
+	    Py_AddPendingCall(sigint_resume, NULL) == 0) {
+		fork_frame = (PyFrameObject *)Py_NewRef(PyEval_GetFrame());
+		Py_RETURN_NONE;
+	}
+#endif
+	ctl_resume();
+	Py_RETURN_NONE;
+}
+
+static PyMethodDef fork_defs[] = {
+	{ "apython_before_fork", sigint_before_fork, METH_NOARGS,
+	  "No control thread at fork()." },
+	{ "apython_after_fork_parent", sigint_after_fork, METH_NOARGS,
+	  "The control thread again after fork()." },
+	{ "apython_forked_child", sigint_forked_child, METH_NOARGS,
+	  "A forked child gets a control thread of its own." },
 };
 
-/* os.register_at_fork(after_in_child=sigint_forked_child). */
+/* os.register_at_fork(before=..., after_in_parent=...,
+ * after_in_child=...) with fork_defs. */
 static int
 sigint_at_fork(void)
 {
-	PyObject	*os, *fn, *reg, *kw, *args, *r = NULL;
+	static const char	*kinds[] = { "before", "after_in_parent",
+	    "after_in_child" };
+	PyObject		*os, *fn, *reg, *kw, *args = NULL, *r = NULL;
+	size_t			 i;
 
-	if ((fn = PyCFunction_New(&forked_def, NULL)) == NULL)
+	if ((kw = PyDict_New()) == NULL)
 		return -1;
-	if ((os = PyImport_ImportModule("os")) == NULL) {
+	for (i = 0; i < 3; i++) {
+		if ((fn = PyCFunction_New(&fork_defs[i], NULL)) == NULL ||
+		    PyDict_SetItemString(kw, kinds[i], fn) != 0) {
+			Py_XDECREF(fn);
+			Py_DECREF(kw);
+			return -1;
+		}
 		Py_DECREF(fn);
+	}
+	if ((os = PyImport_ImportModule("os")) == NULL) {
+		Py_DECREF(kw);
 		return -1;
 	}
 	reg = PyObject_GetAttrString(os, "register_at_fork");
-	kw = Py_BuildValue("{sO}", "after_in_child", fn);
 	args = PyTuple_New(0);
-	if (reg != NULL && kw != NULL && args != NULL)
+	if (reg != NULL && args != NULL)
 		r = PyObject_Call(reg, args, kw);
 	Py_XDECREF(args);
-	Py_XDECREF(kw);
+	Py_DECREF(kw);
 	Py_XDECREF(reg);
 	Py_DECREF(os);
-	Py_DECREF(fn);
 	Py_XDECREF(r);
 	return r == NULL ? -1 : 0;
 }
@@ -165,8 +249,9 @@ sigint_at_fork(void)
 /* Every program, at start-up (main thread): the real-time signal's
  * handler, for ctl/'s requests and typed Ctrl-Cs; the control thread's
  * fds, now, so that they are there for the program's whole life (the
- * thread itself comes when first needed: python3 warns at fork() in a
- * threaded process), and its own in a forked child. -1 with exception. */
+ * thread itself comes when first needed), paused around os.fork()
+ * (python3 3.12+ warns at fork() in a threaded process), and its own in
+ * a forked child. -1 with exception. */
 int
 console_signals_setup(void)
 {

@@ -7,12 +7,14 @@
 
 #include <sys/epoll.h>
 #include <sys/eventfd.h>
+#include <sys/syscall.h>
 
 #include <errno.h>
 #include <poll.h>
 #include <pthread.h>
 #include <signal.h>
 #include <stdint.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <time.h>
 #include <unistd.h>
@@ -39,7 +41,10 @@ int		ctl_has_main;
 
 static pthread_mutex_t	 lock = PTHREAD_MUTEX_INITIALIZER;
 static pthread_cond_t	 idle = PTHREAD_COND_INITIALIZER;	/* running */
-static int		 started;	/* the thread runs (under lock) */
+static int		 started;	/* the thread runs, or is paused (lock) */
+static int		 paused;	/* ctl_pause()s not resumed (lock) */
+static int		 halting;	/* the thread is to return (lock) */
+static pid_t		 tid;		/* the thread's, for /proc */
 static int		 atfork_set;	/* main thread only */
 static int		 forked;	/* a child whose parent had a thread */
 static int		 reopen;	/* a child whose parent had the fds */
@@ -61,7 +66,8 @@ ctl_now(void)
 	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
 }
 
-/* True on the control thread itself. */
+/* True on the control thread itself (while paused, the joined thread's
+ * id may match another's: harmless, no callback runs then). */
 static int
 ctl_on_thread(void)
 {
@@ -162,8 +168,13 @@ ctl_main(void *unused)
 	int			n, i, timeout;
 
 	(void)unused;
+	tid = (pid_t)syscall(SYS_gettid);
 	for (;;) {
 		pthread_mutex_lock(&lock);
+		if (halting) {
+			pthread_mutex_unlock(&lock);
+			return NULL;	/* ctl_pause() joins it */
+		}
 		timeout = ctl_timeout();
 		pthread_mutex_unlock(&lock);
 		n = epoll_wait(epfd, evs, 16, timeout);
@@ -224,7 +235,6 @@ ctl_spawn(void)
 		errno = e;
 		return -1;
 	}
-	pthread_detach(thread);
 	pthread_setname_np(thread, "apython-ctl");
 	return 0;
 }
@@ -250,6 +260,7 @@ ctl_fork_child(void)
 {
 	forked = started;
 	started = 0;
+	paused = halting = 0;
 	reopen = epfd >= 0;
 	running = -1;
 	nwatch = 0;
@@ -346,6 +357,62 @@ ctl_forked_child(void)
 		/* Idem. */
 	}
 	forked = 0;
+	pthread_mutex_unlock(&lock);
+}
+
+/* Wait (bounded) until the kernel no longer counts the joined thread:
+ * pthread_join() returns when its tid is cleared, a moment before the
+ * task leaves /proc (and /proc/self/stat's num_threads). */
+static void
+ctl_gone(pid_t t)
+{
+	struct timespec	 ts = { 0, 200000 };	/* 0.2 ms */
+	char		 path[64];
+	int		 i;
+
+	snprintf(path, sizeof path, "/proc/self/task/%ld", (long)t);
+	for (i = 0; i < 250 && access(path, F_OK) == 0; i++)
+		nanosleep(&ts, NULL);
+}
+
+/* Stop the thread for a fork; the first of concurrent pauses stops it,
+ * the others wait for that. */
+void
+ctl_pause(void)
+{
+	pthread_t	t;
+
+	pthread_mutex_lock(&lock);
+	if (!started) {
+		pthread_mutex_unlock(&lock);
+		return;
+	}
+	if (paused++ > 0) {
+		while (halting)
+			pthread_cond_wait(&idle, &lock);
+		pthread_mutex_unlock(&lock);
+		return;
+	}
+	halting = 1;
+	t = thread;
+	ctl_wake();
+	pthread_mutex_unlock(&lock);
+	pthread_join(t, NULL);		/* after the callback that runs */
+	ctl_gone(tid);
+	pthread_mutex_lock(&lock);
+	halting = 0;
+	pthread_cond_broadcast(&idle);
+	pthread_mutex_unlock(&lock);
+}
+
+/* The last resume starts the thread again: same epoll set (the watches),
+ * same timer list (their deadlines), the wake-ups it missed pending. */
+void
+ctl_resume(void)
+{
+	pthread_mutex_lock(&lock);
+	if (paused > 0 && --paused == 0 && ctl_spawn() != 0)
+		started = 0;	/* the next ctl_watch() or ctl_after() */
 	pthread_mutex_unlock(&lock);
 }
 

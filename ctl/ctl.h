@@ -4,10 +4,24 @@
  * the fds it is asked to watch and for its timers, so that someone still
  * listens while the main thread is busy (a statement on the CPU, a
  * callback in time.sleep). It starts when first needed (its fds at
- * start-up) and wakes only for what it watches: no periodic wake-up.
- * Its fds are close-on-exec and every signal is blocked in it, so the
- * program's signals never land there. A forked child gets a fresh
- * thread (ctl_forked_child), none of the parent's watches.
+ * start-up; attach/ needs it at start-up unless turned off) and wakes
+ * only for what it watches: no periodic wake-up. Its fds are
+ * close-on-exec and every signal is blocked in it, so the program's
+ * signals never land there. A forked child gets a fresh thread
+ * (ctl_forked_child), none of the parent's watches.
+ *
+ * Fork: python3 3.12+ warns at os.fork() when /proc/self/stat counts
+ * more than one thread, after the before-fork hooks and before the
+ * after-in-parent ones. So Python's fork hooks pause the thread
+ * (ctl_pause: it returns, after the callback that runs, and is joined;
+ * the kernel is given up to 50 ms to stop counting it) and resume it in
+ * the parent (ctl_resume: a new thread, the same watches and timers).
+ * A fork from C, without Python's hooks, forks with the thread running:
+ * the at-fork handlers keep that safe (ctl's lock held across fork(),
+ * the child forgets the thread). serve/attach.c's short threads (one per
+ * --attach or --ps request, alive until it is handed to the loop or
+ * answered, at most ~2 s) are not paused: a fork in that moment warns
+ * as with any thread, and the child has none of them.
  *
  * Threads: ctl_init(), ctl_start() and ctl_forked_child() in the main
  * thread; ctl_watch(), ctl_unwatch(), ctl_after() from any thread, the
@@ -25,15 +39,25 @@ int	 ctl_start(void);
 
 /* Main thread, at start-up; idempotent: the thread's fds, not the
  * thread, which ctl_watch() or ctl_after() then start when first called
- * (from any thread). A program that never needs it has no thread of
- * apython's (python3 3.12+ warns at fork() in a threaded process), and
- * its fds do not change when it first does. 0, or -1 with errno. */
+ * (from any thread). A program that never needs it (attach turned off)
+ * has no thread of apython's, and its fds do not change when it first
+ * does. 0, or -1 with errno. */
 int	 ctl_init(void);
 
 /* In a forked child (main thread, where starting a thread is safe): its
  * own fds and a fresh thread if the parent had them, no watch nor
  * timer. */
 void	 ctl_forked_child(void);
+
+/* Around a fork, from Python's os.register_at_fork hooks (before, and
+ * after_in_parent), in the forking thread, which must not hold the GIL
+ * (a callback may be waiting for it) nor be the control thread:
+ * ctl_pause() returns once the thread is gone (nothing when it never
+ * started); ctl_resume() starts it again, the same watches and timers
+ * (deadlines kept), when the last pause is resumed. Pauses nest. What
+ * ctl_watch() or ctl_after() add while paused is served after. */
+void	 ctl_pause(void);
+void	 ctl_resume(void);
 
 /* Called on the control thread with poll(2)'s revents (POLLIN, POLLOUT,
  * POLLHUP, POLLERR). Watches are level-triggered: fn reads what is

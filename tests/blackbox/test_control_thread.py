@@ -1,21 +1,32 @@
-"""apython's control thread (ctl/): a program gets it when first needed
-(a served statement), not before (python3 3.12+ warns at fork() in a
-threaded process), named apython-ctl; it does not wake while idle, its
-fds are there from start-up and never inherited by what the program
+"""apython's control thread (ctl/): every program has it from start-up
+(attach watches the runtime directory), named apython-ctl, paused around
+os.fork() so that python3 3.12+ sees one thread and says nothing; it does
+not wake while idle, its fds are never inherited by what the program
 execs, and a forked child gets its own."""
 
 import os
 import time
 
+import pexpect
+import pytest
+
+from attaching import attach, detached, env, runtime
+from conftest import NO_CONSOLE, TIMEOUT
 from serving import Client, serve
+
+# Fixtures, used by name.
+assert attach and detached and env and runtime
 
 CTL_THREADS = ("lambda: [pathlib.Path('/proc/self/task', t, 'comm')"
                ".read_text() for t in os.listdir('/proc/self/task')]"
                ".count('apython-ctl\\n')")
 
+# Forks twice (os.forkpty, os.fork) while attach is armed, then parent
+# and child each run a loop until an attached console sets `done`.
 PROGRAM = r"""
-import os, pathlib, warnings
-warnings.simplefilter("always")
+import asyncio, os, pathlib, sys, warnings
+if not sys.warnoptions:
+    warnings.simplefilter("always")
 ctl = %s
 
 def inheritable(fd):
@@ -24,24 +35,53 @@ def inheritable(fd):
     except OSError:
         return False    # listdir's own, closed since
 
-print("parent", ctl(), flush=True)
-pid = os.fork()
+print("start", ctl(), flush=True)
+pid, master = os.forkpty()
 if pid == 0:
-    print("child", ctl(), flush=True)
     os._exit(0)
 os.waitpid(pid, 0)
-print("inheritable", [fd for fd in map(int, os.listdir("/proc/self/fd"))
-                      if fd > 2 and inheritable(fd)], flush=True)
+os.close(master)
+pid = os.fork()
+if pid == 0:
+    print("child", ctl(), os.getpid(), flush=True)
+else:
+    print("parent", ctl(), os.getpid(), flush=True)
+    print("inheritable", [fd for fd in map(int, os.listdir("/proc/self/fd"))
+                          if fd > 2 and inheritable(fd)], flush=True)
+
+async def main():
+    global done
+    done = asyncio.get_running_loop().create_future()
+    await done          # set from an attached console
+asyncio.run(main())
 """ % CTL_THREADS
 
 
-def test_a_program_has_none_until_needed_and_forks_quietly(run, tmp_path):
-    prog = tmp_path / "prog.py"
-    prog.write_text(PROGRAM)
-    cp = run([str(prog)])
-    assert cp.stderr == b""
-    assert cp.stdout == b"parent 0\nchild 0\ninheritable []\n"
-    assert cp.returncode == 0
+@pytest.mark.parametrize("args", [(), ("-W", "error::DeprecationWarning")],
+                         ids=["default", "W-error"])
+def test_a_program_has_it_from_start_up_and_forks_quietly(detached, attach,
+                                                          args):
+    p = detached(PROGRAM, args=args)
+    assert p.line() == "start 1\n"
+    lines = dict(p.line().split(None, 1) for _ in range(3))
+    assert lines["inheritable"] == "[]\n"
+    pids = {}
+    for who in ("parent", "child"):
+        count, pids[who] = lines[who].split()
+        assert count == "1"
+    for who in ("child", "parent"):
+        child = attach(pids[who])
+        child.expect_exact(">>> ")
+        child.sendline("os.getpid(), pid == 0")
+        child.expect_exact("(%s, %s)\r\n>>> " % (pids[who], who == "child"))
+        child.sendline("pid and os.waitpid(pid, 0)[1]")
+        child.expect_exact("0\r\n>>> ")
+        child.sendline("done.set_result(None)")
+        child.expect(pexpect.EOF)
+    p.popen.wait(TIMEOUT)
+    assert p.popen.stderr.read() == NO_CONSOLE * 2   # each loop says it
+    assert p.popen.stdout.read() == b""
+    assert p.popen.returncode == 0
 
 
 def served_with_it(start):
@@ -75,7 +115,10 @@ def ctl_switches(pid):
     raise AssertionError("no apython-ctl thread in %d" % pid)
 
 
-def test_it_does_not_wake_while_idle(start):
+def test_it_does_not_wake_while_idle(start, runtime, monkeypatch):
+    # A runtime directory of its own: other programs of the user come and
+    # go in the shared one, which the thread watches.
+    monkeypatch.setenv("XDG_RUNTIME_DIR", str(runtime))
     proc, c = served_with_it(start)
     before = ctl_switches(proc.popen.pid)
     time.sleep(1)

@@ -4,7 +4,9 @@
  * callback; timers run once, in order; a request reaches the main
  * thread's handler of the real-time signal and runs its function there,
  * and none is sent while that signal has no handler; the thread's fds
- * are close-on-exec; a forked child gets a thread of its own. */
+ * are close-on-exec; a forked child gets a thread of its own; paused
+ * (for os.fork), the kernel counts no thread of ours, nothing runs, and
+ * resumed, the watches and timers are served. */
 #include "ctl/ctl.h"
 #include "sig/sig.h"
 #include "tests/unit/unit.h"
@@ -16,6 +18,8 @@
 #include <poll.h>
 #include <pthread.h>
 #include <signal.h>
+#include <stdio.h>
+#include <string.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -57,6 +61,28 @@ count_threads(void)
 		n += e->d_name[0] != '.';
 	closedir(d);
 	return n;
+}
+
+/* The threads /proc/self/stat counts (its 20th field), as python3
+ * 3.12+ does before it warns at fork(). */
+static int
+stat_threads(void)
+{
+	char	 buf[1024], *p;
+	FILE	*f = fopen("/proc/self/stat", "r");
+	size_t	 n;
+	int	 i;
+
+	if (f == NULL)
+		return -1;
+	n = fread(buf, 1, sizeof buf - 1, f);
+	fclose(f);
+	buf[n] = '\0';
+	if ((p = strrchr(buf, ')')) == NULL)
+		return -1;
+	for (i = 0; i < 18 && p != NULL; i++)	/* fields 3..20 */
+		p = strchr(p + 1, ' ');
+	return p == NULL ? -1 : atoi(p + 1);
 }
 
 static void
@@ -269,6 +295,46 @@ test_forked_child_gets_a_thread(void)
 	TEST_DONE();
 }
 
+static void
+test_pause_keeps_watches_and_timers(void)
+{
+	int	p[2], i;
+
+	TEST_START("pause_keeps_watches_and_timers");
+	ASSERT_INT_EQ(pipe(p), 0);
+	got = norder = 0;
+	ASSERT_INT_EQ(ctl_watch(p[0], POLLIN, on_read, NULL), 0);
+	ASSERT_INT_EQ(ctl_after(0.1, on_timer, (void *)7L), 0);
+	ASSERT_INT_EQ(stat_threads(), 2);
+	ctl_pause();
+	ASSERT_INT_EQ(stat_threads(), 1);
+	ASSERT_INT_EQ(count_threads(), 1);
+	ASSERT_INT_EQ(write(p[1], "x", 1), 1);
+	sleep_ms(200);
+	ASSERT_INT_EQ(got, 0);
+	ASSERT_INT_EQ(norder, 0);
+	ctl_resume();
+	ASSERT_INT_EQ(stat_threads(), 2);
+	ASSERT_TRUE(wait_for(&got));
+	sleep_ms(50);
+	ASSERT_INT_EQ(norder, 1);
+	ASSERT_INT_EQ(order[0], 7);
+	ctl_pause();			/* nested: the last resume starts it */
+	ctl_pause();
+	ctl_resume();
+	ASSERT_INT_EQ(stat_threads(), 1);
+	ctl_resume();
+	ASSERT_INT_EQ(stat_threads(), 2);
+	ASSERT_INT_EQ(write(p[1], "y", 1), 1);
+	for (i = 0; i < 500 && got < 2; i++)
+		sleep_ms(10);
+	ASSERT_INT_EQ(got, 2);
+	ASSERT_INT_EQ(ctl_unwatch(p[0]), 0);
+	close(p[0]);
+	close(p[1]);
+	TEST_DONE();
+}
+
 int
 main(void)
 {
@@ -288,6 +354,7 @@ main(void)
 	test_timers_run_once_in_order();
 	test_request_reaches_the_main_thread();
 	test_no_signal_without_a_handler();
+	test_pause_keeps_watches_and_timers();
 	test_forked_child_gets_a_thread();
 	return unit_report("ctl");
 }
