@@ -35,9 +35,11 @@ enum attach_state {
 };
 
 /* dir.c: the runtime directory of uid's programs, for a process whose
- * XDG_RUNTIME_DIR is xdg (NULL: unset). 0, or -1 with *cause (malloc'd). */
+ * XDG_RUNTIME_DIR is xdg (NULL: unset). 0 (or a directory fd), or -1
+ * with *cause (malloc'd). */
 int	 attach_dir_name(uid_t, const char *xdg, char *, size_t);
 int	 attach_dir_check(const char *, uid_t, int create, char **cause);
+int	 attach_dir_open(const char *, uid_t, char **cause);
 
 /* marker.c: who a process is, its marker. */
 struct attach_id {
@@ -52,6 +54,8 @@ int	 attach_mark(const char *dir, const struct attach_id *,
 	     enum attach_state);
 void	 attach_unmark(const char *dir, pid_t);
 int	 attach_marker_read(const char *dir, pid_t, struct attach_id *,
+	     enum attach_state *);
+int	 attach_marker_readat(int dfd, pid_t, uid_t, struct attach_id *,
 	     enum attach_state *);
 
 /* name.c: the socket names. */

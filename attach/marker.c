@@ -101,24 +101,30 @@ attach_unmark(const char *dir, pid_t pid)
 	unlink(path);
 }
 
-/* Read pid's marker: who wrote it, and its state; -1 when there is none
- * (or it is not one). */
-int
-attach_marker_read(const char *dir, pid_t pid, struct attach_id *id,
+/* Read the marker open on fd (closed here): a small regular file of
+ * uid's saying it is pid's; its id and state, or -1. */
+static int
+marker_parse(int fd, pid_t pid, uid_t uid, struct attach_id *id,
     enum attach_state *state)
 {
-	char	path[ATTACH_PATH_MAX + 32], word[16];
-	FILE	*f;
-	long	 p;
-	int	 n, i;
+	struct stat	 st;
+	char		 buf[256], word[16];
+	ssize_t		 n;
+	long		 p;
+	int		 i;
 
-	snprintf(path, sizeof path, "%s/%ld", dir, (long)pid);
-	if ((f = fopen(path, "re")) == NULL)
+	if (fd < 0)
 		return -1;
-	n = fscanf(f, "apython %ld %llu %llu %llu %15s", &p, &id->start,
-	    &id->exe_dev, &id->exe_ino, word);
-	fclose(f);
-	if (n != 5 || p != (long)pid)
+	n = -1;
+	if (fstat(fd, &st) == 0 && S_ISREG(st.st_mode) && st.st_uid == uid &&
+	    st.st_size < (off_t)sizeof buf)
+		n = read(fd, buf, sizeof buf - 1);
+	close(fd);
+	if (n <= 0)
+		return -1;
+	buf[n] = '\0';
+	if (sscanf(buf, "apython %ld %llu %llu %llu %15s", &p, &id->start,
+	    &id->exe_dev, &id->exe_ino, word) != 5 || p != (long)pid)
 		return -1;
 	id->pid = pid;
 	for (i = ATTACH_ON; i <= ATTACH_BROKEN; i++)
@@ -127,4 +133,33 @@ attach_marker_read(const char *dir, pid_t pid, struct attach_id *id,
 			return 0;
 		}
 	return -1;
+}
+
+/* A marker is opened without following a link or waiting on a FIFO. */
+#define MARKER_OPEN	(O_RDONLY | O_CLOEXEC | O_NOFOLLOW | O_NONBLOCK)
+
+/* Read pid's marker in the directory open on dfd, which must be uid's:
+ * who wrote it, and its state; -1 when there is none (or it is not
+ * one). */
+int
+attach_marker_readat(int dfd, pid_t pid, uid_t uid, struct attach_id *id,
+    enum attach_state *state)
+{
+	char	name[32];
+
+	snprintf(name, sizeof name, "%ld", (long)pid);
+	return marker_parse(openat(dfd, name, MARKER_OPEN), pid, uid, id,
+	    state);
+}
+
+/* The same in the directory named dir, the caller's. */
+int
+attach_marker_read(const char *dir, pid_t pid, struct attach_id *id,
+    enum attach_state *state)
+{
+	char	path[ATTACH_PATH_MAX + 32];
+
+	snprintf(path, sizeof path, "%s/%ld", dir, (long)pid);
+	return marker_parse(open(path, MARKER_OPEN), pid, geteuid(), id,
+	    state);
 }

@@ -326,7 +326,8 @@ def test_runtime_directory_open_to_others_is_not_used(detached, env,
     assert p.line() == "up\n"
     assert os.listdir(d) == []
     one_line_error(attacher(["--attach", p.pid], env),
-                   "apython: %d: not an apython program\n" % p.pid)
+                   "apython: %d: %s: open to other users (not 0700)\n"
+                   % (p.pid, d))
 
 
 def test_runtime_directory_and_marker(detached, runtime):

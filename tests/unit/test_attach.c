@@ -42,6 +42,19 @@ test_dir_name(void)
 	ASSERT_TRUE(strncmp(buf, "/tmp/apython-", 13) == 0);
 	ASSERT_INT_EQ(attach_dir_name(geteuid(), "tmp", buf, sizeof buf), 0);
 	ASSERT_TRUE(strncmp(buf, "/tmp/apython-", 13) == 0);
+	/* ... nor when others may write in it; reading is their business. */
+	snprintf(xdg, sizeof xdg, "%s/open", base);
+	ASSERT_INT_EQ(mkdir(xdg, 0700), 0);
+	ASSERT_INT_EQ(chmod(xdg, 0777), 0);
+	ASSERT_INT_EQ(attach_dir_name(geteuid(), xdg, buf, sizeof buf), 0);
+	ASSERT_TRUE(strncmp(buf, "/tmp/apython-", 13) == 0);
+	ASSERT_INT_EQ(chmod(xdg, 0720), 0);
+	ASSERT_INT_EQ(attach_dir_name(geteuid(), xdg, buf, sizeof buf), 0);
+	ASSERT_TRUE(strncmp(buf, "/tmp/apython-", 13) == 0);
+	ASSERT_INT_EQ(chmod(xdg, 0755), 0);
+	ASSERT_INT_EQ(attach_dir_name(geteuid(), xdg, buf, sizeof buf), 0);
+	snprintf(want, sizeof want, "%s/apython", xdg);
+	ASSERT_STR_EQ(buf, want);
 	TEST_DONE();
 }
 
@@ -81,7 +94,7 @@ test_marker(void)
 {
 	struct attach_id	 me, read, child;
 	enum attach_state	 state;
-	char			 dir[128];
+	char			 dir[128], path[200], moved[200];
 	pid_t			 pid;
 
 	TEST_START("marker");
@@ -112,6 +125,18 @@ test_marker(void)
 	ASSERT_INT_EQ(errno, ENOENT);
 	attach_unmark(dir, getpid());
 	ASSERT_INT_EQ(attach_marker_read(dir, getpid(), &read, &state), -1);
+	/* A FIFO in its place is not waited on, a link not followed. */
+	snprintf(path, sizeof path, "%s/%ld", dir, (long)getpid());
+	ASSERT_INT_EQ(mkfifo(path, 0600), 0);
+	ASSERT_INT_EQ(attach_marker_read(dir, getpid(), &read, &state), -1);
+	ASSERT_INT_EQ(unlink(path), 0);
+	ASSERT_INT_EQ(attach_mark(dir, &me, ATTACH_ON), 0);
+	snprintf(moved, sizeof moved, "%s/moved", dir);
+	ASSERT_INT_EQ(rename(path, moved), 0);
+	ASSERT_INT_EQ(symlink(moved, path), 0);
+	ASSERT_INT_EQ(attach_marker_read(dir, getpid(), &read, &state), -1);
+	ASSERT_INT_EQ(unlink(path), 0);
+	ASSERT_INT_EQ(unlink(moved), 0);
 	TEST_DONE();
 }
 
@@ -173,7 +198,7 @@ test_rendezvous(void)
 {
 	struct attach_id	dead;
 	enum attach_state	state;
-	char			dir[ATTACH_PATH_MAX];
+	char			dir[ATTACH_PATH_MAX], path[200];
 	char			byte = 'x';
 	int			fd, i;
 
@@ -182,6 +207,9 @@ test_rendezvous(void)
 	 * attacher finds it from our environment as we were started). */
 	ASSERT_INT_EQ(attach_dir_name(geteuid(), getenv("XDG_RUNTIME_DIR"),
 	    dir, sizeof dir), 0);
+	snprintf(path, sizeof path, "%s/apython", base);
+	ASSERT_STR_EQ(dir, path);
+	ASSERT_INT_EQ(mkdir(dir, 0700), 0);
 	/* The marker of a program that died is swept when one arms. */
 	if ((dead.pid = fork()) == 0) {
 		pause();
@@ -215,27 +243,32 @@ test_rendezvous(void)
 	wait(&i);
 	ASSERT_TRUE(WIFEXITED(i) && WEXITSTATUS(i) == 0);
 	/* The attacher's socket is gone; only our marker is left. */
-	{
-		char	path[200];
-		snprintf(path, sizeof path, "%s/%ld", dir, (long)getpid());
-		ASSERT_INT_EQ(access(path, F_OK), 0);
-	}
+	snprintf(path, sizeof path, "%s/%ld", dir, (long)getpid());
+	ASSERT_INT_EQ(access(path, F_OK), 0);
 	attach_disarm();
-	{
-		char	path[200];
-		snprintf(path, sizeof path, "%s/%ld", dir, (long)getpid());
-		ASSERT_INT_EQ(access(path, F_OK), -1);
-	}
+	ASSERT_INT_EQ(access(path, F_OK), -1);
 	TEST_DONE();
 }
 
 int
-main(void)
+main(int argc, char **argv)
 {
-	char	cmd[128];
+	const char	*again = getenv("APYTHON_UNIT_ATTACH_BASE");
+	char		 cmd[128];
 
-	if (mkdtemp(base) == NULL)
+	/* The rendezvous runs in a runtime directory of our own, never the
+	 * user's real one: run again with XDG_RUNTIME_DIR set (the attacher
+	 * reads it from /proc/PID/environ, which setenv() does not change). */
+	if (again == NULL) {
+		if (mkdtemp(base) == NULL ||
+		    setenv("APYTHON_UNIT_ATTACH_BASE", base, 1) != 0 ||
+		    setenv("XDG_RUNTIME_DIR", base, 1) != 0)
+			return 1;
+		execv("/proc/self/exe", argv);
 		return 1;
+	}
+	(void)argc;
+	snprintf(base, sizeof base, "%s", again);
 	test_dir_name();
 	test_dir_check();
 	test_marker();
