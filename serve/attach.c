@@ -145,7 +145,7 @@ ps_write(int fd, const char *p, size_t n)
 static void
 ps_text(struct ps_req *r, PyObject *loop, PyObject *frame, double stuck)
 {
-	PyObject	*text;
+	PyObject	*text, *type, *value, *tb;
 	const char	*p;
 	Py_ssize_t	 n;
 	char		 status = '0';
@@ -153,9 +153,14 @@ ps_text(struct ps_req *r, PyObject *loop, PyObject *frame, double stuck)
 	text = console_ps(loop, r->filter[0] ? r->filter : NULL, frame, stuck);
 	if (text == NULL) {
 		status = '1';
+		PyErr_Fetch(&type, &value, &tb);
+		PyErr_NormalizeException(&type, &value, &tb);
 		text = PyUnicode_FromFormat("apython: %ld: the tasks could "
-		    "not be listed: %S\n", (long)getpid(), PyErr_Occurred());
-		PyErr_Clear();
+		    "not be listed: %S\n", (long)getpid(),
+		    value != NULL ? value : Py_None);
+		Py_XDECREF(type);
+		Py_XDECREF(value);
+		Py_XDECREF(tb);
 	}
 	if (text == NULL || (p = PyUnicode_AsUTF8AndSize(text, &n)) == NULL) {
 		PyErr_Clear();
@@ -174,10 +179,14 @@ static PyObject *
 ps_on_loop(PyObject *capsule, PyObject *unused)
 {
 	struct ps_req	*r = PyCapsule_GetPointer(capsule, NULL);
+	PyObject	*loop = Py_XNewRef(running);	/* console_ps runs Python */
 
 	(void)unused;
-	if (r != NULL && running != NULL)
-		ps_text(r, running, NULL, 0.0);
+	if (r == NULL)
+		PyErr_Clear();
+	else if (loop != NULL)
+		ps_text(r, loop, NULL, 0.0);
+	Py_XDECREF(loop);
 	Py_RETURN_NONE;
 }
 
@@ -215,7 +224,7 @@ static int
 ps_report(void)
 {
 	struct ps_req	*r, *todo[16];
-	PyObject	*frame = (PyObject *)PyEval_GetFrame();
+	PyObject	*frame = (PyObject *)PyEval_GetFrame(), *loop;
 	int		 i, n = 0;
 
 	pthread_mutex_lock(&ps_lock);
@@ -225,9 +234,10 @@ ps_report(void)
 	}
 	pthread_mutex_unlock(&ps_lock);
 	for (i = 0; i < n; i++) {
-		if (running != NULL)
-			ps_text(todo[i], running, frame,
-			    fabs(ps_stuck(todo[i])));
+		loop = Py_XNewRef(running);	/* console_ps runs Python */
+		if (loop != NULL)
+			ps_text(todo[i], loop, frame, fabs(ps_stuck(todo[i])));
+		Py_XDECREF(loop);
 		ps_release(todo[i]);
 	}
 	return 0;
@@ -453,52 +463,31 @@ attach_fd_free(PyObject *capsule)
 	free(fd);
 }
 
-/* __main__'s names for an attached console's namespace (a copy: what
- * the console binds stays its own), dunders and exit/quit left out. */
-static PyObject *
-attach_locals(void)
-{
-	PyObject	*m, *d, *k, *v;
-	Py_ssize_t	 pos = 0;
-	const char	*s;
-
-	if ((d = PyDict_New()) == NULL)
-		return NULL;
-	if ((m = PyImport_AddModule("__main__")) == NULL)
-		return d;
-	while (PyDict_Next(PyModule_GetDict(m), &pos, &k, &v)) {
-		if (!PyUnicode_Check(k) || (s = PyUnicode_AsUTF8(k)) == NULL ||
-		    strncmp(s, "__", 2) == 0 || strcmp(s, "exit") == 0 ||
-		    strcmp(s, "quit") == 0 || strcmp(s, "loop") == 0) {
-			PyErr_Clear();
-			continue;
-		}
-		if (PyDict_SetItem(d, k, v) != 0) {
-			Py_DECREF(d);
-			return NULL;
-		}
-	}
-	return d;
-}
-
 /* On the loop: the attached socket becomes a console session. */
 static PyObject *
 attach_on_loop(PyObject *capsule, PyObject *unused)
 {
 	int		*fdp = PyCapsule_GetPointer(capsule, NULL);
-	PyObject	*locals;
-	int		 fd;
+	PyObject	*main, *loop;
+	int		 fd, r;
 
 	(void)unused;
-	if (fdp == NULL || running == NULL)
+	if (fdp == NULL)
 		return NULL;
+	if (running == NULL)	/* the loop closed since: fd is closed */
+		Py_RETURN_NONE;
 	if (attach_server == NULL) {
-		if (console_prepare() != 0 || (locals = attach_locals()) == NULL)
+		/* __main__ as locals: each console reads its globals live
+		 * (console/intro.py's MainView), names of its own kept. */
+		if (console_prepare() != 0 ||
+		    (main = PyImport_AddModule("__main__")) == NULL)
 			return NULL;
-		attach_server = server_new_bare(NULL, locals);
-		Py_DECREF(locals);
-		if (attach_server == NULL ||
-		    server_attach_loop(attach_server, running) != 0)
+		loop = Py_NewRef(running);
+		attach_server = server_new_bare(NULL, main);
+		r = attach_server == NULL ? -1 :
+		    server_attach_loop(attach_server, loop);
+		Py_DECREF(loop);
+		if (r != 0)
 			return NULL;
 	}
 	fd = *fdp;
