@@ -56,11 +56,13 @@ struct ps_req {
 	char			 filter[1024];
 	struct timespec		 asked;
 	struct ps_req		*next;		/* in pending, for CTL_REPORT */
+	struct ps_req		*live_next;	/* in live */
 	pthread_cond_t		 cond;
 };
 
 static pthread_mutex_t	 ps_lock = PTHREAD_MUTEX_INITIALIZER;
 static struct ps_req	*pending;	/* waiting for text; ps_lock */
+static struct ps_req	*live;		/* every request not freed; ps_lock */
 static PyInterpreterState *interp;	/* the main interpreter */
 static PyObject		*running;	/* the loop the main thread runs */
 static PyObject		*attach_server;	/* holds the attached consoles */
@@ -75,6 +77,31 @@ ps_since(const struct timespec *ts)
 	return (now.tv_sec - ts->tv_sec) + (now.tv_nsec - ts->tv_nsec) / 1e9;
 }
 
+/* Close r's fd, once: under ps_lock, so that a forked child (fork holds
+ * ps_lock) knows which of its requests' fds are still open. */
+static void
+ps_close(struct ps_req *r)
+{
+	pthread_mutex_lock(&ps_lock);
+	if (r->fd >= 0)
+		close(r->fd);
+	r->fd = -1;
+	pthread_mutex_unlock(&ps_lock);
+}
+
+/* Take r out of live; ps_lock held. */
+static void
+ps_unlist(struct ps_req *r)
+{
+	struct ps_req	**p;
+
+	for (p = &live; *p != NULL; p = &(*p)->live_next)
+		if (*p == r) {
+			*p = r->live_next;
+			break;
+		}
+}
+
 /* Drop a hold on r; the last frees it (fd is closed by its claimer, or
  * here when nobody claimed it). */
 static void
@@ -83,12 +110,12 @@ ps_release(struct ps_req *r)
 	int	last;
 
 	pthread_mutex_lock(&ps_lock);
-	last = --r->refs == 0;
+	if ((last = --r->refs == 0) != 0)
+		ps_unlist(r);
 	pthread_mutex_unlock(&ps_lock);
 	if (!last)
 		return;
-	if (!r->claimed && r->fd >= 0)
-		close(r->fd);
+	ps_close(r);
 	pthread_cond_destroy(&r->cond);
 	free(r->text);
 	free(r);
@@ -301,7 +328,7 @@ ps_last_resort(void *arg)
 		ps_write(r->fd, head, strlen(head));
 		if (dump_threads != NULL && interp != NULL)
 			dump_threads(r->fd, interp, NULL);
-		close(r->fd);
+		ps_close(r);
 	}
 	ps_release(r);
 }
@@ -394,7 +421,7 @@ ps_work(struct ps_req *r)
 		ps_unpend(r);
 		pthread_mutex_unlock(&ps_lock);
 		if (asked)
-			close(r->fd);
+			ps_close(r);
 		return;
 	}
 	g = PyGILState_Ensure();
@@ -413,7 +440,7 @@ ps_work(struct ps_req *r)
 	pthread_mutex_unlock(&ps_lock);
 	if (asked) {
 		ps_write(r->fd, r->text, r->len);
-		close(r->fd);
+		ps_close(r);
 	}
 }
 
@@ -435,6 +462,8 @@ ps_start(int fd)
 	pthread_mutex_lock(&ps_lock);
 	r->next = pending;
 	pending = r;
+	r->live_next = live;
+	live = r;
 	r->refs += 2;
 	pthread_mutex_unlock(&ps_lock);
 	if (ctl_after(PS_ASK_MAIN, ps_ask_main, r) != 0)
@@ -643,15 +672,59 @@ static const struct loop_observer attach_observer = {
 	.on_close = attach_on_close,
 };
 
+/* fork() holds ps_lock, so the child's list of requests is whole. */
+static void
+ps_fork_prepare(void)
+{
+	pthread_mutex_lock(&ps_lock);
+}
+
+static void
+ps_fork_after(void)
+{
+	pthread_mutex_unlock(&ps_lock);
+}
+
+/* In a forked child: the parent's attachers are not its. Their fds are
+ * closed (never shut down: that would end the parent's too) and nothing
+ * is sent, so an attacher sees the end when the parent ends. The
+ * requests' memory stays: the child's loop may hold a callback to one,
+ * which finds it claimed. */
+static void
+attach_drop_parents(void)
+{
+	struct ps_req	*r;
+	PyObject	*conns;
+	Py_ssize_t	 i;
+
+	for (r = live; r != NULL; r = r->live_next) {
+		if (r->fd >= 0)
+			close(r->fd);
+		r->fd = -1;
+		r->claimed = 1;
+	}
+	live = pending = NULL;
+	if (attach_server == NULL)
+		return;
+	if ((conns = PySequence_List(server_of(attach_server)->conns)) == NULL)
+		PyErr_WriteUnraisable(NULL);
+	for (i = 0; conns != NULL && i < PyList_GET_SIZE(conns); i++)
+		conn_close_now(conn_of(PyList_GET_ITEM(conns, i)));
+	Py_XDECREF(conns);
+	server_close(attach_server);
+	Py_CLEAR(attach_server);
+}
+
 /* os.register_at_fork's after_in_child: the child is attached on its
- * own (its pid, its marker); the parent's requests are not its. */
+ * own (its pid, its marker); the parent's requests are not its. Runs
+ * after the loops' own hook (loop/fork.c, registered first), so a
+ * session's watches go from the child's own epoll set. */
 static PyObject *
 attach_after_fork(PyObject *self, PyObject *unused)
 {
 	(void)self;
 	(void)unused;
-	pthread_mutex_init(&ps_lock, NULL);
-	pending = NULL;
+	attach_drop_parents();
 	ctl_forked_child();
 	attach_forked_child();
 	Py_RETURN_NONE;
@@ -716,6 +789,11 @@ serve_attach_start(int off)
 	if (on && (loop_observe(&attach_observer) != 0 ||
 	    attach_follow_forks() != 0))
 		return -1;
+	if (pthread_atfork(ps_fork_prepare, ps_fork_after, ps_fork_after)
+	    != 0) {
+		PyErr_SetString(PyExc_OSError, "pthread_atfork failed");
+		return -1;
+	}
 	ctl_on_request(CTL_REPORT, ps_report);
 	attach_arm(on, attach_request);
 	return 0;
