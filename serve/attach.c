@@ -652,6 +652,7 @@ attach_on_run(PyObject *loop)
 {
 	if (running != loop)
 		Py_XSETREF(running, Py_NewRef(loop));
+	attach_child_ready();
 	if (attach_server == NULL)
 		return 0;
 	return server_attach_loop(attach_server, loop);
@@ -671,6 +672,43 @@ static const struct loop_observer attach_observer = {
 	.on_run = attach_on_run,
 	.on_close = attach_on_close,
 };
+
+/* On a forked child's loop, which was running at the fork. */
+static PyObject *
+attach_child_on_loop(PyObject *self, PyObject *unused)
+{
+	(void)self;
+	(void)unused;
+	attach_child_ready();
+	Py_RETURN_NONE;
+}
+
+static PyMethodDef child_on_loop_def = {
+	.ml_name = "apython_attach_child",
+	.ml_meth = attach_child_on_loop,
+	.ml_flags = METH_NOARGS,
+};
+
+/* A forked child whose loop runs is attachable once the loop gets
+ * control back (a child that _exits first leaves no marker); one that
+ * runs none is, when it runs one (attach_on_run). */
+static void
+attach_child_soon(void)
+{
+	PyObject	*loop, *fn, *h = NULL;
+
+	if ((loop = attach_running_loop()) == NULL)
+		return;
+	if ((fn = PyCFunction_New(&child_on_loop_def, NULL)) != NULL)
+		h = PyObject_CallMethod(loop, "call_soon", "O", fn);
+	Py_XDECREF(fn);
+	Py_DECREF(loop);
+	if (h == NULL) {
+		PyErr_Clear();
+		attach_child_ready();
+	}
+	Py_XDECREF(h);
+}
 
 /* fork() holds ps_lock, so the child's list of requests is whole. */
 static void
@@ -727,6 +765,7 @@ attach_after_fork(PyObject *self, PyObject *unused)
 	attach_drop_parents();
 	ctl_forked_child();
 	attach_forked_child();
+	attach_child_soon();
 	Py_RETURN_NONE;
 }
 
