@@ -63,9 +63,57 @@ struct ps_req {
 static pthread_mutex_t	 ps_lock = PTHREAD_MUTEX_INITIALIZER;
 static struct ps_req	*pending;	/* waiting for text; ps_lock */
 static struct ps_req	*live;		/* every request not freed; ps_lock */
+static int		 gil_users;	/* workers that may take the GIL; ps_lock */
+static int		 finishing;	/* Python ends: no worker takes it */
+static pthread_cond_t	 gil_idle = PTHREAD_COND_INITIALIZER;
 static PyInterpreterState *interp;	/* the main interpreter */
 static PyObject		*running;	/* the loop the main thread runs */
 static PyObject		*attach_server;	/* holds the attached consoles */
+
+/* A worker is about to take the GIL: -1 when Python is ending (then it
+ * must not: PyGILState_Ensure during or after Py_FinalizeEx). */
+static int
+worker_enter(void)
+{
+	int	r = -1;
+
+	pthread_mutex_lock(&ps_lock);
+	if (!finishing) {
+		gil_users++;
+		r = 0;
+	}
+	pthread_mutex_unlock(&ps_lock);
+	return r;
+}
+
+/* The worker has released the GIL for good. */
+static void
+worker_leave(void)
+{
+	pthread_mutex_lock(&ps_lock);
+	if (--gil_users == 0)
+		pthread_cond_broadcast(&gil_idle);
+	pthread_mutex_unlock(&ps_lock);
+}
+
+/* Python ends (main thread, GIL held): no worker takes the GIL from now
+ * on, and those that may are waited for, briefly, without it. */
+static void
+workers_finish(void)
+{
+	struct timespec	until;
+
+	clock_gettime(CLOCK_REALTIME, &until);
+	until.tv_sec += 1;
+	Py_BEGIN_ALLOW_THREADS
+	pthread_mutex_lock(&ps_lock);
+	finishing = 1;
+	while (gil_users > 0 &&
+	    pthread_cond_timedwait(&gil_idle, &ps_lock, &until) == 0)
+		;
+	pthread_mutex_unlock(&ps_lock);
+	Py_END_ALLOW_THREADS
+}
 
 /* Seconds since ts (CLOCK_MONOTONIC). */
 static double
@@ -424,9 +472,13 @@ ps_work(struct ps_req *r)
 			ps_close(r);
 		return;
 	}
-	g = PyGILState_Ensure();
-	asked = ps_ask_loop(r);
-	PyGILState_Release(g);
+	asked = -1;
+	if (worker_enter() == 0) {
+		g = PyGILState_Ensure();
+		asked = ps_ask_loop(r);
+		PyGILState_Release(g);
+		worker_leave();
+	}
 	pthread_mutex_lock(&ps_lock);
 	if (asked != 0) {
 		n = snprintf(msg, sizeof msg, "apython: %ld: the program "
@@ -593,9 +645,13 @@ attach_work(int fd)
 		close(fd);
 		return;
 	}
-	g = PyGILState_Ensure();
-	r = attach_ask_loop(fd);
-	PyGILState_Release(g);
+	r = -1;
+	if (worker_enter() == 0) {
+		g = PyGILState_Ensure();
+		r = attach_ask_loop(fd);
+		PyGILState_Release(g);
+		worker_leave();
+	}
 	if (r != 0) {
 		snprintf(msg, sizeof msg, "apython: %ld: the program runs no "
 		    "event loop now\n", (long)getpid());
@@ -742,6 +798,7 @@ attach_drop_parents(void)
 		r->claimed = 1;
 	}
 	live = pending = NULL;
+	gil_users = 0;		/* the workers were the parent's threads */
 	if (attach_server == NULL)
 		return;
 	if ((conns = PySequence_List(server_of(attach_server)->conns)) == NULL)
@@ -843,6 +900,7 @@ void
 serve_attach_shutdown(void)
 {
 	attach_disarm();
+	workers_finish();
 	if (attach_server != NULL)
 		server_close(attach_server);
 	Py_CLEAR(attach_server);
