@@ -7,12 +7,15 @@ import os
 import re
 import signal
 import socket
+import subprocess
+import time
 
 import pexpect
+import pytest
 
 from attaching import (attach, attacher, dead_pid, detached, env, runtime,
                        wait_for)
-from conftest import TIMEOUT
+from conftest import TIMEOUT, apython_path
 
 # Fixtures, used by name.
 assert attach and detached and env and runtime
@@ -134,3 +137,45 @@ def test_what_dead_processes_left_is_swept_when_an_attacher_comes(
     assert cp.returncode == 0, cp.stderr
     wait_for(lambda: sorted(os.listdir(d)) == [str(p.pid)],
              "what dead processes left is swept: %s" % os.listdir(d))
+
+
+def test_ps_answers_while_another_ps_reader_is_stalled(detached, env):
+    # 100 threads 100 calls deep: faulthandler's dump is far more than a
+    # socket's and a pipe's buffers, so the first --ps, whose stdout
+    # nobody reads, stops taking it. The main thread holds the GIL in C.
+    p = detached("import asyncio, threading\n"
+                 "ready = threading.Barrier(101)\n"
+                 "def deep(n):\n"
+                 "    return deep(n - 1) if n else (ready.wait(), "
+                 "threading.Event().wait())\n"
+                 "for _ in range(100):\n"
+                 "    threading.Thread(target=deep, args=(100,),"
+                 " daemon=True).start()\n"
+                 "ready.wait()\n"
+                 "def holds_the_gil():\n"
+                 "    print('holding', flush=True)\n"
+                 "    sum(range(10 ** 13))\n"
+                 "async def main():\n"
+                 "    asyncio.get_running_loop().call_soon(holds_the_gil)\n"
+                 "    await asyncio.sleep(3600)\n"
+                 "asyncio.run(main())\n")
+    assert p.line() == "holding\n"
+    stalled = subprocess.Popen([apython_path(), "--ps", str(p.pid)],
+                               stdin=subprocess.DEVNULL,
+                               stdout=subprocess.PIPE,
+                               stderr=subprocess.DEVNULL, env=env)
+    try:
+        time.sleep(4)	# its answer is being written, and stalls
+        cp = attacher(["--ps", p.pid], env)
+        out = cp.stdout.decode()
+        if "cannot be read" in out:
+            pytest.skip("this libpython does not export faulthandler's "
+                        "dump")
+        assert (cp.returncode, cp.stderr) == (0, b""), out
+        assert re.match(r"The loop has been held for \d+\.\d seconds by "
+                        r"what the main thread runs\.\n", out), out
+    finally:
+        stalled.kill()
+        stalled.wait()
+        p.popen.kill()
+        p.popen.wait()
