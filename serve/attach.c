@@ -11,6 +11,7 @@
  * resort, write faulthandler's raw dump of the threads. */
 #include "serve/serve-internal.h"
 
+#include <sys/mman.h>
 #include <sys/socket.h>
 
 #include <dlfcn.h>
@@ -35,6 +36,7 @@
 #define PS_ASK_MAIN	0.5	/* s without the loop's answer: CTL_REPORT */
 #define PS_LAST_RESORT	2.0	/* s without any answer: faulthandler's dump */
 #define PS_FILTER_WAIT	1000	/* ms for the attacher's filter line */
+#define PS_SEND_TIME	30.0	/* s the attacher may take to read it */
 
 /* faulthandler's dump of the threads: safe without the GIL (a fatal
  * signal runs it). Internal, and exported only by some builds (3.8,
@@ -198,16 +200,29 @@ ps_answer_locked(struct ps_req *r, char status, const char *text, size_t n)
 	pthread_cond_signal(&r->cond);
 }
 
-/* Write all of p to fd (blocking); errors end it. */
+/* Write all of p to fd, for at most PS_SEND_TIME: an attacher whose
+ * reader stalls (`apython --ps PID | less`) holds a thread of ours no
+ * longer; errors end it. */
 static void
 ps_write(int fd, const char *p, size_t n)
 {
-	ssize_t	w;
+	struct pollfd	pfd = { .fd = fd, .events = POLLOUT };
+	struct timespec	start;
+	double		left;
+	ssize_t		w;
 
+	clock_gettime(CLOCK_MONOTONIC, &start);
 	while (n > 0) {
-		w = send(fd, p, n, MSG_NOSIGNAL);
+		w = send(fd, p, n, MSG_NOSIGNAL | MSG_DONTWAIT);
 		if (w < 0 && errno == EINTR)
 			continue;
+		if (w < 0 && (errno == EAGAIN || errno == EWOULDBLOCK)) {
+			if ((left = PS_SEND_TIME - ps_since(&start)) <= 0 ||
+			    (poll(&pfd, 1, (int)(left * 1000) + 1) < 0 &&
+			    errno != EINTR))
+				return;
+			continue;
+		}
 		if (w <= 0)
 			return;
 		p += w;
@@ -346,14 +361,68 @@ ps_ask_main(void *arg)
 	ps_release(r);
 }
 
+/* The last resort's answer for r: the stuck line, then faulthandler's
+ * dump, which writes blocking: into a memfd, read back. '0' first;
+ * NULL when out of memory. */
+static char *
+ps_dump(struct ps_req *r, size_t *len)
+{
+	char	 head[400], *buf;
+	int	 mfd = -1, n;
+	off_t	 size = 0;
+	ssize_t	 got = 0;
+
+	if (dump_threads != NULL && interp != NULL)
+		mfd = memfd_create("apython-ps", MFD_CLOEXEC);
+	ps_stuck_line(head, sizeof head, ps_stuck(r));
+	n = (int)strlen(head);
+	snprintf(head + n, sizeof head - n, mfd >= 0 ? "The threads' stacks "
+	    "(faulthandler's dump, most recent call first):\n" : "Its stack "
+	    "cannot be read while it holds the GIL: this Python does not "
+	    "export faulthandler's dump.\n");
+	n = (int)strlen(head);
+	if (mfd >= 0) {
+		dump_threads(mfd, interp, NULL);
+		if ((size = lseek(mfd, 0, SEEK_END)) < 0)
+			size = 0;
+	}
+	if ((buf = malloc(1 + n + size)) != NULL) {
+		buf[0] = '0';
+		memcpy(buf + 1, head, n);
+		if (size > 0 && (got = pread(mfd, buf + 1 + n, size, 0)) < 0)
+			got = 0;
+		*len = 1 + n + got;
+	}
+	if (mfd >= 0)
+		close(mfd);
+	return buf;
+}
+
+/* A thread of ours writes the last resort's answer (ps_write's deadline
+ * bounds it), so the control thread never waits for the attacher. */
+static void *
+ps_send(void *arg)
+{
+	struct ps_req	*r = arg;
+
+	ps_write(r->fd, r->text, r->len);
+	ps_close(r);
+	ps_release(r);
+	return NULL;
+}
+
 /* Control thread, PS_LAST_RESORT after the request: nothing answered,
- * so faulthandler's dump of the threads, without the GIL. */
+ * so faulthandler's dump of the threads, without the GIL; a thread of
+ * ours sends it. */
 static void
 ps_last_resort(void *arg)
 {
 	struct ps_req	*r = arg;
-	char		 head[200];
-	int		 mine;
+	pthread_attr_t	 attr;
+	pthread_t	 t;
+	char		*text = NULL;
+	size_t		 len = 0;
+	int		 mine, sending = 0;
 
 	pthread_mutex_lock(&ps_lock);
 	mine = r->text == NULL && !r->claimed;
@@ -363,21 +432,20 @@ ps_last_resort(void *arg)
 		pthread_cond_signal(&r->cond);
 	}
 	pthread_mutex_unlock(&ps_lock);
-	if (mine) {
-		ps_stuck_line(head, sizeof head, ps_stuck(r));
-		ps_write(r->fd, "0", 1);
-		ps_write(r->fd, head, strlen(head));
-		snprintf(head, sizeof head, "The threads' stacks (faulthandler's"
-		    " dump, most recent call first):\n");
-		if (dump_threads == NULL || interp == NULL)
-			snprintf(head, sizeof head, "Its stack cannot be read "
-			    "while it holds the GIL: this Python does not "
-			    "export faulthandler's dump.\n");
-		ps_write(r->fd, head, strlen(head));
-		if (dump_threads != NULL && interp != NULL)
-			dump_threads(r->fd, interp, NULL);
-		ps_close(r);
+	if (mine && (text = ps_dump(r, &len)) != NULL) {
+		pthread_mutex_lock(&ps_lock);
+		r->text = text;
+		r->len = len;
+		r->refs++;
+		pthread_mutex_unlock(&ps_lock);
+		pthread_attr_init(&attr);
+		pthread_attr_setdetachstate(&attr, PTHREAD_CREATE_DETACHED);
+		if ((sending = pthread_create(&t, &attr, ps_send, r) == 0) == 0)
+			ps_release(r);
+		pthread_attr_destroy(&attr);
 	}
+	if (mine && !sending)
+		ps_close(r);
 	ps_release(r);
 }
 
