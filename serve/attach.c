@@ -597,33 +597,89 @@ ps_start(int fd)
 	ps_release(r);
 }
 
+/* An --attach request's socket until a session takes it: listed, so
+ * that a forked child closes those of its parent's in flight. Owned by
+ * its worker, then by the capsule that hands it to the loop. */
+struct attach_req {
+	int			 fd;		/* -1 once closed or taken */
+	struct attach_req	*next;		/* in attaching */
+};
+
+static struct attach_req *attaching;	/* ps_lock */
+
+/* A request for fd, listed; NULL when out of memory. */
+static struct attach_req *
+attach_req_new(int fd)
+{
+	struct attach_req	*a;
+
+	if ((a = malloc(sizeof *a)) == NULL)
+		return NULL;
+	a->fd = fd;
+	pthread_mutex_lock(&ps_lock);
+	a->next = attaching;
+	attaching = a;
+	pthread_mutex_unlock(&ps_lock);
+	return a;
+}
+
+/* a's fd, now the caller's (-1 when it is gone). */
+static int
+attach_req_take(struct attach_req *a)
+{
+	int	fd;
+
+	pthread_mutex_lock(&ps_lock);
+	fd = a->fd;
+	a->fd = -1;
+	pthread_mutex_unlock(&ps_lock);
+	return fd;
+}
+
+/* Unlist a, close its fd unless taken, free it. */
+static void
+attach_req_free(struct attach_req *a)
+{
+	struct attach_req	**p;
+
+	pthread_mutex_lock(&ps_lock);
+	for (p = &attaching; *p != NULL; p = &(*p)->next)
+		if (*p == a) {
+			*p = a->next;
+			break;
+		}
+	if (a->fd >= 0)
+		close(a->fd);
+	pthread_mutex_unlock(&ps_lock);
+	free(a);
+}
+
 /* Capsule destructor: an attached socket the loop never took. */
 static void
 attach_fd_free(PyObject *capsule)
 {
-	int	*fd = PyCapsule_GetPointer(capsule, NULL);
+	struct attach_req	*a = PyCapsule_GetPointer(capsule, NULL);
 
-	if (fd == NULL) {
+	if (a == NULL)
 		PyErr_Clear();
-		return;
-	}
-	if (*fd >= 0)
-		close(*fd);
-	free(fd);
+	else
+		attach_req_free(a);
 }
 
 /* On the loop: the attached socket becomes a console session. */
 static PyObject *
 attach_on_loop(PyObject *capsule, PyObject *unused)
 {
-	int		*fdp = PyCapsule_GetPointer(capsule, NULL);
-	PyObject	*main, *loop;
-	int		 fd, r;
+	struct attach_req	*a = PyCapsule_GetPointer(capsule, NULL);
+	PyObject		*main, *loop;
+	int			 fd, r;
 
 	(void)unused;
-	if (fdp == NULL)
+	if (a == NULL)
 		return NULL;
-	if (running == NULL)	/* the loop closed since: fd is closed */
+	/* The loop closed since, or this is a forked child (which closed
+	 * its copy): the capsule closes what is left. */
+	if (running == NULL || a->fd < 0)
 		Py_RETURN_NONE;
 	if (attach_server == NULL) {
 		/* __main__ as locals: each console reads its globals live
@@ -639,9 +695,7 @@ attach_on_loop(PyObject *capsule, PyObject *unused)
 		if (r != 0)
 			return NULL;
 	}
-	fd = *fdp;
-	*fdp = -1;
-	if (server_take(attach_server, fd) != 0)
+	if ((fd = attach_req_take(a)) < 0 || server_take(attach_server, fd) != 0)
 		return NULL;
 	Py_RETURN_NONE;
 }
@@ -652,26 +706,22 @@ static PyMethodDef attach_on_loop_def = {
 	.ml_flags = METH_NOARGS,
 };
 
-/* Worker, GIL held: hand fd to the running loop; -1 when none runs. */
+/* Worker, GIL held: hand a to the running loop (the capsule owns it
+ * then); -1 when none runs, a still the caller's. */
 static int
-attach_ask_loop(int fd)
+attach_ask_loop(struct attach_req *a)
 {
 	PyObject	*loop, *capsule, *fn = NULL, *h = NULL;
-	int		*fdp;
 
 	if ((loop = attach_running_loop()) == NULL)
 		return -1;
-	if ((fdp = malloc(sizeof *fdp)) == NULL) {
-		Py_DECREF(loop);
-		return -1;
-	}
-	*fdp = fd;
-	if ((capsule = PyCapsule_New(fdp, NULL, attach_fd_free)) == NULL)
-		free(fdp);
-	else if ((fn = PyCFunction_New(&attach_on_loop_def, capsule)) != NULL)
+	if ((capsule = PyCapsule_New(a, NULL, NULL)) != NULL &&
+	    (fn = PyCFunction_New(&attach_on_loop_def, capsule)) != NULL &&
+	    PyCapsule_SetDestructor(capsule, attach_fd_free) == 0) {
 		h = PyObject_CallMethod(loop, "call_soon_threadsafe", "O", fn);
-	if (h == NULL && fdp != NULL && capsule != NULL)
-		*fdp = -1;	/* the caller closes it */
+		if (h == NULL)	/* a stays the caller's */
+			(void)PyCapsule_SetDestructor(capsule, NULL);
+	}
 	Py_XDECREF(fn);
 	Py_XDECREF(capsule);
 	Py_DECREF(loop);
@@ -683,8 +733,9 @@ attach_ask_loop(int fd)
 	return 0;
 }
 
-/* Say why to the attacher, and close once it has read it: what it sent
- * (its hello) is read first, or the close would reset the connection. */
+/* Say why to the attacher, for a close once it has read it: what it
+ * sent (its hello) is read first, or the close would reset the
+ * connection. */
 static void
 attach_refuse(int fd, const char *why)
 {
@@ -698,7 +749,6 @@ attach_refuse(int fd, const char *why)
 	for (i = 0; i < 20 && poll(&pfd, 1, 50) >= 0; i++)
 		if (read(fd, buf, sizeof buf) == 0)
 			break;
-	close(fd);
 }
 
 /* Worker of an --attach request. */
@@ -706,24 +756,26 @@ static void
 attach_work(int fd)
 {
 	PyGILState_STATE	 g;
+	struct attach_req	*a;
 	char			 msg[128];
-	int			 r;
+	int			 r = -1;
 
-	if (fcntl(fd, F_SETFL, fcntl(fd, F_GETFL) | O_NONBLOCK) != 0) {
+	if (fcntl(fd, F_SETFL, fcntl(fd, F_GETFL) | O_NONBLOCK) != 0 ||
+	    (a = attach_req_new(fd)) == NULL) {
 		close(fd);
 		return;
 	}
-	r = -1;
 	if (worker_enter() == 0) {
 		g = PyGILState_Ensure();
-		r = attach_ask_loop(fd);
+		r = attach_ask_loop(a);
 		PyGILState_Release(g);
 		worker_leave();
 	}
 	if (r != 0) {
 		snprintf(msg, sizeof msg, "apython: %ld: the program runs no "
 		    "event loop now\n", (long)getpid());
-		attach_refuse(fd, msg);
+		attach_refuse(a->fd, msg);	/* a's worker: a is its own */
+		attach_req_free(a);
 	}
 }
 
@@ -855,7 +907,8 @@ ps_fork_after(void)
 static void
 attach_drop_parents(void)
 {
-	struct ps_req	*r;
+	struct attach_req	*a;
+	struct ps_req		*r;
 	PyObject	*conns;
 	Py_ssize_t	 i;
 
@@ -866,6 +919,12 @@ attach_drop_parents(void)
 		r->claimed = 1;
 	}
 	live = pending = NULL;
+	for (a = attaching; a != NULL; a = a->next) {
+		if (a->fd >= 0)
+			close(a->fd);
+		a->fd = -1;
+	}
+	attaching = NULL;
 	gil_users = 0;		/* the workers were the parent's threads */
 	if (attach_server == NULL)
 		return;
