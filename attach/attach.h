@@ -75,10 +75,12 @@ int	 attach_ps(pid_t, const char *filter);
 /* program.c: the program's side (uses ctl/'s thread). Arm once in the
  * main thread (on 0: only the marker, saying attach is off); fn runs on
  * the control thread with a connected socket (close-on-exec, blocking)
- * that it owns. A forked child calls attach_forked_child(). */
+ * that it owns. A forked child calls attach_forked_child(), then
+ * attach_child_ready() once it runs a loop (its marker is left then). */
 typedef void (*attach_fn)(int fd, enum attach_kind);
 int	 attach_arm(int on, attach_fn);
 void	 attach_forked_child(void);
+void	 attach_child_ready(void);
 void	 attach_disarm(void);
 
 #endif

@@ -26,6 +26,7 @@ static int		 ifd = -1;	/* inotify, watching dir */
 static attach_fn	 handler;
 static int		 wanted;	/* attach_arm's on */
 static int		 marked;
+static int		 lazy;		/* a forked child, not marked yet */
 
 /* Connect to the attacher's socket name (in dir): the socket, or -1
  * when it is not a socket of our user's, or the peer is not. */
@@ -86,6 +87,56 @@ program_rescan(void)
 	closedir(dp);
 }
 
+/* Whether the process that left name (a marker, or a socket whose name
+ * ends in its attacher's pid) is gone: its pid is free, or another
+ * process's now. */
+static int
+program_stale(const char *name)
+{
+	struct attach_id	 left, now;
+	enum attach_state	 state;
+	const char		*p = strrchr(name, '-');
+	char			*end;
+	long			 pid;
+
+	pid = strtol(p != NULL ? p + 1 : name, &end, 10);
+	if (*end != '\0' || pid <= 0 || pid == (long)getpid())
+		return 0;
+	if (attach_identify(pid, &now) != 0)
+		return errno == ENOENT;
+	if (p != NULL || attach_marker_read(dir, pid, &left, &state) != 0)
+		return 0;
+	return left.start != now.start || left.exe_dev != now.exe_dev ||
+	    left.exe_ino != now.exe_ino;
+}
+
+/* Whether name is one a process leaves in dir: a marker (PID), its
+ * temporary (.mark-PID), an attacher's socket not renamed yet
+ * (.sock-APID) or renamed (PID-KIND-APID). */
+static int
+program_leftover(const char *name)
+{
+	return (name[0] >= '0' && name[0] <= '9') ||
+	    strncmp(name, ".mark-", 6) == 0 || strncmp(name, ".sock-", 6) == 0;
+}
+
+/* Remove what programs and attachers that died left in dir (at arm,
+ * and whenever names arrive: a killed process, or a forked child that
+ * left by os._exit, never removes its own). */
+static void
+program_sweep(void)
+{
+	struct dirent	*d;
+	DIR		*dp;
+
+	if ((dp = opendir(dir)) == NULL)
+		return;
+	while ((d = readdir(dp)) != NULL)
+		if (program_leftover(d->d_name) && program_stale(d->d_name))
+			unlinkat(dirfd(dp), d->d_name, 0);
+	closedir(dp);
+}
+
 /* The control thread: inotify has events. */
 static void
 program_events(int fd, short revents, void *arg)
@@ -106,6 +157,7 @@ program_events(int fd, short revents, void *arg)
 			else if (ev->len > 0)
 				program_name(ev->name);
 		}
+	program_sweep();
 }
 
 /* Watch dir and leave the marker; marker state when watching fails. */
@@ -140,45 +192,6 @@ program_at_exit(void)
 	marked = 0;
 }
 
-/* Whether the process that left name (a marker, or a socket whose name
- * ends in its attacher's pid) is gone: its pid is free, or another
- * process's now. */
-static int
-program_stale(const char *name)
-{
-	struct attach_id	 left, now;
-	enum attach_state	 state;
-	const char		*p = strrchr(name, '-');
-	char			*end;
-	long			 pid;
-
-	pid = strtol(p != NULL ? p + 1 : name, &end, 10);
-	if (*end != '\0' || pid <= 0 || pid == (long)getpid())
-		return 0;
-	if (attach_identify(pid, &now) != 0)
-		return errno == ENOENT;
-	if (p != NULL || attach_marker_read(dir, pid, &left, &state) != 0)
-		return 0;
-	return left.start != now.start || left.exe_dev != now.exe_dev ||
-	    left.exe_ino != now.exe_ino;
-}
-
-/* Remove what programs and attachers that died left in dir. */
-static void
-program_sweep(void)
-{
-	struct dirent	*d;
-	DIR		*dp;
-
-	if ((dp = opendir(dir)) == NULL)
-		return;
-	while ((d = readdir(dp)) != NULL)
-		if (d->d_name[0] >= '0' && d->d_name[0] <= '9' &&
-		    program_stale(d->d_name))
-			unlinkat(dirfd(dp), d->d_name, 0);
-	closedir(dp);
-}
-
 /* Arm (main thread, once): the directory made or checked, watched when
  * on, the marker left. -1 (the program runs on, not attachable) when
  * the directory is not safe to use. */
@@ -203,16 +216,26 @@ attach_arm(int on, attach_fn fn)
 }
 
 /* In a forked child (after ctl_forked_child): the inotify fd is shared
- * with the parent, so a fresh one; our own marker. */
+ * with the parent, so it goes; the child's own watch and marker wait
+ * for attach_child_ready (most children exec or _exit first, and
+ * _exit would leave the marker behind). */
 void
 attach_forked_child(void)
 {
-	if (dir[0] == '\0')
-		return;
 	if (ifd >= 0)
 		close(ifd);
 	ifd = -1;
 	marked = 0;
+	lazy = dir[0] != '\0';
+}
+
+/* A forked child runs a loop (main thread): now it is attachable. */
+void
+attach_child_ready(void)
+{
+	if (!lazy)
+		return;
+	lazy = 0;
 	program_watch();
 }
 

@@ -11,6 +11,7 @@
  * resort, write faulthandler's raw dump of the threads. */
 #include "serve/serve-internal.h"
 
+#include <sys/mman.h>
 #include <sys/socket.h>
 
 #include <dlfcn.h>
@@ -35,6 +36,7 @@
 #define PS_ASK_MAIN	0.5	/* s without the loop's answer: CTL_REPORT */
 #define PS_LAST_RESORT	2.0	/* s without any answer: faulthandler's dump */
 #define PS_FILTER_WAIT	1000	/* ms for the attacher's filter line */
+#define PS_SEND_TIME	30.0	/* s the attacher may take to read it */
 
 /* faulthandler's dump of the threads: safe without the GIL (a fatal
  * signal runs it). Internal, and exported only by some builds (3.8,
@@ -56,14 +58,64 @@ struct ps_req {
 	char			 filter[1024];
 	struct timespec		 asked;
 	struct ps_req		*next;		/* in pending, for CTL_REPORT */
+	struct ps_req		*live_next;	/* in live */
 	pthread_cond_t		 cond;
 };
 
 static pthread_mutex_t	 ps_lock = PTHREAD_MUTEX_INITIALIZER;
 static struct ps_req	*pending;	/* waiting for text; ps_lock */
+static struct ps_req	*live;		/* every request not freed; ps_lock */
+static int		 gil_users;	/* workers that may take the GIL; ps_lock */
+static int		 finishing;	/* Python ends: no worker takes it */
+static pthread_cond_t	 gil_idle = PTHREAD_COND_INITIALIZER;
 static PyInterpreterState *interp;	/* the main interpreter */
 static PyObject		*running;	/* the loop the main thread runs */
 static PyObject		*attach_server;	/* holds the attached consoles */
+
+/* A worker is about to take the GIL: -1 when Python is ending (then it
+ * must not: PyGILState_Ensure during or after Py_FinalizeEx). */
+static int
+worker_enter(void)
+{
+	int	r = -1;
+
+	pthread_mutex_lock(&ps_lock);
+	if (!finishing) {
+		gil_users++;
+		r = 0;
+	}
+	pthread_mutex_unlock(&ps_lock);
+	return r;
+}
+
+/* The worker has released the GIL for good. */
+static void
+worker_leave(void)
+{
+	pthread_mutex_lock(&ps_lock);
+	if (--gil_users == 0)
+		pthread_cond_broadcast(&gil_idle);
+	pthread_mutex_unlock(&ps_lock);
+}
+
+/* Python ends (main thread, GIL held): no worker takes the GIL from now
+ * on, and those that may are waited for, briefly, without it. */
+static void
+workers_finish(void)
+{
+	struct timespec	until;
+
+	clock_gettime(CLOCK_REALTIME, &until);
+	until.tv_sec += 1;
+	Py_BEGIN_ALLOW_THREADS
+	pthread_mutex_lock(&ps_lock);
+	finishing = 1;
+	while (gil_users > 0 &&
+	    pthread_cond_timedwait(&gil_idle, &ps_lock, &until) == 0)
+		;
+	pthread_mutex_unlock(&ps_lock);
+	Py_END_ALLOW_THREADS
+}
 
 /* Seconds since ts (CLOCK_MONOTONIC). */
 static double
@@ -75,6 +127,31 @@ ps_since(const struct timespec *ts)
 	return (now.tv_sec - ts->tv_sec) + (now.tv_nsec - ts->tv_nsec) / 1e9;
 }
 
+/* Close r's fd, once: under ps_lock, so that a forked child (fork holds
+ * ps_lock) knows which of its requests' fds are still open. */
+static void
+ps_close(struct ps_req *r)
+{
+	pthread_mutex_lock(&ps_lock);
+	if (r->fd >= 0)
+		close(r->fd);
+	r->fd = -1;
+	pthread_mutex_unlock(&ps_lock);
+}
+
+/* Take r out of live; ps_lock held. */
+static void
+ps_unlist(struct ps_req *r)
+{
+	struct ps_req	**p;
+
+	for (p = &live; *p != NULL; p = &(*p)->live_next)
+		if (*p == r) {
+			*p = r->live_next;
+			break;
+		}
+}
+
 /* Drop a hold on r; the last frees it (fd is closed by its claimer, or
  * here when nobody claimed it). */
 static void
@@ -83,12 +160,12 @@ ps_release(struct ps_req *r)
 	int	last;
 
 	pthread_mutex_lock(&ps_lock);
-	last = --r->refs == 0;
+	if ((last = --r->refs == 0) != 0)
+		ps_unlist(r);
 	pthread_mutex_unlock(&ps_lock);
 	if (!last)
 		return;
-	if (!r->claimed && r->fd >= 0)
-		close(r->fd);
+	ps_close(r);
 	pthread_cond_destroy(&r->cond);
 	free(r->text);
 	free(r);
@@ -123,16 +200,29 @@ ps_answer_locked(struct ps_req *r, char status, const char *text, size_t n)
 	pthread_cond_signal(&r->cond);
 }
 
-/* Write all of p to fd (blocking); errors end it. */
+/* Write all of p to fd, for at most PS_SEND_TIME: an attacher whose
+ * reader stalls (`apython --ps PID | less`) holds a thread of ours no
+ * longer; errors end it. */
 static void
 ps_write(int fd, const char *p, size_t n)
 {
-	ssize_t	w;
+	struct pollfd	pfd = { .fd = fd, .events = POLLOUT };
+	struct timespec	start;
+	double		left;
+	ssize_t		w;
 
+	clock_gettime(CLOCK_MONOTONIC, &start);
 	while (n > 0) {
-		w = send(fd, p, n, MSG_NOSIGNAL);
+		w = send(fd, p, n, MSG_NOSIGNAL | MSG_DONTWAIT);
 		if (w < 0 && errno == EINTR)
 			continue;
+		if (w < 0 && (errno == EAGAIN || errno == EWOULDBLOCK)) {
+			if ((left = PS_SEND_TIME - ps_since(&start)) <= 0 ||
+			    (poll(&pfd, 1, (int)(left * 1000) + 1) < 0 &&
+			    errno != EINTR))
+				return;
+			continue;
+		}
 		if (w <= 0)
 			return;
 		p += w;
@@ -145,7 +235,7 @@ ps_write(int fd, const char *p, size_t n)
 static void
 ps_text(struct ps_req *r, PyObject *loop, PyObject *frame, double stuck)
 {
-	PyObject	*text;
+	PyObject	*text, *type, *value, *tb;
 	const char	*p;
 	Py_ssize_t	 n;
 	char		 status = '0';
@@ -153,9 +243,14 @@ ps_text(struct ps_req *r, PyObject *loop, PyObject *frame, double stuck)
 	text = console_ps(loop, r->filter[0] ? r->filter : NULL, frame, stuck);
 	if (text == NULL) {
 		status = '1';
+		PyErr_Fetch(&type, &value, &tb);
+		PyErr_NormalizeException(&type, &value, &tb);
 		text = PyUnicode_FromFormat("apython: %ld: the tasks could "
-		    "not be listed: %S\n", (long)getpid(), PyErr_Occurred());
-		PyErr_Clear();
+		    "not be listed: %S\n", (long)getpid(),
+		    value != NULL ? value : Py_None);
+		Py_XDECREF(type);
+		Py_XDECREF(value);
+		Py_XDECREF(tb);
 	}
 	if (text == NULL || (p = PyUnicode_AsUTF8AndSize(text, &n)) == NULL) {
 		PyErr_Clear();
@@ -174,10 +269,14 @@ static PyObject *
 ps_on_loop(PyObject *capsule, PyObject *unused)
 {
 	struct ps_req	*r = PyCapsule_GetPointer(capsule, NULL);
+	PyObject	*loop = Py_XNewRef(running);	/* console_ps runs Python */
 
 	(void)unused;
-	if (r != NULL && running != NULL)
-		ps_text(r, running, NULL, 0.0);
+	if (r == NULL)
+		PyErr_Clear();
+	else if (loop != NULL)
+		ps_text(r, loop, NULL, 0.0);
+	Py_XDECREF(loop);
 	Py_RETURN_NONE;
 }
 
@@ -215,7 +314,7 @@ static int
 ps_report(void)
 {
 	struct ps_req	*r, *todo[16];
-	PyObject	*frame = (PyObject *)PyEval_GetFrame();
+	PyObject	*frame = (PyObject *)PyEval_GetFrame(), *loop;
 	int		 i, n = 0;
 
 	pthread_mutex_lock(&ps_lock);
@@ -225,9 +324,10 @@ ps_report(void)
 	}
 	pthread_mutex_unlock(&ps_lock);
 	for (i = 0; i < n; i++) {
-		if (running != NULL)
-			ps_text(todo[i], running, frame,
-			    fabs(ps_stuck(todo[i])));
+		loop = Py_XNewRef(running);	/* console_ps runs Python */
+		if (loop != NULL)
+			ps_text(todo[i], loop, frame, fabs(ps_stuck(todo[i])));
+		Py_XDECREF(loop);
 		ps_release(todo[i]);
 	}
 	return 0;
@@ -261,14 +361,68 @@ ps_ask_main(void *arg)
 	ps_release(r);
 }
 
+/* The last resort's answer for r: the stuck line, then faulthandler's
+ * dump, which writes blocking: into a memfd, read back. '0' first;
+ * NULL when out of memory. */
+static char *
+ps_dump(struct ps_req *r, size_t *len)
+{
+	char	 head[400], *buf;
+	int	 mfd = -1, n;
+	off_t	 size = 0;
+	ssize_t	 got = 0;
+
+	if (dump_threads != NULL && interp != NULL)
+		mfd = memfd_create("apython-ps", MFD_CLOEXEC);
+	ps_stuck_line(head, sizeof head, ps_stuck(r));
+	n = (int)strlen(head);
+	snprintf(head + n, sizeof head - n, mfd >= 0 ? "The threads' stacks "
+	    "(faulthandler's dump, most recent call first):\n" : "Its stack "
+	    "cannot be read while it holds the GIL: this Python does not "
+	    "export faulthandler's dump.\n");
+	n = (int)strlen(head);
+	if (mfd >= 0) {
+		dump_threads(mfd, interp, NULL);
+		if ((size = lseek(mfd, 0, SEEK_END)) < 0)
+			size = 0;
+	}
+	if ((buf = malloc(1 + n + size)) != NULL) {
+		buf[0] = '0';
+		memcpy(buf + 1, head, n);
+		if (size > 0 && (got = pread(mfd, buf + 1 + n, size, 0)) < 0)
+			got = 0;
+		*len = 1 + n + got;
+	}
+	if (mfd >= 0)
+		close(mfd);
+	return buf;
+}
+
+/* A thread of ours writes the last resort's answer (ps_write's deadline
+ * bounds it), so the control thread never waits for the attacher. */
+static void *
+ps_send(void *arg)
+{
+	struct ps_req	*r = arg;
+
+	ps_write(r->fd, r->text, r->len);
+	ps_close(r);
+	ps_release(r);
+	return NULL;
+}
+
 /* Control thread, PS_LAST_RESORT after the request: nothing answered,
- * so faulthandler's dump of the threads, without the GIL. */
+ * so faulthandler's dump of the threads, without the GIL; a thread of
+ * ours sends it. */
 static void
 ps_last_resort(void *arg)
 {
 	struct ps_req	*r = arg;
-	char		 head[200];
-	int		 mine;
+	pthread_attr_t	 attr;
+	pthread_t	 t;
+	char		*text = NULL;
+	size_t		 len = 0;
+	int		 mine, sending = 0;
 
 	pthread_mutex_lock(&ps_lock);
 	mine = r->text == NULL && !r->claimed;
@@ -278,21 +432,20 @@ ps_last_resort(void *arg)
 		pthread_cond_signal(&r->cond);
 	}
 	pthread_mutex_unlock(&ps_lock);
-	if (mine) {
-		ps_stuck_line(head, sizeof head, ps_stuck(r));
-		ps_write(r->fd, "0", 1);
-		ps_write(r->fd, head, strlen(head));
-		snprintf(head, sizeof head, "The threads' stacks (faulthandler's"
-		    " dump, most recent call first):\n");
-		if (dump_threads == NULL || interp == NULL)
-			snprintf(head, sizeof head, "Its stack cannot be read "
-			    "while it holds the GIL: this Python does not "
-			    "export faulthandler's dump.\n");
-		ps_write(r->fd, head, strlen(head));
-		if (dump_threads != NULL && interp != NULL)
-			dump_threads(r->fd, interp, NULL);
-		close(r->fd);
+	if (mine && (text = ps_dump(r, &len)) != NULL) {
+		pthread_mutex_lock(&ps_lock);
+		r->text = text;
+		r->len = len;
+		r->refs++;
+		pthread_mutex_unlock(&ps_lock);
+		pthread_attr_init(&attr);
+		pthread_attr_setdetachstate(&attr, PTHREAD_CREATE_DETACHED);
+		if ((sending = pthread_create(&t, &attr, ps_send, r) == 0) == 0)
+			ps_release(r);
+		pthread_attr_destroy(&attr);
 	}
+	if (mine && !sending)
+		ps_close(r);
 	ps_release(r);
 }
 
@@ -384,12 +537,16 @@ ps_work(struct ps_req *r)
 		ps_unpend(r);
 		pthread_mutex_unlock(&ps_lock);
 		if (asked)
-			close(r->fd);
+			ps_close(r);
 		return;
 	}
-	g = PyGILState_Ensure();
-	asked = ps_ask_loop(r);
-	PyGILState_Release(g);
+	asked = -1;
+	if (worker_enter() == 0) {
+		g = PyGILState_Ensure();
+		asked = ps_ask_loop(r);
+		PyGILState_Release(g);
+		worker_leave();
+	}
 	pthread_mutex_lock(&ps_lock);
 	if (asked != 0) {
 		n = snprintf(msg, sizeof msg, "apython: %ld: the program "
@@ -403,7 +560,7 @@ ps_work(struct ps_req *r)
 	pthread_mutex_unlock(&ps_lock);
 	if (asked) {
 		ps_write(r->fd, r->text, r->len);
-		close(r->fd);
+		ps_close(r);
 	}
 }
 
@@ -425,6 +582,8 @@ ps_start(int fd)
 	pthread_mutex_lock(&ps_lock);
 	r->next = pending;
 	pending = r;
+	r->live_next = live;
+	live = r;
 	r->refs += 2;
 	pthread_mutex_unlock(&ps_lock);
 	if (ctl_after(PS_ASK_MAIN, ps_ask_main, r) != 0)
@@ -438,72 +597,105 @@ ps_start(int fd)
 	ps_release(r);
 }
 
+/* An --attach request's socket until a session takes it: listed, so
+ * that a forked child closes those of its parent's in flight. Owned by
+ * its worker, then by the capsule that hands it to the loop. */
+struct attach_req {
+	int			 fd;		/* -1 once closed or taken */
+	struct attach_req	*next;		/* in attaching */
+};
+
+static struct attach_req *attaching;	/* ps_lock */
+
+/* A request for fd, listed; NULL when out of memory. */
+static struct attach_req *
+attach_req_new(int fd)
+{
+	struct attach_req	*a;
+
+	if ((a = malloc(sizeof *a)) == NULL)
+		return NULL;
+	a->fd = fd;
+	pthread_mutex_lock(&ps_lock);
+	a->next = attaching;
+	attaching = a;
+	pthread_mutex_unlock(&ps_lock);
+	return a;
+}
+
+/* a's fd, now the caller's (-1 when it is gone). */
+static int
+attach_req_take(struct attach_req *a)
+{
+	int	fd;
+
+	pthread_mutex_lock(&ps_lock);
+	fd = a->fd;
+	a->fd = -1;
+	pthread_mutex_unlock(&ps_lock);
+	return fd;
+}
+
+/* Unlist a, close its fd unless taken, free it. */
+static void
+attach_req_free(struct attach_req *a)
+{
+	struct attach_req	**p;
+
+	pthread_mutex_lock(&ps_lock);
+	for (p = &attaching; *p != NULL; p = &(*p)->next)
+		if (*p == a) {
+			*p = a->next;
+			break;
+		}
+	if (a->fd >= 0)
+		close(a->fd);
+	pthread_mutex_unlock(&ps_lock);
+	free(a);
+}
+
 /* Capsule destructor: an attached socket the loop never took. */
 static void
 attach_fd_free(PyObject *capsule)
 {
-	int	*fd = PyCapsule_GetPointer(capsule, NULL);
+	struct attach_req	*a = PyCapsule_GetPointer(capsule, NULL);
 
-	if (fd == NULL) {
+	if (a == NULL)
 		PyErr_Clear();
-		return;
-	}
-	if (*fd >= 0)
-		close(*fd);
-	free(fd);
-}
-
-/* __main__'s names for an attached console's namespace (a copy: what
- * the console binds stays its own), dunders and exit/quit left out. */
-static PyObject *
-attach_locals(void)
-{
-	PyObject	*m, *d, *k, *v;
-	Py_ssize_t	 pos = 0;
-	const char	*s;
-
-	if ((d = PyDict_New()) == NULL)
-		return NULL;
-	if ((m = PyImport_AddModule("__main__")) == NULL)
-		return d;
-	while (PyDict_Next(PyModule_GetDict(m), &pos, &k, &v)) {
-		if (!PyUnicode_Check(k) || (s = PyUnicode_AsUTF8(k)) == NULL ||
-		    strncmp(s, "__", 2) == 0 || strcmp(s, "exit") == 0 ||
-		    strcmp(s, "quit") == 0 || strcmp(s, "loop") == 0) {
-			PyErr_Clear();
-			continue;
-		}
-		if (PyDict_SetItem(d, k, v) != 0) {
-			Py_DECREF(d);
-			return NULL;
-		}
-	}
-	return d;
+	else
+		attach_req_free(a);
 }
 
 /* On the loop: the attached socket becomes a console session. */
 static PyObject *
 attach_on_loop(PyObject *capsule, PyObject *unused)
 {
-	int		*fdp = PyCapsule_GetPointer(capsule, NULL);
-	PyObject	*locals;
-	int		 fd;
+	struct attach_req	*a = PyCapsule_GetPointer(capsule, NULL);
+	PyObject		*main, *loop;
+	int			 fd, r;
 
 	(void)unused;
-	if (fdp == NULL || running == NULL)
+	if (a == NULL)
 		return NULL;
+	/* The loop closed since, or this is a forked child (which closed
+	 * its copy): the capsule closes what is left. */
+	if (running == NULL || a->fd < 0)
+		Py_RETURN_NONE;
 	if (attach_server == NULL) {
-		if (console_prepare() != 0 || (locals = attach_locals()) == NULL)
+		/* __main__ as locals: each console reads its globals live
+		 * (console/intro.py's MainView), names of its own kept. */
+		if (console_prepare() != 0 ||
+		    (main = PyImport_AddModule("__main__")) == NULL)
 			return NULL;
-		attach_server = server_new_bare(NULL, locals);
-		Py_DECREF(locals);
-		if (attach_server == NULL ||
-		    server_attach_loop(attach_server, running) != 0)
+		loop = Py_NewRef(running);
+		attach_server = server_new_bare(NULL, main);
+		r = attach_server == NULL ? -1 :
+		    server_attach_loop(attach_server, loop);
+		Py_DECREF(loop);
+		if (r != 0)
 			return NULL;
 	}
-	fd = *fdp;
-	*fdp = -1;
-	if (server_take(attach_server, fd) != 0)
+	if ((fd = attach_req_take(a)) < 0 || server_take(attach_server, fd) != 0)
 		return NULL;
 	Py_RETURN_NONE;
 }
@@ -514,26 +706,22 @@ static PyMethodDef attach_on_loop_def = {
 	.ml_flags = METH_NOARGS,
 };
 
-/* Worker, GIL held: hand fd to the running loop; -1 when none runs. */
+/* Worker, GIL held: hand a to the running loop (the capsule owns it
+ * then); -1 when none runs, a still the caller's. */
 static int
-attach_ask_loop(int fd)
+attach_ask_loop(struct attach_req *a)
 {
 	PyObject	*loop, *capsule, *fn = NULL, *h = NULL;
-	int		*fdp;
 
 	if ((loop = attach_running_loop()) == NULL)
 		return -1;
-	if ((fdp = malloc(sizeof *fdp)) == NULL) {
-		Py_DECREF(loop);
-		return -1;
-	}
-	*fdp = fd;
-	if ((capsule = PyCapsule_New(fdp, NULL, attach_fd_free)) == NULL)
-		free(fdp);
-	else if ((fn = PyCFunction_New(&attach_on_loop_def, capsule)) != NULL)
+	if ((capsule = PyCapsule_New(a, NULL, NULL)) != NULL &&
+	    (fn = PyCFunction_New(&attach_on_loop_def, capsule)) != NULL &&
+	    PyCapsule_SetDestructor(capsule, attach_fd_free) == 0) {
 		h = PyObject_CallMethod(loop, "call_soon_threadsafe", "O", fn);
-	if (h == NULL && fdp != NULL && capsule != NULL)
-		*fdp = -1;	/* the caller closes it */
+		if (h == NULL)	/* a stays the caller's */
+			(void)PyCapsule_SetDestructor(capsule, NULL);
+	}
 	Py_XDECREF(fn);
 	Py_XDECREF(capsule);
 	Py_DECREF(loop);
@@ -545,8 +733,9 @@ attach_ask_loop(int fd)
 	return 0;
 }
 
-/* Say why to the attacher, and close once it has read it: what it sent
- * (its hello) is read first, or the close would reset the connection. */
+/* Say why to the attacher, for a close once it has read it: what it
+ * sent (its hello) is read first, or the close would reset the
+ * connection. */
 static void
 attach_refuse(int fd, const char *why)
 {
@@ -560,7 +749,6 @@ attach_refuse(int fd, const char *why)
 	for (i = 0; i < 20 && poll(&pfd, 1, 50) >= 0; i++)
 		if (read(fd, buf, sizeof buf) == 0)
 			break;
-	close(fd);
 }
 
 /* Worker of an --attach request. */
@@ -568,20 +756,26 @@ static void
 attach_work(int fd)
 {
 	PyGILState_STATE	 g;
+	struct attach_req	*a;
 	char			 msg[128];
-	int			 r;
+	int			 r = -1;
 
-	if (fcntl(fd, F_SETFL, fcntl(fd, F_GETFL) | O_NONBLOCK) != 0) {
+	if (fcntl(fd, F_SETFL, fcntl(fd, F_GETFL) | O_NONBLOCK) != 0 ||
+	    (a = attach_req_new(fd)) == NULL) {
 		close(fd);
 		return;
 	}
-	g = PyGILState_Ensure();
-	r = attach_ask_loop(fd);
-	PyGILState_Release(g);
+	if (worker_enter() == 0) {
+		g = PyGILState_Ensure();
+		r = attach_ask_loop(a);
+		PyGILState_Release(g);
+		worker_leave();
+	}
 	if (r != 0) {
 		snprintf(msg, sizeof msg, "apython: %ld: the program runs no "
 		    "event loop now\n", (long)getpid());
-		attach_refuse(fd, msg);
+		attach_refuse(a->fd, msg);	/* a's worker: a is its own */
+		attach_req_free(a);
 	}
 }
 
@@ -634,6 +828,7 @@ attach_on_run(PyObject *loop)
 {
 	if (running != loop)
 		Py_XSETREF(running, Py_NewRef(loop));
+	attach_child_ready();
 	if (attach_server == NULL)
 		return 0;
 	return server_attach_loop(attach_server, loop);
@@ -654,17 +849,107 @@ static const struct loop_observer attach_observer = {
 	.on_close = attach_on_close,
 };
 
+/* On a forked child's loop, which was running at the fork. */
+static PyObject *
+attach_child_on_loop(PyObject *self, PyObject *unused)
+{
+	(void)self;
+	(void)unused;
+	attach_child_ready();
+	Py_RETURN_NONE;
+}
+
+static PyMethodDef child_on_loop_def = {
+	.ml_name = "apython_attach_child",
+	.ml_meth = attach_child_on_loop,
+	.ml_flags = METH_NOARGS,
+};
+
+/* A forked child whose loop runs is attachable once the loop gets
+ * control back (a child that _exits first leaves no marker); one that
+ * runs none is, when it runs one (attach_on_run). */
+static void
+attach_child_soon(void)
+{
+	PyObject	*loop, *fn, *h = NULL;
+
+	if ((loop = attach_running_loop()) == NULL)
+		return;
+	if ((fn = PyCFunction_New(&child_on_loop_def, NULL)) != NULL)
+		h = PyObject_CallMethod(loop, "call_soon", "O", fn);
+	Py_XDECREF(fn);
+	Py_DECREF(loop);
+	if (h == NULL) {
+		PyErr_Clear();
+		attach_child_ready();
+	}
+	Py_XDECREF(h);
+}
+
+/* fork() holds ps_lock, so the child's list of requests is whole. */
+static void
+ps_fork_prepare(void)
+{
+	pthread_mutex_lock(&ps_lock);
+}
+
+static void
+ps_fork_after(void)
+{
+	pthread_mutex_unlock(&ps_lock);
+}
+
+/* In a forked child: the parent's attachers are not its. Their fds are
+ * closed (never shut down: that would end the parent's too) and nothing
+ * is sent, so an attacher sees the end when the parent ends. The
+ * requests' memory stays: the child's loop may hold a callback to one,
+ * which finds it claimed. */
+static void
+attach_drop_parents(void)
+{
+	struct attach_req	*a;
+	struct ps_req		*r;
+	PyObject	*conns;
+	Py_ssize_t	 i;
+
+	for (r = live; r != NULL; r = r->live_next) {
+		if (r->fd >= 0)
+			close(r->fd);
+		r->fd = -1;
+		r->claimed = 1;
+	}
+	live = pending = NULL;
+	for (a = attaching; a != NULL; a = a->next) {
+		if (a->fd >= 0)
+			close(a->fd);
+		a->fd = -1;
+	}
+	attaching = NULL;
+	gil_users = 0;		/* the workers were the parent's threads */
+	if (attach_server == NULL)
+		return;
+	if ((conns = PySequence_List(server_of(attach_server)->conns)) == NULL)
+		PyErr_WriteUnraisable(NULL);
+	for (i = 0; conns != NULL && i < PyList_GET_SIZE(conns); i++)
+		conn_close_now(conn_of(PyList_GET_ITEM(conns, i)));
+	Py_XDECREF(conns);
+	server_close(attach_server);
+	Py_CLEAR(attach_server);
+}
+
 /* os.register_at_fork's after_in_child: the child is attached on its
- * own (its pid, its marker); the parent's requests are not its. */
+ * own (its pid, its marker); the parent's requests are not its. Runs
+ * after the loops' own hook (loop/fork.c, registered first), so a
+ * session's watches go from the child's own epoll set. */
 static PyObject *
 attach_after_fork(PyObject *self, PyObject *unused)
 {
 	(void)self;
 	(void)unused;
-	pthread_mutex_init(&ps_lock, NULL);
-	pending = NULL;
+	attach_drop_parents();
 	ctl_forked_child();
 	attach_forked_child();
+	attach_child_soon();
 	Py_RETURN_NONE;
 }
 
@@ -727,6 +1012,11 @@ serve_attach_start(int off)
 	if (on && (loop_observe(&attach_observer) != 0 ||
 	    attach_follow_forks() != 0))
 		return -1;
+	if (pthread_atfork(ps_fork_prepare, ps_fork_after, ps_fork_after)
+	    != 0) {
+		PyErr_SetString(PyExc_OSError, "pthread_atfork failed");
+		return -1;
+	}
 	ctl_on_request(CTL_REPORT, ps_report);
 	attach_arm(on, attach_request);
 	return 0;
@@ -737,6 +1027,7 @@ void
 serve_attach_shutdown(void)
 {
 	attach_disarm();
+	workers_finish();
 	if (attach_server != NULL)
 		server_close(attach_server);
 	Py_CLEAR(attach_server);
