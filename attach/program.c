@@ -87,24 +87,40 @@ program_rescan(void)
 	closedir(dp);
 }
 
-/* Whether the process that left name (a marker, or a socket whose name
- * ends in its attacher's pid) is gone: its pid is free, or another
- * process's now. */
+/* The pid in a name a process leaves in dir, 0 if none: a marker's
+ * name; the end of a temporary marker's (.mark-PID) or of a renamed
+ * socket's (PID-KIND-APID); after ".sock-" in a socket not renamed yet
+ * (.sock-APID-RANDOM). *marker: name is a marker. */
+static long
+program_left_pid(const char *name, int *marker)
+{
+	const char	*p = strrchr(name, '-');
+	char		*end;
+	long		 pid;
+	int		 sock = strncmp(name, ".sock-", 6) == 0;
+
+	*marker = p == NULL;
+	pid = strtol(sock ? name + 6 : p != NULL ? p + 1 : name, &end, 10);
+	if (*end != (sock ? '-' : '\0'))
+		return 0;
+	return pid > 0 ? pid : 0;
+}
+
+/* Whether the process that left name is gone: its pid is free, or
+ * another process's now. */
 static int
 program_stale(const char *name)
 {
 	struct attach_id	 left, now;
 	enum attach_state	 state;
-	const char		*p = strrchr(name, '-');
-	char			*end;
-	long			 pid;
+	int			 marker;
+	long			 pid = program_left_pid(name, &marker);
 
-	pid = strtol(p != NULL ? p + 1 : name, &end, 10);
-	if (*end != '\0' || pid <= 0 || pid == (long)getpid())
+	if (pid == 0 || pid == (long)getpid())
 		return 0;
 	if (attach_identify(pid, &now) != 0)
 		return errno == ENOENT;
-	if (p != NULL || attach_marker_read(dir, pid, &left, &state) != 0)
+	if (!marker || attach_marker_read(dir, pid, &left, &state) != 0)
 		return 0;
 	return left.start != now.start || left.exe_dev != now.exe_dev ||
 	    left.exe_ino != now.exe_ino;
@@ -112,7 +128,7 @@ program_stale(const char *name)
 
 /* Whether name is one a process leaves in dir: a marker (PID), its
  * temporary (.mark-PID), an attacher's socket not renamed yet
- * (.sock-APID) or renamed (PID-KIND-APID). */
+ * (.sock-APID-RANDOM) or renamed (PID-KIND-APID). */
 static int
 program_leftover(const char *name)
 {

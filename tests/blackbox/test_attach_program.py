@@ -130,7 +130,7 @@ def test_what_dead_processes_left_is_swept_when_an_attacher_comes(
     d = runtime / "apython"
     gone = dead_pid()
     s = socket.socket(socket.AF_UNIX)
-    s.bind(str(d / (".sock-%d" % gone)))
+    s.bind(str(d / (".sock-%d-00112233aabbccdd" % gone)))  # attacher.c's form
     s.close()
     (d / str(gone)).write_text("apython %d 1 1 1 on\n" % gone)
     cp = attacher(["--ps", p.pid], env)
