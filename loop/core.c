@@ -450,6 +450,12 @@ loop_core_type(void)
 	return &loop_type;
 }
 
+int
+loop_is_apython(PyObject *loop)
+{
+	return PyObject_TypeCheck(loop, &loop_type);
+}
+
 /* Quiet libevent: errors reach Python as exceptions instead. */
 static void
 loop_log(int severity, const char *msg)

@@ -32,6 +32,10 @@ int	 loop_observe(const struct loop_observer *);
  * atomic load and a clock_gettime(). */
 double	 loop_stuck_seconds(void);
 
+/* Whether loop is one of apython's (its own epoll set in a forked
+ * child, loop/fork.c); other loops' may be shared with the parent. */
+int	 loop_is_apython(PyObject *loop);
+
 int	 loop_add_to_module(PyObject *module);
 int	 loop_install(PyObject *module);
 

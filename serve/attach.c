@@ -899,6 +899,17 @@ ps_fork_after(void)
 	pthread_mutex_unlock(&ps_lock);
 }
 
+/* A forked child closes its parent's client. A foreign loop's epoll set
+ * (uvloop's) is still the parent's there: removing the reader would
+ * take it from the parent, so the child only forgets it watched. */
+static void
+attach_drop_conn(struct conn *c)
+{
+	if (c->loop != NULL && !loop_is_apython(c->loop))
+		c->reading = c->writing = 0;
+	conn_close_now(c);
+}
+
 /* In a forked child: the parent's attachers are not its. Their fds are
  * closed (never shut down: that would end the parent's too) and nothing
  * is sent, so an attacher sees the end when the parent ends. The
@@ -931,7 +942,7 @@ attach_drop_parents(void)
 	if ((conns = PySequence_List(server_of(attach_server)->conns)) == NULL)
 		PyErr_WriteUnraisable(NULL);
 	for (i = 0; conns != NULL && i < PyList_GET_SIZE(conns); i++)
-		conn_close_now(conn_of(PyList_GET_ITEM(conns, i)));
+		attach_drop_conn(conn_of(PyList_GET_ITEM(conns, i)));
 	Py_XDECREF(conns);
 	server_close(attach_server);
 	Py_CLEAR(attach_server);

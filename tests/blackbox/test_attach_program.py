@@ -13,6 +13,7 @@ import time
 import pexpect
 import pytest
 
+from test_any_loop import has_uvloop, uvloop_needed  # noqa: F401
 from attaching import (attach, attacher, dead_pid, detached, env, runtime,
                        wait_for)
 from conftest import TIMEOUT, apython_path
@@ -179,3 +180,27 @@ def test_ps_answers_while_another_ps_reader_is_stalled(detached, env):
         stalled.wait()
         p.popen.kill()
         p.popen.wait()
+
+
+def test_a_uvloop_parent_keeps_its_attached_console_after_a_fork(
+        detached, attach, uvloop_needed):
+    # uvloop's epoll set is shared with a forked child: the child must
+    # not take the parent's attached client out of it.
+    p = detached("import asyncio, uvloop\n"
+                 "async def main():\n"
+                 "    print('up', flush=True)\n"
+                 "    await asyncio.sleep(3600)\n"
+                 "uvloop.install()\n"
+                 "asyncio.run(main())\n")
+    assert p.line() == "up\n"
+    child = attach(p.pid)
+    child.expect_exact(">>> ")
+    child.sendline("import os, time; kid = os.fork() or time.sleep(600) "
+                   "or os._exit(0); print('kid', kid)")
+    child.expect(r"kid (\d+)\r\n>>> ")
+    kid = int(child.match.group(1))
+    try:
+        child.sendline("await asyncio.sleep(0.01, result=6)")
+        child.expect_exact("6\r\n>>> ")
+    finally:
+        os.kill(kid, signal.SIGKILL)
