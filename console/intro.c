@@ -60,8 +60,9 @@ intro_startup(struct session *s)
 	return 0;
 }
 
-/* First step: the banner, then PYTHONSTARTUP; not yet while the console
- * waits to know whether its input has anything (input.c). */
+/* First step: help()'s pager, the banner, then PYTHONSTARTUP; not yet
+ * while the console waits to know whether its input has anything
+ * (input.c), so that a console that never comes imports no pydoc. */
 int
 intro_run(struct session *s)
 {
@@ -70,6 +71,8 @@ intro_run(struct session *s)
 
 	if (s->io == &input_fd_io && input_fd_waits(s->io_arg))
 		return 0;
+	if (pager_install() != 0)
+		return -1;
 	if (banner != NULL) {
 		s->banner = NULL;
 		r = session_write((PyObject *)s, banner);

@@ -47,10 +47,9 @@ static PyMethodDef pager_def = {
 	.ml_doc = "Show text: plainly in the console, through a pager otherwise.",
 };
 
-/* Put our pager in pydoc (importing it), once: before a console's
- * statement runs, so that help(obj) there prints in the console, and a
- * program that never sees a statement never pays for importing pydoc.
- * 0, or -1 with an exception. */
+/* Put our pager in pydoc (importing it), once, as a console comes up
+ * (intro.c), before its first statement: help(obj) there prints in the
+ * console. 0, or -1 with an exception. */
 int
 pager_install(void)
 {

@@ -86,8 +86,6 @@ repl_execute(struct session *s, PyObject *code, PyObject *source)
 	PyObject	*r;
 	unsigned	 sigints;
 
-	if (pager_install() != 0)
-		return repl_report_current(s);
 	sigints = stmt_cpu_begin((PyObject *)s);
 	r = PyEval_EvalCode(code, s->ns, s->ns);
 	if (stmt_cpu_end((PyObject *)s, sigints))
