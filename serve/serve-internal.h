@@ -5,7 +5,9 @@
 #include <sys/types.h>
 #include <sys/queue.h>
 
+#include <pthread.h>
 #include <stddef.h>
+#include <time.h>
 
 #include "serve/serve.h"
 
@@ -177,5 +179,70 @@ int		 conn_start_console(struct conn *);
 int		 conn_feed(struct conn *);
 int		 conn_interrupt(struct conn *);
 int		 conn_complete(struct conn *, const char *, size_t);
+
+
+/* attach*.c: the program's side of --attach and --ps. Three kinds of
+ * thread meet here: the control thread (ctl/: attach/'s handler and the
+ * --ps timers, never the GIL), a worker thread of ours per request
+ * (takes the GIL only between worker_enter and worker_leave) and the
+ * main thread (the loop, CTL_REPORT, fork). ps_lock guards every list
+ * below and the workers' count; fork() holds it (ps_fork_prepare), so a
+ * forked child finds the lists whole. */
+extern pthread_mutex_t	 ps_lock;
+
+/* A --ps request. Who writes the answer claims it first, under lock:
+ * the worker (with the loop's or the main thread's text) or the control
+ * thread's last resort; the claimer writes and closes fd. Freed by the
+ * last of its holders (worker, the two timers, the loop's callback). */
+struct ps_req {
+	int			 fd;
+	int			 refs;
+	int			 claimed;
+	char			*text;		/* '0' or '1', then the answer */
+	size_t			 len;
+	char			 filter[1024];
+	struct timespec		 asked;
+	struct ps_req		*next;		/* in ps_pending (CTL_REPORT) */
+	struct ps_req		*live_next;	/* in ps_live */
+	pthread_cond_t		 cond;
+};
+
+/* An --attach request's socket until a session takes it: listed, so
+ * that a forked child closes those of its parent's in flight. Owned by
+ * its worker, then by the capsule that hands it to the loop. */
+struct attach_req {
+	int			 fd;		/* -1 once closed or taken */
+	struct attach_req	*next;		/* in attach_reqs */
+};
+
+/* attach.c: arming at start, the attached consoles' server, --attach
+ * requests. attach_running and attach_server are the main thread's
+ * (GIL held): set by the loop observer and attach_on_loop, cleared at
+ * a loop's close, at shutdown and (attach_server) in a forked child. */
+extern PyObject		*attach_running;	/* the main thread's loop */
+extern PyObject		*attach_server;		/* the attached consoles' */
+extern struct attach_req *attach_reqs;		/* ps_lock */
+
+/* attach-worker.c: a worker's hold on the GIL, and the loop it asks. */
+int		 worker_enter(void);
+void		 worker_leave(void);
+void		 workers_finish(void);
+void		 workers_forked(void);
+PyObject	*attach_running_loop(void);
+
+/* attach-ps.c: --ps, in three stages (the loop, CTL_REPORT in the main
+ * thread, faulthandler's dump). */
+extern struct ps_req	*ps_pending;	/* waiting for text; ps_lock */
+extern struct ps_req	*ps_live;	/* every request not freed; ps_lock */
+
+void		 ps_prepare(void);
+void		 ps_start(int fd);
+int		 ps_report(void);
+void		 ps_write(int fd, const char *, size_t);
+
+/* attach-fork.c: a forked child is attached on its own. */
+void		 ps_fork_prepare(void);
+void		 ps_fork_after(void);
+int		 attach_follow_forks(void);
 
 #endif
