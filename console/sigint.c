@@ -200,6 +200,7 @@ sigint_after_fork(PyObject *module, PyObject *unused)
 	Py_RETURN_NONE;
 }
 
+/* os.register_at_fork's before, after_in_parent, after_in_child. */
 static PyMethodDef fork_defs[] = {
 	{ "apython_before_fork", sigint_before_fork, METH_NOARGS,
 	  "No control thread at fork()." },
@@ -208,43 +209,6 @@ static PyMethodDef fork_defs[] = {
 	{ "apython_forked_child", sigint_forked_child, METH_NOARGS,
 	  "A forked child gets a control thread of its own." },
 };
-
-/* os.register_at_fork(before=..., after_in_parent=...,
- * after_in_child=...) with fork_defs. */
-static int
-sigint_at_fork(void)
-{
-	static const char	*kinds[] = { "before", "after_in_parent",
-	    "after_in_child" };
-	PyObject		*os, *fn, *reg, *kw, *args = NULL, *r = NULL;
-	size_t			 i;
-
-	if ((kw = PyDict_New()) == NULL)
-		return -1;
-	for (i = 0; i < 3; i++) {
-		if ((fn = PyCFunction_New(&fork_defs[i], NULL)) == NULL ||
-		    PyDict_SetItemString(kw, kinds[i], fn) != 0) {
-			Py_XDECREF(fn);
-			Py_DECREF(kw);
-			return -1;
-		}
-		Py_DECREF(fn);
-	}
-	if ((os = PyImport_ImportModule("os")) == NULL) {
-		Py_DECREF(kw);
-		return -1;
-	}
-	reg = PyObject_GetAttrString(os, "register_at_fork");
-	args = PyTuple_New(0);
-	if (reg != NULL && args != NULL)
-		r = PyObject_Call(reg, args, kw);
-	Py_XDECREF(args);
-	Py_DECREF(kw);
-	Py_XDECREF(reg);
-	Py_DECREF(os);
-	Py_XDECREF(r);
-	return r == NULL ? -1 : 0;
-}
 
 /* Every program, at start-up (main thread): the real-time signal's
  * handler, for ctl/'s requests and typed Ctrl-Cs; the control thread's
@@ -255,7 +219,8 @@ sigint_at_fork(void)
 int
 console_signals_setup(void)
 {
-	if (sigint_install() != 0 || sigint_at_fork() != 0)
+	if (sigint_install() != 0 || py_register_at_fork(&fork_defs[0],
+	    &fork_defs[1], &fork_defs[2]) != 0)
 		return -1;
 	if (ctl_init() != 0) {
 		/* Without it, a served client's Ctrl-C waits for the loop. */

@@ -58,23 +58,5 @@ static PyMethodDef after_fork_def = {
 int
 fork_ready(void)
 {
-	PyObject	*os, *fn, *kw = NULL, *reg = NULL, *r = NULL, *args;
-
-	if ((os = PyImport_ImportModule("os")) == NULL)
-		return -1;
-	fn = PyCFunction_New(&after_fork_def, NULL);
-	if (fn != NULL)
-		kw = Py_BuildValue("{sO}", "after_in_child", fn);
-	if (kw != NULL)
-		reg = PyObject_GetAttrString(os, "register_at_fork");
-	if (reg != NULL && (args = PyTuple_New(0)) != NULL) {
-		r = PyObject_Call(reg, args, kw);
-		Py_DECREF(args);
-	}
-	Py_DECREF(os);
-	Py_XDECREF(fn);
-	Py_XDECREF(kw);
-	Py_XDECREF(reg);
-	Py_XDECREF(r);
-	return r == NULL ? -1 : 0;
+	return py_register_at_fork(NULL, NULL, &after_fork_def);
 }

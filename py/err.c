@@ -64,3 +64,42 @@ py_intern_names(const struct py_name *names, size_t n)
 	}
 	return 0;
 }
+
+/* os.register_at_fork() with those of before, after_in_parent and
+ * after_in_child that are not NULL: 0, or -1 with exception. */
+int
+py_register_at_fork(PyMethodDef *before, PyMethodDef *after_in_parent,
+    PyMethodDef *after_in_child)
+{
+	static const char	*kinds[] = { "before", "after_in_parent",
+	    "after_in_child" };
+	PyMethodDef		*defs[] = { before, after_in_parent,
+	    after_in_child };
+	PyObject		*kw, *fn, *os = NULL, *reg = NULL, *args = NULL;
+	PyObject		*r = NULL;
+	size_t			 i;
+
+	if ((kw = PyDict_New()) == NULL)
+		return -1;
+	for (i = 0; i < 3; i++) {
+		if (defs[i] == NULL)
+			continue;
+		if ((fn = PyCFunction_New(defs[i], NULL)) == NULL ||
+		    PyDict_SetItemString(kw, kinds[i], fn) != 0) {
+			Py_XDECREF(fn);
+			goto done;
+		}
+		Py_DECREF(fn);
+	}
+	if ((os = PyImport_ImportModule("os")) != NULL &&
+	    (reg = PyObject_GetAttrString(os, "register_at_fork")) != NULL &&
+	    (args = PyTuple_New(0)) != NULL)
+		r = PyObject_Call(reg, args, kw);
+done:
+	Py_XDECREF(args);
+	Py_XDECREF(reg);
+	Py_XDECREF(os);
+	Py_DECREF(kw);
+	Py_XDECREF(r);
+	return r == NULL ? -1 : 0;
+}

@@ -8,6 +8,8 @@
 int		 py_call_truth(PyObject *, PyObject *name);
 PyObject	*py_exception_fetch(void);
 void		 py_exception_raise(PyObject *);
+int		 py_register_at_fork(PyMethodDef *before,
+		     PyMethodDef *after_in_parent, PyMethodDef *after_in_child);
 
 /* A table of names to intern once, each into its slot. */
 struct py_name {

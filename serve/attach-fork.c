@@ -9,6 +9,7 @@
 #include "attach/attach.h"
 #include "ctl/ctl.h"
 #include "loop/loop.h"
+#include "py/py.h"
 
 /* On a forked child's loop, which was running at the fork. */
 static PyObject *
@@ -135,23 +136,5 @@ static PyMethodDef after_fork_def = {
 int
 attach_follow_forks(void)
 {
-	PyObject	*os, *fn, *r = NULL;
-
-	if ((os = PyImport_ImportModule("os")) == NULL)
-		return -1;
-	if ((fn = PyCFunction_New(&after_fork_def, NULL)) != NULL) {
-		PyObject *args = PyTuple_New(0), *kw = Py_BuildValue(
-		    "{s:O}", "after_in_child", fn);
-		PyObject *reg = PyObject_GetAttrString(os, "register_at_fork");
-
-		if (args != NULL && kw != NULL && reg != NULL)
-			r = PyObject_Call(reg, args, kw);
-		Py_XDECREF(args);
-		Py_XDECREF(kw);
-		Py_XDECREF(reg);
-		Py_DECREF(fn);
-	}
-	Py_DECREF(os);
-	Py_XDECREF(r);
-	return r == NULL ? -1 : 0;
+	return py_register_at_fork(NULL, NULL, &after_fork_def);
 }
