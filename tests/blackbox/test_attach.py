@@ -15,10 +15,10 @@ import pytest
 from attaching import (ECHO_PROGRAM, attach, attacher, dead_pid, detached,
                        env, fds, listening, runtime, wait_for)
 from conftest import TIMEOUT, apython_path
-from test_any_loop import has_uvloop, uvloop_needed  # noqa: F401
+from test_any_loop import has_uvloop, uvloop_needed
 
 # Fixtures, used by name.
-assert attach and detached and env and runtime and has_uvloop
+assert attach and detached and env and runtime and has_uvloop and uvloop_needed
 
 
 def as_nobody(args, **kw):

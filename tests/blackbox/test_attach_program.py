@@ -13,13 +13,13 @@ import time
 import pexpect
 import pytest
 
-from test_any_loop import has_uvloop, uvloop_needed  # noqa: F401
+from test_any_loop import has_uvloop, uvloop_needed
 from attaching import (attach, attacher, dead_pid, detached, env, runtime,
                        wait_for)
 from conftest import TIMEOUT, apython_path
 
 # Fixtures, used by name.
-assert attach and detached and env and runtime
+assert attach and detached and env and runtime and has_uvloop and uvloop_needed
 
 SLEEPER = """\
 import asyncio

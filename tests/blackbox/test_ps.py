@@ -5,10 +5,10 @@ the stack that holds it."""
 import re
 
 from attaching import attacher, detached, env, runtime
-from test_any_loop import has_uvloop, uvloop_needed  # noqa: F401
+from test_any_loop import has_uvloop, uvloop_needed
 
 # Fixtures, used by name.
-assert detached and env and runtime and has_uvloop
+assert detached and env and runtime and has_uvloop and uvloop_needed
 
 NESTED = """\
 import asyncio

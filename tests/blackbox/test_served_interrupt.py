@@ -6,7 +6,10 @@ sessions are untouched. Through --connect on a real pty, and a plain
 client's telnet IAC IP."""
 
 from serving import Client, serve
-from test_connect import connect  # noqa: F401 (the fixture)
+from test_connect import connect
+
+# The fixture, used by name.
+assert connect
 
 # A statement that spins, and says so once it runs.
 SPIN = b"b = 0\nwhile True: b = b or print('busy') or 1\n\n"
