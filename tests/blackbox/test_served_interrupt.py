@@ -5,6 +5,9 @@ the local console; the program, its SIGINT handler and the other
 sessions are untouched. Through --connect on a real pty, and a plain
 client's telnet IAC IP."""
 
+import os
+import signal
+
 from serving import Client, serve
 from test_connect import connect
 
@@ -114,3 +117,29 @@ def test_ctrl_c_after_lines_sent_during_the_statement_drops_them(start):
     c.send(b"print('dropped')\n" + IAC_IP)
     assert c.until(b">>> ") == INTERRUPTED.replace("\r\n", "\n").encode()
     assert c.run(b"6*7") == b"42\n>>> "
+
+
+def test_client_ctrl_c_after_a_sigint_the_program_ignored(start, tmp_path):
+    """The program's SIGINT handler ran during the statement and raised
+    nothing; the client's Ctrl-C then is the statement's, not the
+    program's: the server lives on."""
+    prog = tmp_path / "prog.py"
+    prog.write_text("import asyncio, signal\n"
+                    "signal.signal(signal.SIGINT,\n"
+                    "              lambda *a: print('ign' + 'ored', flush=True))\n"
+                    "async def main():\n"
+                    "    while True:\n"
+                    "        await asyncio.sleep(1)\n"
+                    "asyncio.run(main())\n")
+    proc, address = serve(start, ":0", prog)
+    c = Client(address)
+    c.until(b">>> ")
+    c.send(SPIN)
+    c.until(b"busy\n")
+    os.kill(proc.popen.pid, signal.SIGINT)
+    # It runs in the statement, whose output goes to its client.
+    c.until(b"ignored\n")
+    c.send(IAC_IP)
+    assert c.until(b">>> ") == INTERRUPTED.replace("\r\n", "\n").encode()
+    assert c.run(b"6*7") == b"42\n>>> "
+    assert proc.popen.poll() is None
