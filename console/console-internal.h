@@ -123,8 +123,14 @@ void		 session_detach(PyObject *);
 
 /* stmt.c: a statement's coroutine as its task runs it. */
 PyObject	*stmt_start(PyObject *session, PyObject *coro, PyObject *source);
-unsigned	 stmt_cpu_begin(PyObject *session);
-int		 stmt_cpu_end(PyObject *session, unsigned sigints);
+/* The SIGINTs handed to the program's handler and the KeyboardInterrupts
+ * the console raised, when a step went on the CPU. */
+struct stmt_sigints {
+	unsigned	program;
+	unsigned	console;
+};
+struct stmt_sigints stmt_cpu_begin(PyObject *session);
+int		 stmt_cpu_end(PyObject *session, struct stmt_sigints);
 int		 stmt_ready(void);
 
 /* pager.c: help() in a console. */

@@ -84,7 +84,7 @@ static int
 repl_execute(struct session *s, PyObject *code, PyObject *source)
 {
 	PyObject	*r;
-	unsigned	 sigints;
+	struct stmt_sigints sigints;
 
 	sigints = stmt_cpu_begin((PyObject *)s);
 	r = PyEval_EvalCode(code, s->ns, s->ns);

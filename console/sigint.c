@@ -55,12 +55,15 @@ sigint_typed(void)
 		Py_RETURN_NONE;
 	}
 	if (r > 0 && session_on_cpu(s)) {
+		sig_console_raised();
 		PyErr_SetNone(PyExc_KeyboardInterrupt);
 		r = -1;
 	} else if (r > 0 && claim_io->interrupt != NULL &&
 	    (r = claim_io->interrupt(s)) != 0) {
-		if (r > 0)
+		if (r > 0) {
+			sig_console_raised();
 			PyErr_SetNone(PyExc_KeyboardInterrupt);
+		}
 		r = -1;
 	} else if (r >= 0 && (r = session_interrupt(s)) == 0)
 		r = session_write_str(s, "KeyboardInterrupt\n");

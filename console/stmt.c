@@ -27,30 +27,36 @@ stmt_of(PyObject *self)
 /* A statement's code goes on the CPU: the session knows (a typed Ctrl-C
  * raises in it) and so does its backend (a served one has the control
  * thread watch its client meanwhile). What to give stmt_cpu_end(). */
-unsigned
+struct stmt_sigints
 stmt_cpu_begin(PyObject *session)
 {
 	const struct session_io	*io = session_io(session);
+	struct stmt_sigints	 at;
 
 	session_set_on_cpu(session, 1);
 	if (io->cpu != NULL)
 		io->cpu(session, 1);
-	return sig_program_count();
+	at.program = sig_program_count();
+	at.console = sig_console_raises();
+	return at;
 }
 
 /* The statement's code comes off the CPU. 1 when the exception it left
  * is a KeyboardInterrupt that came with a SIGINT handed to the
- * program's handler (sigints: stmt_cpu_begin's): the program's, to go
- * on as from any other code that runs, not the statement's. */
+ * program's handler (at: stmt_cpu_begin's) and the console raised none
+ * meanwhile (a handler that only prints leaves the client's Ctrl-C the
+ * statement's): the program's, to go on as from any other code that
+ * runs, not the statement's. */
 int
-stmt_cpu_end(PyObject *session, unsigned sigints)
+stmt_cpu_end(PyObject *session, struct stmt_sigints at)
 {
 	const struct session_io	*io = session_io(session);
 
 	if (io->cpu != NULL)
 		io->cpu(session, 0);
 	session_set_on_cpu(session, 0);
-	return sig_program_count() != sigints && PyErr_Occurred() &&
+	return sig_program_count() != at.program &&
+	    sig_console_raises() == at.console && PyErr_Occurred() &&
 	    PyErr_ExceptionMatches(PyExc_KeyboardInterrupt);
 }
 
@@ -63,7 +69,7 @@ stmt_resume(PyObject *self, PyObject *value, PyObject *exc, PyObject **out)
 {
 	struct stmt	*st = stmt_of(self);
 	PyObject	*caught;
-	unsigned	 sigints;
+	struct stmt_sigints sigints;
 	int		 r;
 
 	sigints = stmt_cpu_begin(st->session);

@@ -11,6 +11,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "sig/sig.h"
+
 /* Wait for the client (input, or room for output not sent yet) and
  * take what came; -1 with exception when a signal handler raised. The
  * GIL is released while waiting: the program's threads go on. */
@@ -58,6 +60,7 @@ conn_ask_answer(struct conn *c, PyObject **line)
 	if (c->closed)
 		return 0;
 	if (c->ask_interrupt) {
+		sig_console_raised();
 		PyErr_SetNone(PyExc_KeyboardInterrupt);
 		return -1;
 	}

@@ -29,6 +29,7 @@
 #include "console/console.h"
 #include "ctl/ctl.h"
 #include "py/py.h"
+#include "sig/sig.h"
 
 #define CONN_CTL_MAX	65536	/* bytes read ahead at most */
 #define CONN_CTL_GRACE	0.2	/* seconds a statement has to leave the CPU */
@@ -188,8 +189,10 @@ conn_ctl_on_interrupt(void)
 	}
 	if (r < 0)
 		return -1;
-	if (raise)
+	if (raise) {
+		sig_console_raised();
 		PyErr_SetNone(PyExc_KeyboardInterrupt);
+	}
 	return raise ? -1 : 0;
 }
 

@@ -34,6 +34,7 @@ static struct sigaction console_act;
 static void (*death_hook)(void);
 static int console_sigints;		/* handed to the console, not taken */
 static unsigned program_sigints;	/* handed to a program's handler */
+static unsigned console_raises;	/* KeyboardInterrupts the console set */
 
 /* libc's sigaction(), found once. */
 static int
@@ -286,6 +287,20 @@ unsigned
 sig_program_count(void)
 {
 	return __atomic_load_n(&program_sigints, __ATOMIC_ACQUIRE);
+}
+
+/* The console set KeyboardInterrupt for a Ctrl-C of its own. */
+void
+sig_console_raised(void)
+{
+	__atomic_fetch_add(&console_raises, 1, __ATOMIC_ACQ_REL);
+}
+
+/* KeyboardInterrupts the console set so far. */
+unsigned
+sig_console_raises(void)
+{
+	return __atomic_load_n(&console_raises, __ATOMIC_ACQUIRE);
 }
 
 /* Every SIGINT goes to the program again. */

@@ -39,6 +39,12 @@ int	 sig_console_take(void);
  * KeyboardInterrupt raised then is the program's, not the console's). */
 unsigned sig_program_count(void);
 
+/* Count a KeyboardInterrupt the console set for a Ctrl-C of its own (a
+ * client's, a typed one), and how many so far: one raised while the
+ * program's count also moved is still the console's. */
+void	 sig_console_raised(void);
+unsigned sig_console_raises(void);
+
 /* Give a SIGINT the console declined to the program's action, outside
  * a signal handler (SIG_DFL: the process dies of it). */
 void	 sig_pass(void);
