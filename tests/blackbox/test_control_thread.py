@@ -123,3 +123,28 @@ def test_it_does_not_wake_while_idle(start, runtime, monkeypatch):
     before = ctl_switches(proc.popen.pid)
     time.sleep(1)
     assert ctl_switches(proc.popen.pid) == before
+
+
+# Closes every fd but the standard ones (as daemonizers do), opens files
+# that get the control thread's fd numbers, forks.
+CLOSE_AND_FORK = r"""
+import os, sys
+os.closerange(3, 4096)
+fs = [open(os.path.join(sys.argv[1], "f%d" % i), "w") for i in range(8)]
+pid = os.fork()
+if pid == 0:
+    os._exit(0)
+print("child", os.waitpid(pid, 0)[1], flush=True)
+for f in fs:
+    f.close()
+print(sorted(os.path.getsize(f.name) for f in fs))
+"""
+
+
+def test_a_program_that_closed_its_fds_forks(start, tmp_path):
+    prog = tmp_path / "prog.py"
+    prog.write_text(CLOSE_AND_FORK)
+    p = start([prog, tmp_path])
+    p.popen.wait(TIMEOUT)
+    assert p.popen.stdout.read() == b"child 0\n[0, 0, 0, 0, 0, 0, 0, 0]\n"
+    assert p.popen.returncode == 0
