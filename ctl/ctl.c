@@ -7,6 +7,7 @@
 
 #include <sys/epoll.h>
 #include <sys/eventfd.h>
+#include <sys/stat.h>
 #include <sys/syscall.h>
 
 #include <errno.h>
@@ -16,6 +17,7 @@
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -50,11 +52,42 @@ static int		 forked;	/* a child whose parent had a thread */
 static int		 reopen;	/* a child whose parent had the fds */
 static pthread_t	 thread;
 static int		 epfd = -1, wakefd = -1;
+static struct stat	 ep_st, wake_st;	/* theirs at ctl_open() */
 static struct watch	*watches;
 static size_t		 nwatch, capwatch;
 static uint32_t		 next_gen;
 static struct timer	*timers;
 static int		 running = -1;	/* the fd whose fn runs now */
+
+/* True when fd is still the file st was taken of, of that kind
+ * ("eventpoll", "eventfd": anon inodes share one inode): a program may
+ * close our fds (os.closerange(), daemonizers) and reuse the numbers. */
+static int
+ctl_fd_is(int fd, const struct stat *was, const char *kind)
+{
+	struct stat	st;
+	char		path[64], link[64], want[64];
+	ssize_t		n;
+
+	if (fd < 0 || fstat(fd, &st) != 0 || st.st_dev != was->st_dev ||
+	    st.st_ino != was->st_ino ||
+	    (st.st_mode & S_IFMT) != (was->st_mode & S_IFMT))
+		return 0;
+	snprintf(path, sizeof path, "/proc/self/fd/%d", fd);
+	snprintf(want, sizeof want, "anon_inode:[%s]", kind);
+	if ((n = readlink(path, link, sizeof link - 1)) < 0)
+		return 1;	/* no /proc: fstat's word */
+	link[n] = '\0';
+	return strcmp(link, want) == 0;
+}
+
+/* Both fds still ours (lock held). */
+static int
+ctl_fds_ours(void)
+{
+	return ctl_fd_is(epfd, &ep_st, "eventpoll") &&
+	    ctl_fd_is(wakefd, &wake_st, "eventfd");
+}
 
 /* Now, CLOCK_MONOTONIC, in seconds. */
 static double
@@ -159,15 +192,18 @@ ctl_dispatch(const struct epoll_event *ev)
 	pthread_mutex_unlock(&lock);
 }
 
-/* The thread: wait for watched fds and the next timer, forever. */
+/* The thread: wait for watched fds and the next timer, until halted or
+ * its epoll set fails. Cancellable only in epoll_wait() (no lock held
+ * there): ctl_pause() cancels it when its fds were closed under it. */
 static void *
 ctl_main(void *unused)
 {
 	struct epoll_event	evs[16];
 	uint64_t		junk;
-	int			n, i, timeout;
+	int			n, i, timeout, old;
 
 	(void)unused;
+	pthread_setcancelstate(PTHREAD_CANCEL_DISABLE, &old);
 	tid = (pid_t)syscall(SYS_gettid);
 	for (;;) {
 		pthread_mutex_lock(&lock);
@@ -177,7 +213,11 @@ ctl_main(void *unused)
 		}
 		timeout = ctl_timeout();
 		pthread_mutex_unlock(&lock);
+		pthread_setcancelstate(PTHREAD_CANCEL_ENABLE, &old);
 		n = epoll_wait(epfd, evs, 16, timeout);
+		pthread_setcancelstate(PTHREAD_CANCEL_DISABLE, &old);
+		if (n < 0 && errno != EINTR)
+			return NULL;	/* closed under us: ctl_pause() joins */
 		ctl_run_timers();
 		for (i = 0; i < n; i++) {
 			if (evs[i].data.u64 == CTL_WAKE) {
@@ -190,12 +230,15 @@ ctl_main(void *unused)
 	return NULL;
 }
 
-/* Wake the thread: a timer came first. */
+/* Wake the thread: a timer came first (lock held; never into a file
+ * that took the eventfd's number). */
 static void
 ctl_wake(void)
 {
 	uint64_t	one = 1;
 
+	if (!ctl_fd_is(wakefd, &wake_st, "eventfd"))
+		return;
 	if (write(wakefd, &one, sizeof one) < 0)
 		return;		/* the counter is full: it wakes anyway */
 }
@@ -210,6 +253,7 @@ ctl_open(void)
 	if ((epfd = epoll_create1(EPOLL_CLOEXEC)) < 0)
 		return -1;
 	if ((wakefd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK)) < 0 ||
+	    fstat(epfd, &ep_st) != 0 || fstat(wakefd, &wake_st) != 0 ||
 	    epoll_ctl(epfd, EPOLL_CTL_ADD, wakefd, &ev) != 0) {
 		if (wakefd >= 0)
 			close(wakefd);
@@ -375,12 +419,42 @@ ctl_gone(pid_t t)
 		nanosleep(&ts, NULL);
 }
 
+/* Join t, bounded (a callback may be stuck): 1 when joined, else it is
+ * cancelled and left detached. */
+static int
+ctl_join(pthread_t t)
+{
+	struct timespec	until;
+
+	clock_gettime(CLOCK_REALTIME, &until);
+	until.tv_sec += 2;
+	if (pthread_timedjoin_np(t, NULL, &until) == 0)
+		return 1;
+	pthread_cancel(t);
+	until.tv_sec += 1;
+	if (pthread_timedjoin_np(t, NULL, &until) == 0)
+		return 1;
+	pthread_detach(t);
+	return 0;
+}
+
+/* The fds were closed under us (their numbers may be the program's
+ * now): forget them and their watches, close nothing; resuming opens
+ * new ones (lock held). */
+static void
+ctl_forget(void)
+{
+	epfd = wakefd = -1;
+	nwatch = 0;
+}
+
 /* Stop the thread for a fork; the first of concurrent pauses stops it,
  * the others wait for that. */
 void
 ctl_pause(void)
 {
 	pthread_t	t;
+	int		ours;
 
 	pthread_mutex_lock(&lock);
 	if (!started) {
@@ -395,11 +469,16 @@ ctl_pause(void)
 	}
 	halting = 1;
 	t = thread;
-	ctl_wake();
+	if (!(ours = ctl_fds_ours()))
+		pthread_cancel(t);	/* it may wait on a set nobody wakes */
+	else
+		ctl_wake();
 	pthread_mutex_unlock(&lock);
-	pthread_join(t, NULL);		/* after the callback that runs */
-	ctl_gone(tid);
+	if (ctl_join(t))		/* after the callback that runs */
+		ctl_gone(tid);
 	pthread_mutex_lock(&lock);
+	if (!ours)
+		ctl_forget();
 	halting = 0;
 	pthread_cond_broadcast(&idle);
 	pthread_mutex_unlock(&lock);
@@ -411,7 +490,8 @@ void
 ctl_resume(void)
 {
 	pthread_mutex_lock(&lock);
-	if (paused > 0 && --paused == 0 && ctl_spawn() != 0)
+	if (paused > 0 && --paused == 0 &&
+	    ((epfd < 0 && ctl_open() != 0) || ctl_spawn() != 0))
 		started = 0;	/* the next ctl_watch() or ctl_after() */
 	pthread_mutex_unlock(&lock);
 }
@@ -427,6 +507,8 @@ ctl_watch(int fd, short events, ctl_fn fn, void *arg)
 	pthread_mutex_lock(&lock);
 	if (!atfork_set || ctl_run() != 0)
 		errno = atfork_set ? errno : EAGAIN;
+	else if (!ctl_fds_ours())
+		errno = EBADF;	/* closed under us: a fork reopens them */
 	else if (ctl_find(fd) != NULL)
 		errno = EEXIST;
 	else if (nwatch == capwatch && (w = realloc(watches,
@@ -460,7 +542,8 @@ ctl_unwatch(int fd)
 	if ((w = ctl_find(fd)) == NULL)
 		errno = ENOENT;
 	else {
-		epoll_ctl(epfd, EPOLL_CTL_DEL, fd, NULL);
+		if (ctl_fds_ours())
+			epoll_ctl(epfd, EPOLL_CTL_DEL, fd, NULL);
 		*w = watches[--nwatch];
 		r = 0;
 	}

@@ -5,6 +5,7 @@ not wake while idle, its fds are never inherited by what the program
 execs, and a forked child gets its own."""
 
 import os
+import re
 import time
 
 import pexpect
@@ -145,6 +146,6 @@ def test_a_program_that_closed_its_fds_forks(start, tmp_path):
     prog = tmp_path / "prog.py"
     prog.write_text(CLOSE_AND_FORK)
     p = start([prog, tmp_path])
-    p.popen.wait(TIMEOUT)
-    assert p.popen.stdout.read() == b"child 0\n[0, 0, 0, 0, 0, 0, 0, 0]\n"
-    assert p.popen.returncode == 0
+    p.expect_stdout(re.compile(rb"\]\n"))
+    assert p.out["stdout"] == b"child 0\n[0, 0, 0, 0, 0, 0, 0, 0]\n"
+    assert p.popen.wait(TIMEOUT) == 0
