@@ -60,7 +60,8 @@ static struct timer	*timers;
 static int		 running = -1;	/* the fd whose fn runs now */
 
 /* True when fd is still the file st was taken of, of that kind
- * ("eventpoll", "eventfd": anon inodes share one inode): a program may
+ * ("eventpoll", "eventfd": anon inodes share one inode; NULL: not
+ * looked at, in a fork's child handler): a program may
  * close our fds (os.closerange(), daemonizers) and reuse the numbers. */
 static int
 ctl_fd_is(int fd, const struct stat *was, const char *kind)
@@ -73,6 +74,8 @@ ctl_fd_is(int fd, const struct stat *was, const char *kind)
 	    st.st_ino != was->st_ino ||
 	    (st.st_mode & S_IFMT) != (was->st_mode & S_IFMT))
 		return 0;
+	if (kind == NULL)
+		return 1;	/* async-signal-safe: fstat's word */
 	snprintf(path, sizeof path, "/proc/self/fd/%d", fd);
 	snprintf(want, sizeof want, "anon_inode:[%s]", kind);
 	if ((n = readlink(path, link, sizeof link - 1)) < 0)
@@ -308,9 +311,10 @@ ctl_fork_child(void)
 	reopen = epfd >= 0;
 	running = -1;
 	nwatch = 0;
-	if (epfd >= 0)
+	/* Never a file of the program's that took their numbers. */
+	if (ctl_fd_is(epfd, &ep_st, NULL))
 		close(epfd);
-	if (wakefd >= 0)
+	if (ctl_fd_is(wakefd, &wake_st, NULL))
 		close(wakefd);
 	epfd = wakefd = -1;
 	ctl_main_thread = pthread_self();
