@@ -143,3 +143,19 @@ def test_client_ctrl_c_after_a_sigint_the_program_ignored(start, tmp_path):
     assert c.until(b">>> ") == INTERRUPTED.replace("\r\n", "\n").encode()
     assert c.run(b"6*7") == b"42\n>>> "
     assert proc.popen.poll() is None
+
+
+def test_a_line_after_input_answered_in_a_callback_runs_at_once(start):
+    """input() from a callback (no statement on the CPU) reads the client
+    itself; afterwards the loop reads it again, not the control
+    thread."""
+    proc, address = serve(start, ":0")
+    c = Client(address)
+    c.until(b">>> ")
+    c.run(b"import asyncio")
+    c.send(b"asyncio.get_running_loop().call_soon("
+           b"lambda: print('got', input('x? ')))\n")
+    c.until(b"x? ")
+    c.send(b"hello\n")
+    c.until(b"got hello\n")
+    assert c.run(b"6*7").endswith(b"42\n>>> ")
