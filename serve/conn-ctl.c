@@ -45,6 +45,7 @@ struct conn_ctl {
 	pthread_mutex_t		 lock;
 	int			 fd;
 	int			 on_cpu;	/* read: a statement holds the loop */
+	int			 asked_on_cpu;	/* on_cpu when input() paused */
 	int			 watching;	/* ctl/ watches fd */
 	int			 interrupts;	/* found, not acted on yet */
 	size_t			 cut;		/* buf's bytes up to the last */
@@ -226,7 +227,8 @@ conn_ctl_fork_child(void)
 	struct conn_ctl	*x;
 
 	LIST_FOREACH(x, &all, entry) {
-		x->watching = x->on_cpu = x->interrupts = 0;
+		x->watching = x->on_cpu = x->asked_on_cpu = 0;
+		x->interrupts = 0;
 		pthread_mutex_unlock(&x->lock);
 	}
 	pthread_mutex_unlock(&list_lock);
@@ -352,7 +354,8 @@ conn_ctl_cpu(struct conn *c, int on)
 }
 
 /* input() reads c itself: the control thread stops reading (pause), or
- * reads again (resume). */
+ * reads again (resume) only if a statement of c's was on the CPU: an
+ * input() from a callback or another task leaves the loop to read. */
 void
 conn_ctl_pause(struct conn *c, int pause)
 {
@@ -361,9 +364,10 @@ conn_ctl_pause(struct conn *c, int pause)
 	if (x == NULL)
 		return;
 	pthread_mutex_lock(&x->lock);
-	if (pause)
+	if (pause) {
+		x->asked_on_cpu = x->on_cpu;
 		x->on_cpu = 0;
-	else if (!c->closed && !c->ended && !c->rdeof)
+	} else if (x->asked_on_cpu && !c->closed && !c->ended && !c->rdeof)
 		conn_ctl_arm(x, c);
 	pthread_mutex_unlock(&x->lock);
 }
