@@ -159,3 +159,14 @@ def test_a_line_after_input_answered_in_a_callback_runs_at_once(start):
     c.send(b"hello\n")
     c.until(b"got hello\n")
     assert c.run(b"6*7").endswith(b"42\n>>> ")
+
+
+def test_ctrl_c_after_a_200_kb_line_sent_during_the_statement(start):
+    proc, address = serve(start, ":0")
+    c = Client(address)
+    c.until(b">>> ")
+    c.send(SPIN)
+    c.until(b"busy\n")
+    c.send(b"#" + b"x" * 200000 + b"\n" + IAC_IP)
+    assert c.until(b">>> ") == INTERRUPTED.replace("\r\n", "\n").encode()
+    assert c.run(b"6*7") == b"42\n>>> "
