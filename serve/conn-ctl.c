@@ -31,7 +31,10 @@
 #include "py/py.h"
 #include "sig/sig.h"
 
-#define CONN_CTL_MAX	65536	/* bytes read ahead at most */
+/* Bytes read ahead at most: a maximal frame (a line of SERVE_LINE_MAX,
+ * as the loop accepts) and as much again, so that a Ctrl-C sent after
+ * one is still found; past that the thread stops reading. */
+#define CONN_CTL_MAX	(2 * ((size_t)FRAME_MAX + FRAME_HEADER))
 #define CONN_CTL_GRACE	0.2	/* seconds a statement has to leave the CPU */
 
 /*
