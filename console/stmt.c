@@ -52,9 +52,11 @@ stmt_cpu_end(PyObject *session, struct stmt_sigints at)
 {
 	const struct session_io	*io = session_io(session);
 
+	/* First: io->cpu() may run Python (a signal's handler), which must
+	 * see the step as done. */
+	session_set_on_cpu(session, 0);
 	if (io->cpu != NULL)
 		io->cpu(session, 0);
-	session_set_on_cpu(session, 0);
 	return sig_program_count() != at.program &&
 	    sig_console_raises() == at.console && PyErr_Occurred() &&
 	    PyErr_ExceptionMatches(PyExc_KeyboardInterrupt);
