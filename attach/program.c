@@ -23,6 +23,7 @@
 static char		 dir[ATTACH_PATH_MAX];
 static struct attach_id	 me;		/* whose marker is there */
 static int		 ifd = -1;	/* inotify, watching dir */
+static struct stat	 ifd_st;	/* what ifd was, to know it still is */
 static attach_fn	 handler;
 static int		 wanted;	/* attach_arm's on */
 static int		 marked;
@@ -187,7 +188,8 @@ program_watch(void)
 	if (wanted) {
 		state = ATTACH_BROKEN;
 		ifd = inotify_init1(IN_CLOEXEC | IN_NONBLOCK);
-		if (ifd >= 0 && inotify_add_watch(ifd, dir, IN_MOVED_TO) >= 0 &&
+		if (ifd >= 0 && fstat(ifd, &ifd_st) == 0 &&
+		    inotify_add_watch(ifd, dir, IN_MOVED_TO) >= 0 &&
 		    ctl_start() == 0 &&
 		    ctl_watch(ifd, POLLIN, program_events, NULL) == 0)
 			state = ATTACH_ON;
@@ -231,14 +233,34 @@ attach_arm(int on, attach_fn fn)
 	return 0;
 }
 
+/* Whether ifd is still our inotify fd: a program that closed its fds
+ * (os.closerange, daemonizers) may have a file of its own there now. */
+static int
+program_ifd_ours(void)
+{
+	struct stat	st;
+	char		path[64], link[32];
+	ssize_t		n;
+
+	if (ifd < 0 || fstat(ifd, &st) != 0 || st.st_dev != ifd_st.st_dev ||
+	    st.st_ino != ifd_st.st_ino)
+		return 0;
+	/* Every anonymous inode shares one inode number: ask /proc too. */
+	snprintf(path, sizeof path, "/proc/self/fd/%d", ifd);
+	if ((n = readlink(path, link, sizeof link - 1)) < 0)
+		return 1;
+	link[n] = '\0';
+	return strcmp(link, "anon_inode:inotify") == 0;
+}
+
 /* In a forked child (after ctl_forked_child): the inotify fd is shared
- * with the parent, so it goes; the child's own watch and marker wait
- * for attach_child_ready (most children exec or _exit first, and
- * _exit would leave the marker behind). */
+ * with the parent, so it goes (if it is still ours); the child's own
+ * watch and marker wait for attach_child_ready (most children exec or
+ * _exit first, and _exit would leave the marker behind). */
 void
 attach_forked_child(void)
 {
-	if (ifd >= 0)
+	if (program_ifd_ours())
 		close(ifd);
 	ifd = -1;
 	marked = 0;
@@ -261,7 +283,8 @@ attach_disarm(void)
 {
 	if (ifd >= 0) {
 		ctl_unwatch(ifd);
-		close(ifd);
+		if (program_ifd_ours())
+			close(ifd);
 		ifd = -1;
 	}
 	program_at_exit();

@@ -149,3 +149,24 @@ def test_a_program_that_closed_its_fds_forks(start, tmp_path):
     p.expect_stdout(re.compile(rb"\]\n"))
     assert p.out["stdout"] == b"child 0\n[0, 0, 0, 0, 0, 0, 0, 0]\n"
     assert p.popen.wait(TIMEOUT) == 0
+
+
+# The same, the child writing to the files it inherited: apython's own
+# after-fork code must close none of them (they took the numbers of
+# apython's fds, closed by the program).
+CLOSE_FORK_AND_WRITE = CLOSE_AND_FORK.replace(
+    "    os._exit(0)\n",
+    "    for f in fs:\n"
+    "        f.write('x')\n"
+    "        f.flush()\n"
+    "    os._exit(0)\n")
+
+
+def test_a_forked_child_keeps_the_files_that_took_apythons_fd_numbers(
+        start, tmp_path):
+    prog = tmp_path / "prog.py"
+    prog.write_text(CLOSE_FORK_AND_WRITE)
+    p = start([prog, tmp_path])
+    p.expect_stdout(re.compile(rb"\]\n"))
+    assert p.out["stdout"] == b"child 0\n[1, 1, 1, 1, 1, 1, 1, 1]\n"
+    assert p.popen.wait(TIMEOUT) == 0
