@@ -420,26 +420,20 @@ ps_read_filter(struct ps_req *r)
 static int
 ps_ask_loop(struct ps_req *r)
 {
-	PyObject	*loop, *capsule, *fn = NULL, *h = NULL;
+	PyObject	*capsule;
+	int		 ret;
 
-	if ((loop = attach_running_loop()) == NULL)
-		return -1;
 	pthread_mutex_lock(&ps_lock);
 	r->refs++;
 	pthread_mutex_unlock(&ps_lock);
-	if ((capsule = PyCapsule_New(r, NULL, ps_capsule_free)) == NULL)
-		ps_release(r);
-	else if ((fn = PyCFunction_New(&ps_on_loop_def, capsule)) != NULL)
-		h = PyObject_CallMethod(loop, "call_soon_threadsafe", "O", fn);
-	Py_XDECREF(fn);
-	Py_XDECREF(capsule);
-	Py_DECREF(loop);
-	if (h == NULL) {
+	if ((capsule = PyCapsule_New(r, NULL, ps_capsule_free)) == NULL) {
 		PyErr_Clear();
+		ps_release(r);
 		return -1;
 	}
-	Py_DECREF(h);
-	return 0;
+	ret = attach_call_soon(&ps_on_loop_def, capsule);
+	Py_DECREF(capsule);	/* the loop's call holds it, if made */
+	return ret;
 }
 
 /* Worker of a --ps request: the filter, the loop asked, then whoever

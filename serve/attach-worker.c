@@ -81,3 +81,25 @@ attach_running_loop(void)
 	Py_DECREF(r);
 	return Py_NewRef(attach_running);
 }
+
+/* Worker, GIL held: run def's function (self: capsule) soon on the loop
+ * the main thread runs. 0, or -1 when none runs or it refused (no
+ * exception left). */
+int
+attach_call_soon(PyMethodDef *def, PyObject *capsule)
+{
+	PyObject	*loop, *fn, *h = NULL;
+
+	if ((loop = attach_running_loop()) == NULL)
+		return -1;
+	if ((fn = PyCFunction_New(def, capsule)) != NULL)
+		h = PyObject_CallMethod(loop, "call_soon_threadsafe", "O", fn);
+	Py_XDECREF(fn);
+	Py_DECREF(loop);
+	if (h == NULL) {
+		PyErr_Clear();
+		return -1;
+	}
+	Py_DECREF(h);
+	return 0;
+}

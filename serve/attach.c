@@ -136,26 +136,17 @@ static PyMethodDef attach_on_loop_def = {
 static int
 attach_ask_loop(struct attach_req *a)
 {
-	PyObject	*loop, *capsule, *fn = NULL, *h = NULL;
+	PyObject	*capsule;
+	int		 ret;
 
-	if ((loop = attach_running_loop()) == NULL)
-		return -1;
-	if ((capsule = PyCapsule_New(a, NULL, NULL)) != NULL &&
-	    (fn = PyCFunction_New(&attach_on_loop_def, capsule)) != NULL &&
-	    PyCapsule_SetDestructor(capsule, attach_fd_free) == 0) {
-		h = PyObject_CallMethod(loop, "call_soon_threadsafe", "O", fn);
-		if (h == NULL)	/* a stays the caller's */
-			(void)PyCapsule_SetDestructor(capsule, NULL);
-	}
-	Py_XDECREF(fn);
-	Py_XDECREF(capsule);
-	Py_DECREF(loop);
-	if (h == NULL) {
+	if ((capsule = PyCapsule_New(a, NULL, attach_fd_free)) == NULL) {
 		PyErr_Clear();
 		return -1;
 	}
-	Py_DECREF(h);
-	return 0;
+	if ((ret = attach_call_soon(&attach_on_loop_def, capsule)) != 0)
+		(void)PyCapsule_SetDestructor(capsule, NULL); /* a stays ours */
+	Py_DECREF(capsule);
+	return ret;
 }
 
 /* Say why to the attacher, for a close once it has read it: what it

@@ -229,6 +229,7 @@ void		 worker_leave(void);
 void		 workers_finish(void);
 void		 workers_forked(void);
 PyObject	*attach_running_loop(void);
+int		 attach_call_soon(PyMethodDef *, PyObject *capsule);
 
 /* attach-ps.c: --ps, in three stages (the loop, CTL_REPORT in the main
  * thread, faulthandler's dump). */
