@@ -38,6 +38,13 @@ PyObject_Vectorcall(PyObject *f, PyObject *const *args, size_t nargsf,
 {
 	return _PyObject_Vectorcall(f, args, nargsf, kwnames);
 }
+
+static inline void
+Py_SET_SIZE(PyVarObject *o, Py_ssize_t n)
+{
+	o->ob_size = n;
+}
+#define Py_SET_SIZE(o, n)	Py_SET_SIZE((PyVarObject *)(o), (n))
 #endif
 
 /* Does weak reference ref point to o? */

@@ -139,7 +139,8 @@ program_leftover(const char *name)
 
 /* Remove what programs and attachers that died left in dir (at arm,
  * and whenever names arrive: a killed process, or a forked child that
- * left by os._exit, never removes its own). */
+ * left by os._exit, never removes its own). Either thread: it reads only
+ * dir, set before the control thread starts. */
 static void
 program_sweep(void)
 {
@@ -227,8 +228,12 @@ attach_arm(int on, attach_fn fn)
 	}
 	wanted = on;
 	handler = fn;
-	program_sweep();
 	program_watch();
+	/* Watched, our marker's arrival (renamed in) is an event: the
+	 * control thread sweeps then, off the start-up path (a dozen
+	 * markers cost ~40 syscalls). Else it is done here. */
+	if (ifd < 0 || !marked)
+		program_sweep();
 	atexit(program_at_exit);
 	return 0;
 }

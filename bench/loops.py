@@ -1,8 +1,11 @@
 """The event loops `make bench` compares, for bench/server.py and bench/sched.py.
 
-Both scripts run under the apython binary, so the same interpreter runs all
-three loops. Run on its own, `apython bench/loops.py` prints in JSON the interpreter's
-version and, for each loop, its version or why it cannot be had.
+bench/run.py runs them as users do: --loop apython under the apython binary,
+asyncio and uvloop under /usr/bin/python3 (and, with --same-binary, uvloop
+under the apython binary too); this module imports apython only when that
+loop is asked for. Run on its own, `INTERPRETER bench/loops.py` prints in
+JSON the interpreter's version and, for each loop, its version or why it
+cannot be had under that interpreter.
 """
 
 import asyncio

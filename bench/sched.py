@@ -1,7 +1,10 @@
 """Scheduling micro-benchmarks of `make bench`, in operations per second.
 
-    apython bench/sched.py --loop apython|asyncio|uvloop [--time 0.3]
-        [--repeat 3] [--cpu 1] [--json] </dev/null
+    INTERPRETER bench/sched.py --loop LOOP [--time 0.3] [--repeat 3]
+        [--cpu 1] [--json] </dev/null
+
+LOOP: apython (under the apython binary), asyncio or uvloop (bench/run.py
+runs those under /usr/bin/python3, as users do).
 
 call_soon           a chain of callbacks, each scheduling the next
 call_later_cancel   call_later(10, cb) then handle.cancel(), in batches of

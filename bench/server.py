@@ -1,7 +1,10 @@
 """The echo server of `make bench`, on the loop chosen by --loop.
 
-    apython bench/server.py --loop apython|asyncio|uvloop \
-        --mode protocol|streams|sock [--port 0] [--cpu 1] </dev/null
+    INTERPRETER bench/server.py --loop LOOP --mode protocol|streams|sock \
+        [--port 0] [--cpu 1] </dev/null
+
+bench/run.py runs --loop apython under the apython binary, asyncio and
+uvloop under /usr/bin/python3 (bench/loops.py).
 
 Modes: protocol (asyncio.Protocol, transport.write), streams
 (asyncio.start_server, reader.read / writer.write + drain), sock

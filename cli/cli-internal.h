@@ -8,7 +8,7 @@
 
 /* Exit statuses beyond the program's own. */
 #define EXIT_USAGE	2	/* bad command line; a file that can't be opened */
-#define EXIT_VENV	2	/* a virtualenv of another Python version */
+#define EXIT_VENV	2	/* a virtualenv of another Python or interpreter */
 #define EXIT_FINALIZE	120	/* Py_FinalizeEx failed, as python3 */
 
 struct cli {
@@ -64,9 +64,12 @@ void	 cli_usage_error(const char *, ...)
 	     __attribute__((noreturn, format(printf, 1, 2)));
 
 /* config.c */
-void	 cli_check_venv(void);
 void	 cli_python_start(const struct cli *, PyObject *(*)(void));
 PyObject *cli_parse_locals(const char *);
+
+/* venv.c */
+void	 cli_check_venv(const struct cli *);
+const char *cli_venv_python(char *, size_t);
 
 /* target.c */
 int	 cli_flag(const char *);

@@ -2,7 +2,7 @@
  * for what must be known before the interpreter (-E, -I, -X dev, -X utf8),
  * PyConfig for the rest; parse_argv only on a command line of the options
  * CPython must place itself, since -s is --serve here. And what is
- * checked before: the virtualenv's version, --locals. */
+ * checked before: --locals (the virtualenv: venv.c). */
 #include "cli/cli-internal.h"
 
 #include <limits.h>
@@ -11,90 +11,14 @@
 #include <string.h>
 #include <unistd.h>
 
-/* The active virtualenv, or NULL. */
-static const char *
-venv_dir(void)
-{
-	const char	*venv = getenv("VIRTUAL_ENV");
-
-	return venv != NULL && *venv != '\0' ? venv : NULL;
-}
-
-/* The major.minor a pyvenv.cfg line "version = X.Y.Z" (venv) or
- * "version_info = X.Y.Z.final.0" (virtualenv) names, in ver. */
-static int
-venv_line_version(const char *line, char *ver, size_t len)
-{
-	const char	*p = line;
-	size_t		 n, key;
-	int		 major, minor;
-
-	key = strcspn(p, " \t=");
-	if (!(key == 7 && strncmp(p, "version", 7) == 0) &&
-	    !(key == 12 && strncmp(p, "version_info", 12) == 0))
-		return -1;
-	p += key;
-	p += strspn(p, " \t");
-	if (*p++ != '=')
-		return -1;
-	p += strspn(p, " \t");
-	if (sscanf(p, "%d.%d", &major, &minor) != 2)
-		return -1;
-	n = (size_t)snprintf(ver, len, "%d.%d", major, minor);
-	return n < len ? 0 : -1;
-}
-
-/* The Python version (major.minor) of the virtualenv at dir, from its
- * pyvenv.cfg; -1 when it says none. Nothing is run to find out. */
-static int
-venv_version(const char *dir, char *ver, size_t len)
-{
-	char	 path[PATH_MAX], line[256];
-	FILE	*f;
-	int	 r = -1;
-
-	if ((size_t)snprintf(path, sizeof path, "%s/pyvenv.cfg", dir) >=
-	    sizeof path || (f = fopen(path, "r")) == NULL)
-		return -1;
-	while (r != 0 && fgets(line, sizeof line, f) != NULL)
-		r = venv_line_version(line, ver, len);
-	fclose(f);
-	return r;
-}
-
-/* A virtualenv of another Python version is not run with ours: say so
- * and exit with EXIT_VENV. */
-void
-cli_check_venv(void)
-{
-	const char	*venv = venv_dir();
-	char		 ver[32], ours[32];
-
-	if (venv == NULL || venv_version(venv, ver, sizeof ver) != 0)
-		return;
-	snprintf(ours, sizeof ours, "%d.%d", PY_MAJOR_VERSION,
-	    PY_MINOR_VERSION);
-	if (strcmp(ver, ours) == 0)
-		return;
-	fprintf(stderr, "apython: the virtualenv %s is Python %s but this "
-	    "apython embeds Python %s: install apython in that virtualenv "
-	    "(pip install apython) or deactivate it\n", venv, ver, ours);
-	exit(EXIT_VENV);
-}
-
-/* The interpreter apython stands in for: an active virtualenv's, so
+/* The interpreter apython stands in for: the virtualenv's (venv.c), so
  * that its packages are found, else the one apython was built with. */
 static const char *
 python_program(char *buf, size_t len)
 {
-	const char	*venv = venv_dir();
+	const char	*venv = cli_venv_python(buf, len);
 
-	if (venv != NULL) {
-		snprintf(buf, len, "%s/bin/python3", venv);
-		if (access(buf, X_OK) == 0)
-			return buf;
-	}
-	return APYTHON_PYTHON;
+	return venv != NULL ? venv : APYTHON_PYTHON;
 }
 
 /* Whether -X name (or name=value) was given; *value gets the value. */

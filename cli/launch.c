@@ -34,7 +34,7 @@ cli_start(struct cli *o, PyObject *(*module_init)(void))
 	if (o->serve != NULL && serve_parse_address(o->serve, &o->served) != 0)
 		cli_usage_error("'%s' is not a valid server [HOST:]PORT",
 		    o->serve);
-	cli_check_venv();
+	cli_check_venv(o);
 	cli_python_start(o, module_init);
 	if (console_signals_setup() != 0)
 		PyErr_Print();

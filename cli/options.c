@@ -348,8 +348,10 @@ cli_parse(int argc, char **argv)
 			bad_option(c, argv);
 		}
 	}
-	if (version)
+	if (version) {
+		cli_check_venv(o);	/* the version of the build that runs it */
 		print_version(version);
+	}
 	if (o->module == NULL && o->command == NULL && optind < argc)
 		o->file = argv[optind++];
 	o->args = argv + optind;

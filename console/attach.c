@@ -28,7 +28,7 @@ session_detach(PyObject *self)
 	if (s->loop == NULL)
 		return;
 	/* The prompt the io took down is shown again on the next loop. */
-	if (s->io->detach(self) > 0)
+	if (s->io->detach != NULL && s->io->detach(self) > 0)
 		s->prompted = 0;
 	if (s->task != NULL)
 		attach_quiet_task(s->task);
@@ -69,9 +69,12 @@ session_attach(PyObject *self, PyObject *loop)
 	if (s->loop != loop) {
 		session_detach(self);
 		s->loop = Py_NewRef(loop);
-		if (PyDict_SetItemString(s->ns, "loop", loop) != 0)
+		/* A namespace not made yet gets it when made. */
+		if (s->ns != NULL &&
+		    PyDict_SetItemString(s->ns, "loop", loop) != 0)
 			return -1;
-		if (!s->eof && s->io->attach(self, loop) != 0)
+		if (!s->eof && s->io->attach != NULL &&
+		    s->io->attach(self, loop) != 0)
 			return -1;
 	}
 	if ((coro = step_coro_new(self)) == NULL)

@@ -255,13 +255,17 @@ complete_rlcompleter(void)
 static int
 complete_names(PyObject *session, PyObject *list, PyObject *text)
 {
-	PyObject	*mod, *c, *m;
+	PyObject	*mod, *ns, *c, *m;
 	int		 state, r = 0;
 
 	if ((mod = complete_rlcompleter()) == NULL)
 		return -1;
-	c = PyObject_CallMethod(mod, "Completer", "O",
-	    session_namespace(session));
+	/* Made here if no statement came yet (borrowed: the session's). */
+	if ((ns = session_namespace(session)) == NULL) {
+		Py_DECREF(mod);
+		return -1;
+	}
+	c = PyObject_CallMethod(mod, "Completer", "O", ns);
 	Py_DECREF(mod);
 	if (c == NULL)
 		return -1;

@@ -7,10 +7,11 @@
 
 /* What a session's input/output backend does. */
 struct session_io {
-	/* Start reading lines on loop: -1 with exception. */
+	/* Optional (NULL: a backend whose peer reads lines itself): start
+	 * reading lines on loop: -1 with exception. */
 	int	(*attach)(PyObject *session, PyObject *loop);
-	/* Stop reading: 1 when a prompt shown went down with it (the
-	 * session shows it again on its next loop), else 0. */
+	/* Optional, as attach: stop reading: 1 when a prompt shown went
+	 * down with it (the session shows it again on its next loop). */
 	int	(*detach)(PyObject *session);
 	/* Show a prompt: input is expected. */
 	int	(*prompt)(PyObject *session, PyObject *prompt);
@@ -41,9 +42,10 @@ struct session_io {
  * repl.c, intro.c, step.c, attach.c); the rest of console/ calls. */
 struct session {
 	PyObject_HEAD
-	PyObject		*ns;		/* the namespace */
+	PyObject		*ns;		/* the namespace; NULL: not made yet */
+	PyObject		*locals;	/* what ns is made with, till it is */
 	PyObject		*out;		/* where the console writes */
-	PyObject		*compiler;	/* codeop.CommandCompiler */
+	PyObject		*compiler;	/* codeop.CommandCompiler, or NULL */
 	PyObject		*buffer;	/* lines of the statement so far */
 	PyObject		*lines;		/* lines read, not yet used */
 	PyObject		*readers;	/* ainput() futures, oldest first */
@@ -70,7 +72,7 @@ session_of(PyObject *o)
 }
 
 /* session.c: the session object, what it writes, the lines it is fed. */
-PyObject	*session_new(PyObject *ns, PyObject *out,
+PyObject	*session_new(PyObject *ns, PyObject *locals, PyObject *out,
 		     const struct session_io *, void *);
 void		*session_io_arg(PyObject *);
 const struct session_io *session_io(PyObject *);
@@ -90,12 +92,14 @@ int		 session_on_cpu(PyObject *);
 void		 session_set_caught(PyObject *, PyObject *);
 int		 session_interrupt(PyObject *);
 int		 session_has_stmt(PyObject *);
+int		 session_check(PyObject *);
+PyObject	*session_task(PyObject *);
 int		 session_wake(struct session *);
 int		 future_done(PyObject *);
 
 /* repl.c: a line joins the statement; complete ones run, and how they
  * end is reported. */
-PyObject	*repl_compiler_new(void);
+PyObject	*repl_compiler(struct session *);
 int		 repl_line(struct session *, PyObject *line);
 int		 repl_finish_stmt(struct session *);
 int		 repl_prompt(struct session *);
@@ -107,6 +111,8 @@ PyObject	*intro_banner(PyObject *);
 PyObject	*intro_namespace(PyObject *, int quitters);
 void		 intro_set(PyObject *, PyObject *banner, PyObject *startup);
 int		 intro_run(struct session *);
+/* local.c: whether s is the local console with no program beside it. */
+int		 local_alone(const struct session *);
 int		 intro_begin(PyObject *, PyObject *prompt);
 void		 intro_withdraw(PyObject *);
 
@@ -186,9 +192,23 @@ void		 readline_lend_begin(void);
 void		 readline_lend_end(void);
 int		 readline_lend_rewatch(void);
 
+/* stdstreams.c: ainput, aprint, get_standard_streams, aexec, aeval. */
+int		 stdstreams_add_to_module(PyObject *);
+/* local.c: the local console when it reads a stdin that is not a
+ * terminal and runs (borrowed), else NULL. */
+PyObject	*local_reading_lines(void);
+/* output.c: the end of a line held back for stream (a proxy or the
+ * program's stream) above the prompt, no longer held: a new str, or
+ * None. */
+PyObject	*output_take_held(PyObject *stream);
+/* readline.c: a line of the program on the loop's thread (stdstreams.c)
+ * stops the console's watch of stdin until readline_lend_rewatch. */
+int		 readline_lend_unwatch(void);
+
 /* stdin.c: input() and sys.stdin while a console is up. */
 int		 stdin_setup(void);
 int		 stdin_program_reads(void);
+void		 stdin_set_program_reads(int);
 int		 stdin_terminal_try(void);
 void		 stdin_terminal_release(void);
 int		 stdin_terminal_mine(void);

@@ -18,6 +18,12 @@ struct console_options {
 };
 
 int	 console_add_to_module(PyObject *module);
+/* AsynchronousConsole, interact (console/streams.c), made on first use. */
+int	 console_streams_add_to_module(PyObject *module);
+/* True when the running code belongs to a console session: a statement
+ * of a console (local, served), or a task one started; its ainput() and
+ * aprint() are that console's (console/stdstreams.c). */
+int	 console_has_session(void);
 /* Every program, at start-up: apython's real-time signal's handler
  * (console/sigint.c); -1 with exception. */
 int	 console_signals_setup(void);

@@ -41,7 +41,7 @@ intro_read_file(PyObject *path)
 static int
 intro_startup(struct session *s)
 {
-	PyObject	*path = s->startup, *src, *code = NULL, *r;
+	PyObject	*path = s->startup, *src, *code = NULL, *ns, *r;
 
 	s->startup = NULL;
 	src = intro_read_file(path);
@@ -52,7 +52,11 @@ intro_startup(struct session *s)
 	Py_DECREF(path);
 	if (code == NULL)
 		return repl_report_current(s);
-	r = PyEval_EvalCode(code, s->ns, s->ns);
+	if ((ns = session_namespace((PyObject *)s)) == NULL) {
+		Py_DECREF(code);
+		return -1;
+	}
+	r = PyEval_EvalCode(code, ns, ns);
 	Py_DECREF(code);
 	if (r == NULL)
 		return repl_report_current(s);
@@ -71,7 +75,10 @@ intro_run(struct session *s)
 
 	if (s->io == &input_fd_io && input_fd_waits(s->io_arg))
 		return 0;
-	if (pager_install() != 0)
+	/* Alone and without PYTHONSTARTUP, no Python but the console's runs
+	 * before its first statement, which installs it (repl_line):
+	 * `apython </dev/null` starts without pydoc. */
+	if ((s->startup != NULL || !local_alone(s)) && pager_install() != 0)
 		return -1;
 	if (banner != NULL) {
 		s->banner = NULL;
@@ -144,16 +151,40 @@ intro_glue(void)
 	return py_embed_keep(&glue, m);
 }
 
-/* A console's banner: the given text (str) and a newline, or the default. */
+/* The banner python3's console shows, and what this one adds. */
+#define INTRO_BANNER \
+	"Python %U on %U\n" \
+	"Type \"help\", \"copyright\", \"credits\" or \"license\" for more " \
+	"information.\n" \
+	"---\n" \
+	"This console is running in an asyncio event loop.\n" \
+	"It allows you to wait for coroutines using the 'await' syntax.\n" \
+	"Try: await asyncio.sleep(1, result=3)\n" \
+	"---\n"
+
+/* A console's banner: the given text (str) and a newline, or the default
+ * (NULL or None). In C: a console made for a run that never shows it
+ * runs none of console/intro.py. */
 PyObject *
 intro_banner(PyObject *banner)
 {
-	PyObject	*glue;
+	PyObject	*version, *platform;
 
-	if ((glue = intro_glue()) == NULL)
+	if (banner != NULL && banner != Py_None) {
+		if (!PyUnicode_Check(banner)) {
+			PyErr_SetString(PyExc_TypeError, "banner: not a str");
+			return NULL;
+		}
+		return PyUnicode_FromFormat("%U\n", banner);
+	}
+	version = PySys_GetObject("version");
+	platform = PySys_GetObject("platform");
+	if (version == NULL || platform == NULL || !PyUnicode_Check(version) ||
+	    !PyUnicode_Check(platform)) {
+		PyErr_SetString(PyExc_RuntimeError, "lost sys.version");
 		return NULL;
-	return PyObject_CallMethod(glue, "banner", "(O)",
-	    banner != NULL ? banner : Py_None);
+	}
+	return PyUnicode_FromFormat(INTRO_BANNER, version, platform);
 }
 
 /* A console namespace: asyncio, ainput, a served console's exit and quit

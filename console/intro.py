@@ -1,5 +1,5 @@
-"""What a console starts with: its banner and namespace, and the exit and
-quit of a served console.
+"""What a console starts with: its namespace, and the exit and quit of a
+served console (its banner is console/intro.c's).
 
 C hands it tasks, the task views (console/tasks.py); console/intro.c runs
 it once and keeps it."""
@@ -7,28 +7,6 @@ it once and keeps it."""
 import asyncio
 import builtins
 import sys
-
-_DEFAULT_BANNER = """\
-Python {} on {}
-Type "help", "copyright", "credits" or "license" for more information.
----
-This console is running in an asyncio event loop.
-It allows you to wait for coroutines using the 'await' syntax.
-Try: await asyncio.sleep(1, result=3)
----
-"""
-
-
-def banner(text):
-    """The banner: text (a str) and a newline, or the default for None."""
-    if text is not None:
-        return str.__add__(text, "\n")  # a str subclass's + is not asked
-    version = getattr(sys, "version", None)
-    platform = getattr(sys, "platform", None)
-    if not isinstance(version, str) or not isinstance(platform, str):
-        raise RuntimeError("lost sys.version")
-    return _DEFAULT_BANNER.format(str.__str__(version),
-                                  str.__str__(platform))
 
 
 def _not_mains(key):

@@ -101,7 +101,7 @@ static const struct loop_observer local_observer = {
 int
 console_setup(const struct console_options *o)
 {
-	PyObject			*ns, *out, *banner, *startup = NULL;
+	PyObject			*out, *banner, *startup = NULL;
 	void				*arg;
 
 	out = Py_XNewRef(PySys_GetObject("stderr"));
@@ -110,8 +110,7 @@ console_setup(const struct console_options *o)
 		PyErr_SetString(PyExc_RuntimeError, "no sys.stderr for the console");
 		return -1;
 	}
-	if (console_prepare() != 0 ||
-	    (ns = intro_namespace(o->locals, 0)) == NULL) {
+	if (console_prepare() != 0) {
 		Py_DECREF(out);
 		return -1;
 	}
@@ -127,9 +126,10 @@ console_setup(const struct console_options *o)
 		arg = input_fd_new(STDIN_FILENO, !interactive &&
 		    o->has_target && !o->inspect);
 	}
+	/* Its namespace is made when first used: a run whose console never
+	 * gets a statement (stdin empty, no loop) builds none. */
 	if (arg != NULL)
-		local = session_new(ns, out, local_io, arg);
-	Py_DECREF(ns);
+		local = session_new(NULL, o->locals, out, local_io, arg);
 	Py_DECREF(out);
 	if (local == NULL)
 		return PyErr_Occurred() ? -1 : (PyErr_NoMemory(), -1);
@@ -142,6 +142,13 @@ console_setup(const struct console_options *o)
 	Py_XDECREF(banner);
 	Py_XDECREF(startup);
 	return loop_observe(&local_observer);
+}
+
+/* Whether s is the local console, and no program runs beside it. */
+int
+local_alone(const struct session *s)
+{
+	return alone && local != NULL && session_of(local) == s;
 }
 
 /* No program: run the console alone on a fresh loop until it ends. */
@@ -212,7 +219,8 @@ console_inspect(PyObject *globals)
 	after = 0;
 	/* A prompt shown on the program's loop went with it. */
 	session_of(local)->prompted = 0;
-	Py_SETREF(session_of(local)->ns, Py_NewRef(globals));
+	Py_XSETREF(session_of(local)->ns, Py_NewRef(globals));	/* may be unmade */
+	Py_CLEAR(session_of(local)->locals);
 	intro_set(local, NULL, NULL);
 	return console_run_alone();
 }
@@ -229,50 +237,21 @@ console_shutdown(void)
 	Py_CLEAR(local);
 }
 
-/* apython.ainput(prompt=''): await a line from this console. */
-static PyObject *
-console_ainput(PyObject *module, PyObject *const *args, Py_ssize_t nargs)
+/* The local console when it reads a stdin that is not a terminal and
+ * is on a loop (borrowed): stdin's lines are its, ainput()'s in program
+ * code included. NULL otherwise. */
+PyObject *
+local_reading_lines(void)
 {
-	PyObject	*s, *prompt, *f;
-
-	(void)module;
-	if (nargs > 1) {
-		PyErr_SetString(PyExc_TypeError, "ainput(prompt='')");
+	if (local == NULL || local_io != &input_fd_io || after ||
+	    session_loop(local) == NULL)
 		return NULL;
-	}
-	prompt = nargs ? PyObject_Str(args[0]) : PyUnicode_FromString("");
-	if (prompt == NULL)
-		return NULL;
-	if ((s = session_current()) == NULL)
-		s = Py_XNewRef(local);
-	if (s == NULL) {
-		PyErr_SetString(PyExc_RuntimeError, "no console");
-		f = NULL;
-	} else
-		f = session_ainput(s, prompt);
-	Py_XDECREF(s);
-	Py_DECREF(prompt);
-	return f;
+	return local;
 }
 
-static PyMethodDef ainput_def = {
-	.ml_name = "ainput",
-	.ml_meth = (PyCFunction)(void (*)(void))console_ainput,
-	.ml_flags = METH_FASTCALL,
-	.ml_doc = "ainput(prompt='')\n--\n\nAwait one line from this console.",
-};
-
-/* Add ainput to the module. */
+/* Add console/'s names to the module: stdstreams.c's. */
 int
 console_add_to_module(PyObject *module)
 {
-	PyObject	*fn;
-
-	if ((fn = PyCFunction_NewEx(&ainput_def, module, NULL)) == NULL)
-		return -1;
-	if (PyModule_AddObject(module, "ainput", fn) != 0) {
-		Py_DECREF(fn);
-		return -1;
-	}
-	return 0;
+	return stdstreams_add_to_module(module);
 }

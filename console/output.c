@@ -10,6 +10,7 @@ struct proxy {
 	PyObject	*stream;	/* the program's own */
 };
 
+static PyTypeObject proxy_type;
 static PyObject *program_displayhook;
 static PyObject *s_write;	/* "write" */
 static const struct output_editor *editor;
@@ -99,6 +100,29 @@ output_flush_held(void)
 	}
 	Py_DECREF(items);
 	return r;
+}
+
+/* The end of a line held for stream (a proxy: its program's stream). */
+PyObject *
+output_take_held(PyObject *stream)
+{
+	PyObject	*t, *text;
+
+	if (Py_TYPE(stream) == &proxy_type)
+		stream = ((struct proxy *)stream)->stream;
+	if (held == NULL)
+		Py_RETURN_NONE;
+	t = Py_NewRef(stream);
+	text = PyDict_GetItemWithError(held, t);
+	if (text == NULL) {
+		Py_DECREF(t);
+		return PyErr_Occurred() ? NULL : Py_NewRef(Py_None);
+	}
+	Py_INCREF(text);
+	if (PyDict_DelItem(held, t) != 0)
+		Py_CLEAR(text);
+	Py_DECREF(t);
+	return text;
 }
 
 /* Write text to terminal stream t above the editor's prompt: complete
@@ -272,7 +296,7 @@ output_wrap(const char *name)
 static PyObject *
 output_displayhook(PyObject *module, PyObject *value)
 {
-	PyObject	*s, *text = NULL;
+	PyObject	*s, *ns, *text = NULL;
 	int		 r = -1;
 
 	(void)module;
@@ -284,8 +308,9 @@ output_displayhook(PyObject *module, PyObject *value)
 	}
 	if ((text = PyObject_Repr(value)) != NULL)
 		Py_SETREF(text, PyUnicode_FromFormat("%U\n", text));
-	if (text != NULL && session_write(s, text) == 0)
-		r = PyDict_SetItemString(session_namespace(s), "_", value);
+	if (text != NULL && session_write(s, text) == 0 &&
+	    (ns = session_namespace(s)) != NULL)
+		r = PyDict_SetItemString(ns, "_", value);
 	Py_XDECREF(text);
 	Py_DECREF(s);
 	if (r != 0)

@@ -403,6 +403,19 @@ readline_lend_end(void)
 	Py_XDECREF(p);
 }
 
+/* A program's line read on the loop's own thread (stdstreams.c): the
+ * console stops watching stdin, which that line's reader watches. */
+int
+readline_lend_unwatch(void)
+{
+	struct tty_in	*in = active;
+
+	if (in == NULL || !in->watched ||
+	    PyThread_get_thread_ident() != in->thread)
+		return 0;
+	return readline_watch(in, 0);
+}
+
 /* After readline_lend_end, the terminal released: the loop watches
  * stdin again (at once on its own thread, else soon). */
 int

@@ -188,23 +188,6 @@ static PyTypeObject out_type = {
 	.tp_getset = out_getset,
 };
 
-/* The peer reads lines itself: nothing to start. */
-static int
-remote_attach(PyObject *session, PyObject *loop)
-{
-	(void)session;
-	(void)loop;
-	return 0;
-}
-
-/* Nothing to stop: the peer keeps its prompt. */
-static int
-remote_detach(PyObject *session)
-{
-	(void)session;
-	return 0;
-}
-
 /* Input is expected: tell the peer, with the prompt. */
 static int
 remote_prompt(PyObject *session, PyObject *prompt)
@@ -329,10 +312,10 @@ remote_cpu(PyObject *session, int on)
 		out->peer->cpu(out->conn, on);
 }
 
+/* The peer reads lines itself and keeps its prompt: no attach or
+ * detach. */
 static const struct session_io remote_io = {
 	.cpu = remote_cpu,
-	.attach = remote_attach,
-	.detach = remote_detach,
 	.prompt = remote_prompt,
 	.end = remote_end,
 	.statement = remote_statement,
@@ -368,7 +351,8 @@ console_remote_new(const struct console_peer *peer, PyObject *conn,
 	PyObject_GC_Track(out);
 	/* Its own exit and quit: site's would close the program's stdin. */
 	if ((ns = intro_namespace(locals, 1)) != NULL) {
-		session = session_new(ns, (PyObject *)out, &remote_io, out);
+		session = session_new(ns, NULL, (PyObject *)out, &remote_io,
+		    out);
 		Py_DECREF(ns);
 	}
 	Py_DECREF(out);

@@ -83,11 +83,13 @@ repl_report_current(struct session *s)
 static int
 repl_execute(struct session *s, PyObject *code, PyObject *source)
 {
-	PyObject	*r;
+	PyObject	*ns, *r;
 	struct stmt_sigints sigints;
 
+	if ((ns = session_namespace((PyObject *)s)) == NULL)
+		return -1;
 	sigints = stmt_cpu_begin((PyObject *)s);
-	r = PyEval_EvalCode(code, s->ns, s->ns);
+	r = PyEval_EvalCode(code, ns, ns);
 	if (stmt_cpu_end((PyObject *)s, sigints))
 		return -1;	/* the program's KeyboardInterrupt */
 	if (r == NULL)
@@ -106,10 +108,15 @@ repl_execute(struct session *s, PyObject *code, PyObject *source)
 int
 repl_line(struct session *s, PyObject *line)
 {
-	PyObject	*nl, *source, *code, *type, *value, *tb;
+	PyObject	*nl, *source, *code, *compiler, *type, *value, *tb;
 	int		 r;
 
-	if (PyList_Append(s->buffer, line) != 0)
+	/* help()'s pager, before the first statement (intro_run); the
+	 * namespace, made now if not yet, before any of its code runs. */
+	if (pager_install() != 0 ||
+	    session_namespace((PyObject *)s) == NULL ||
+	    (compiler = repl_compiler(s)) == NULL ||
+	    PyList_Append(s->buffer, line) != 0)
 		return -1;
 	if ((nl = PyUnicode_FromString("\n")) == NULL)
 		return -1;
@@ -117,7 +124,7 @@ repl_line(struct session *s, PyObject *line)
 	Py_DECREF(nl);
 	if (source == NULL)
 		return -1;
-	code = PyObject_CallFunction(s->compiler, "Oss", source, "<console>",
+	code = PyObject_CallFunction(compiler, "Oss", source, "<console>",
 	    "single");
 	if (code == Py_None) {
 		Py_DECREF(source);
@@ -214,7 +221,7 @@ repl_prompt(struct session *s)
 }
 
 /* A codeop.CommandCompiler that also takes top-level await. */
-PyObject *
+static PyObject *
 repl_compiler_new(void)
 {
 	PyObject	*codeop, *compiler, *inner, *flags = NULL, *nflags = NULL;
@@ -238,6 +245,16 @@ repl_compiler_new(void)
 	Py_XDECREF(flags);
 	Py_XDECREF(nflags);
 	return compiler;
+}
+
+/* The session's compiler (borrowed), made with its first line: a
+ * console that never gets one imports no codeop. NULL with exception. */
+PyObject *
+repl_compiler(struct session *s)
+{
+	if (s->compiler == NULL)
+		s->compiler = repl_compiler_new();
+	return s->compiler;
 }
 
 /* What reports need, once; -1 with exception. */

@@ -36,11 +36,24 @@ session_out(PyObject *self)
 	return session_of(self)->out;
 }
 
-/* The session's namespace (borrowed). */
+/* The session's namespace (borrowed), made on first use for a session
+ * made without one (the local console: a run whose console never gets a
+ * statement builds none); NULL with exception. */
 PyObject *
 session_namespace(PyObject *self)
 {
-	return session_of(self)->ns;
+	struct session	*s = session_of(self);
+
+	if (s->ns != NULL)
+		return s->ns;
+	if ((s->ns = intro_namespace(s->locals, 0)) == NULL)
+		return NULL;
+	Py_CLEAR(s->locals);
+	/* What session_attach gave a namespace made then. */
+	if (s->loop != NULL &&
+	    PyDict_SetItemString(s->ns, "loop", s->loop) != 0)
+		return NULL;
+	return s->ns;
 }
 
 /* Write text to the console and flush it. */
@@ -286,11 +299,26 @@ session_has_stmt(PyObject *self)
 	return session_of(self)->stmt != NULL;
 }
 
-/* A new session on namespace ns writing to out, reading through io; it
- * owns io_arg (io->release frees it), even when it cannot be made. */
+/* True when o is a session. */
+int
+session_check(PyObject *o)
+{
+	return Py_TYPE(o) == &session_type;
+}
+
+/* The session's task on its loop (borrowed), or NULL. */
 PyObject *
-session_new(PyObject *ns, PyObject *out, const struct session_io *io,
-    void *io_arg)
+session_task(PyObject *self)
+{
+	return session_of(self)->task;
+}
+
+/* A new session on namespace ns (NULL: one made with locals, a dict or
+ * NULL, when first used) writing to out, reading through io; it owns
+ * io_arg (io->release frees it), even when it cannot be made. */
+PyObject *
+session_new(PyObject *ns, PyObject *locals, PyObject *out,
+    const struct session_io *io, void *io_arg)
 {
 	struct session	*s;
 
@@ -300,7 +328,8 @@ session_new(PyObject *ns, PyObject *out, const struct session_io *io,
 			io->release(io_arg);
 		return NULL;
 	}
-	s->ns = Py_NewRef(ns);
+	s->ns = Py_XNewRef(ns);
+	s->locals = ns == NULL ? Py_XNewRef(locals) : NULL;
 	s->out = Py_NewRef(out);
 	s->buffer = PyList_New(0);
 	s->lines = PyList_New(0);
@@ -311,8 +340,7 @@ session_new(PyObject *ns, PyObject *out, const struct session_io *io,
 	s->io_arg = io_arg;
 	s->eof = s->prompted = s->on_cpu = s->interrupted = 0;
 	PyObject_GC_Track(s);
-	if (s->buffer == NULL || s->lines == NULL || s->readers == NULL ||
-	    (s->compiler = repl_compiler_new()) == NULL)
+	if (s->buffer == NULL || s->lines == NULL || s->readers == NULL)
 		Py_CLEAR(s);
 	return (PyObject *)s;
 }
@@ -321,6 +349,7 @@ static int
 session_traverse(struct session *s, visitproc visit, void *arg)
 {
 	Py_VISIT(s->ns);
+	Py_VISIT(s->locals);
 	Py_VISIT(s->out);
 	Py_VISIT(s->compiler);
 	Py_VISIT(s->buffer);
@@ -342,6 +371,7 @@ static int
 session_clear(struct session *s)
 {
 	Py_CLEAR(s->ns);
+	Py_CLEAR(s->locals);
 	Py_CLEAR(s->out);
 	Py_CLEAR(s->compiler);
 	Py_CLEAR(s->buffer);

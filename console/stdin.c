@@ -35,6 +35,13 @@ stdin_program_reads(void)
 	return program_reads;
 }
 
+/* A program's line is up (1) or over (0), read by stdstreams.c. */
+void
+stdin_set_program_reads(int on)
+{
+	program_reads = on;
+}
+
 /* Try to take the terminal for the console's keys: 1 when taken (give
  * it back with stdin_terminal_release), 0 while a program reads. */
 int

@@ -45,13 +45,18 @@ async def echo(reader, writer):
         writer.close()
 
 
-async def serve(port):
-    """Run the echo service on HOST:port until cancelled."""
+async def start(port):
+    """Start the echo service on HOST:port; its asyncio server."""
     asyncio.get_running_loop().history = []
     server = await asyncio.start_server(echo, HOST, port)
     port = server.sockets[0].getsockname()[1]
     log("The echo service is being served on %s:%d" % (HOST, port))
-    async with server:
+    return server
+
+
+async def serve(port):
+    """Run the echo service on HOST:port until cancelled."""
+    async with await start(port) as server:
         await server.serve_forever()
 
 

@@ -280,6 +280,7 @@ loop_free_parts(struct loop *self)
 		close(self->wake_fd);
 	PyMem_RawFree(self->read_buf);
 	self->read_buf = NULL;
+	wbatch_free(self);
 	self->io = NULL;
 	self->ready = NULL;
 	self->timers = NULL;

@@ -48,6 +48,27 @@ loop_after_fork(PyObject *module, PyObject *unused)
 	Py_RETURN_NONE;
 }
 
+/* Before a fork: every loop sends the writes it holds, so that a child
+ * never sends its parent's bytes (nor the parent loses them). */
+static PyObject *
+loop_before_fork(PyObject *module, PyObject *unused)
+{
+	struct loop	*l;
+
+	(void)module;
+	(void)unused;
+	for (l = all_loops; l != NULL; l = l->next)
+		if (l->wb.n > 0 && wbatch_flush_all(l) != 0)
+			return NULL;
+	Py_RETURN_NONE;
+}
+
+static PyMethodDef before_fork_def = {
+	.ml_name = "_apython_loop_before_fork",
+	.ml_meth = loop_before_fork,
+	.ml_flags = METH_NOARGS,
+};
+
 static PyMethodDef after_fork_def = {
 	.ml_name = "_apython_loop_after_fork",
 	.ml_meth = loop_after_fork,
@@ -58,5 +79,5 @@ static PyMethodDef after_fork_def = {
 int
 fork_ready(void)
 {
-	return py_register_at_fork(NULL, NULL, &after_fork_def);
+	return py_register_at_fork(&before_fork_def, NULL, &after_fork_def);
 }

@@ -42,6 +42,24 @@ struct loop_stats {
 };
 enum { STATS_STOPPED, STATS_RUNNING, STATS_MAIN };
 
+/* wbatch.c: transports' writes held until the loop's pass ends. */
+#define WB_SLOTS	8	/* writes held per transport */
+#define WB_LIMIT	(64 * 1024)	/* bytes held per transport, at most */
+#define WB_HELD	32	/* transports held at once: a write looks them up */
+struct wb_entry {
+	PyObject	*tr;		/* the transport, owned */
+	int		 fd;
+	int		 n;
+	Py_ssize_t	 bytes;
+	PyObject	*data[WB_SLOTS];	/* bytes, owned */
+};
+struct loop_wbatch {
+	struct wb_entry	*e;
+	size_t		 n, cap;
+	int		 depth;		/* passes running (nested: > 1) */
+	unsigned long	 thread;	/* the thread running them */
+};
+
 /* apython.LoopCore: one per loop, owned by the thread that runs it; only
  * sleeping, woken and wake_fd are touched by other threads. */
 struct loop {
@@ -66,6 +84,7 @@ struct loop {
 	struct loop		*next;		/* all loops, for fork */
 	double			 resolution;
 	struct loop_stats	 st;
+	struct loop_wbatch	 wb;
 };
 
 /* The loop behind a LoopCore object (the caller knows it is one). */
@@ -245,10 +264,32 @@ int		 handle_traverse(PyObject *, visitproc, void *);
  * buffer (loop_read_buffer). */
 extern const PyMethodDef loop_transport_methods[];
 int		 transport_ready(void);
+int		 transport_sendv(PyObject *, int, PyObject *const *, int,
+		     Py_ssize_t);
+
+/* wbatch.c: see there. */
+int		 wbatch_inside(struct loop *);
+int		 wbatch_keep(struct loop *, PyObject *, int, PyObject *,
+		     Py_ssize_t);
+int		 wbatch_flush(struct loop *, PyObject *);
+int		 wbatch_held(struct loop *, PyObject *);
+int		 wbatch_flush_all(struct loop *);
+void		 wbatch_free(struct loop *);
 
 /* stream.c: asyncio.streams' reading half for its own classes. */
 int		 stream_ready(void);
 int		 stream_data_received(PyObject *, const char *, Py_ssize_t);
+/* A recv straight into a StreamReader's bytearray (stream_rx_begin). */
+struct stream_rx {
+	PyObject	*reader;
+	PyObject	*buf;		/* reader._buffer, grown by room */
+	Py_ssize_t	 len;		/* its length before */
+	char		*at;		/* where the recv writes */
+	size_t		 room;
+};
+void		 stream_rx_note(ssize_t);
+int		 stream_rx_begin(PyObject *, struct stream_rx *);
+int		 stream_rx_end(struct stream_rx *, ssize_t);
 
 /* sock.c: the loop's sock_* methods, as operations on socket.socket. */
 extern const PyMethodDef loop_sock_methods[];

@@ -107,25 +107,30 @@ loop_run_handle(struct loop *self, PyObject *h)
 	return timed ? loop_check_slow(self, h, loop_now() - t0) : 0;
 }
 
-/* Run the handles that were ready when this pass began. */
+/* Run the handles that were ready when this pass began. Socket writes
+ * made while they run are held and leave together when the pass ends
+ * (wbatch.c): every pass ends here, so nothing stays held past it. */
 static int
 loop_run_queued(struct loop *self)
 {
 	PyObject	*h;
 	size_t		 n = ring_len(self->ready);
-	int		 c;
+	int		 c = 0;
 
-	while (n-- > 0 && (h = ring_pop(self->ready)) != NULL) {
+	self->wb.thread = PyThread_get_thread_ident();
+	self->wb.depth++;
+	while (c == 0 && n-- > 0 && (h = ring_pop(self->ready)) != NULL) {
 		if (h == self->last_soon)
 			self->last_soon = NULL;
 		handle_unpark(h);
 		if ((c = loop_run_handle(self, h)) == 0)
 			c = stats_after_callback(self, h);
 		Py_DECREF(h);
-		if (c < 0)
-			return -1;
 	}
-	return 0;
+	self->wb.depth--;
+	if (self->wb.n > 0 && wbatch_flush_all(self) != 0)
+		c = -1;
+	return c < 0 ? -1 : 0;
 }
 
 /* The timeout of this pass: 0 with work queued, else until the next timer. */

@@ -4,6 +4,7 @@
  * runs here; anything else (subclasses, patched methods, a reader at EOF,
  * ...) is left to the Python code. */
 #include <string.h>
+#include <sys/types.h>
 
 #include "loop/loop-internal.h"
 
@@ -274,6 +275,127 @@ stream_data_received(PyObject *proto, const char *data, Py_ssize_t n)
 		r = stream_proto_received(proto, data, n);
 	Py_DECREF(m);
 	return r < 0 ? -1 : 1;
+}
+
+/* A read on a loop brought LOOP_LARGE_READ bytes or more, and none since
+ * fewer than STREAM_SMALL_READ: the next one of a stream goes straight
+ * into its reader's buffer (for a small one, growing the buffer by
+ * LOOP_READ_MAX and back costs more than the copy saved). A hint for
+ * speed only, kept under the GIL; when on, loop_read_size() has tuned
+ * malloc, so that growth stays in the heap. */
+#define STREAM_SMALL_READ	4096
+static int stream_big;
+
+/* A recv of n bytes (or an error or EOF, n <= 0) on a loop's transport. */
+void
+stream_rx_note(ssize_t n)
+{
+	if (n >= LOOP_LARGE_READ)
+		stream_big = 1;
+	else if (n > 0 && n < STREAM_SMALL_READ)
+		stream_big = 0;
+}
+
+/* reader, of exactly asyncio's class, not at EOF, whose feed_data() is
+ * asyncio's own and whose _buffer is a bytearray: that buffer, else
+ * NULL (exceptions cleared: the usual path meets them again). */
+static PyObject *
+stream_rx_buffer(PyObject *reader)
+{
+	PyObject	*m, *v;
+	int		 ok;
+
+	if (Py_TYPE(reader) != reader_type ||
+	    (m = PyObject_GetAttr(reader, s_feed_data)) == NULL)
+		return NULL;
+	ok = stream_is(m, reader, fn_feed_data);
+	Py_DECREF(m);
+	if (!ok || (v = PyObject_GetAttr(reader, s_eof)) == NULL)
+		return NULL;
+	ok = v == Py_False;
+	Py_DECREF(v);
+	if (!ok || (v = PyObject_GetAttr(reader, s_buffer)) == NULL)
+		return NULL;
+	if (PyByteArray_CheckExact(v))
+		return v;
+	Py_DECREF(v);
+	return NULL;
+}
+
+/* proto's reader, when proto, of exactly asyncio's class, would feed it
+ * with asyncio's own methods; NULL (no exception) otherwise. */
+static PyObject *
+stream_rx_reader(PyObject *proto)
+{
+	PyObject	*m, *wr, *reader;
+	int		 ok;
+
+	if ((m = PyObject_GetAttr(proto, s_data_received)) == NULL)
+		return NULL;
+	ok = stream_is(m, proto, fn_data_received);
+	Py_DECREF(m);
+	if (!ok || stream_plain_property() != 1 ||
+	    (wr = PyObject_GetAttr(proto, s_reader_wr)) == NULL)
+		return NULL;
+	reader = wr == Py_None ? NULL : PyObject_CallNoArgs(wr);
+	Py_DECREF(wr);
+	if (reader == Py_None)
+		Py_CLEAR(reader);
+	return reader;
+}
+
+/* When the next read for proto may go straight into its reader's
+ * bytearray (saving a copy of each large message): 1 with rx set, the
+ * buffer grown by rx->room bytes to recv into; stream_rx_end() must
+ * follow with no Python run between. 0 otherwise, without exception:
+ * the usual path reads and feeds (and meets any error again there). */
+int
+stream_rx_begin(PyObject *proto, struct stream_rx *rx)
+{
+	PyObject	*reader, *buf = NULL;
+
+	if (!stream_big || proto_type == NULL || Py_TYPE(proto) != proto_type)
+		return 0;
+	if ((reader = stream_rx_reader(proto)) != NULL)
+		buf = stream_rx_buffer(reader);
+	if (buf != NULL) {
+		rx->len = PyByteArray_GET_SIZE(buf);
+		/* BufferError when exported: extend() will raise it */
+		if (PyByteArray_Resize(buf, rx->len + LOOP_READ_MAX) == 0) {
+			rx->reader = reader;
+			rx->buf = buf;
+			rx->room = LOOP_READ_MAX;
+			rx->at = PyByteArray_AS_STRING(buf) + rx->len;
+			return 1;
+		}
+		Py_DECREF(buf);
+	}
+	Py_XDECREF(reader);
+	PyErr_Clear();
+	return 0;
+}
+
+/* After the recv into rx brought n bytes (n <= 0: none): the buffer
+ * keeps them, and feed_data()'s remaining steps run (wake the waiter,
+ * pause at the high-water mark). -1 with exception. */
+int
+stream_rx_end(struct stream_rx *rx, ssize_t n)
+{
+	Py_ssize_t	 size = rx->len + (n > 0 ? n : 0);
+	int		 r = 0;
+
+	/* A shrink that cannot have a smaller block keeps the one it has,
+	 * as bytearray itself does: never a buffer longer than what came. */
+	if (PyByteArray_Resize(rx->buf, size) != 0) {
+		PyErr_Clear();
+		Py_SET_SIZE(rx->buf, size);
+		PyByteArray_AS_STRING(rx->buf)[size] = '\0';
+	}
+	if (n > 0 && (r = stream_wakeup(rx->reader)) == 0)
+		r = stream_flow(rx->reader);
+	Py_DECREF(rx->buf);
+	Py_DECREF(rx->reader);
+	return r;
 }
 
 /* A new reference to what type's own dict holds under name, when it is

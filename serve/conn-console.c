@@ -15,6 +15,8 @@ static const struct console_peer conn_peer;
 int
 conn_start_console(struct conn *c)
 {
+	if (c->iface)
+		return iface_start(c);
 	if (c->session != NULL || c->server == NULL)
 		return 0;
 	c->session = console_remote_new(&conn_peer, (PyObject *)c,
@@ -36,6 +38,8 @@ conn_feed(struct conn *c)
 	size_t		 n;
 	int		 r;
 
+	if (c->iface)
+		return iface_feed(c);
 	while (c->wanted > 0 && c->session != NULL && !c->closed) {
 		/* Taken first (p stays valid: taking frees nothing), as
 		 * feeding the line runs Python that may close us. */
@@ -76,6 +80,8 @@ conn_interrupt(struct conn *c)
 		c->ask_interrupt = 1;	/* input() raises KeyboardInterrupt */
 		return 0;
 	}
+	if (c->iface)
+		return iface_interrupt(c);
 	if (c->session == NULL)
 		return 0;
 	session = Py_NewRef(c->session);
@@ -100,8 +106,11 @@ conn_complete(struct conn *c, const char *p, size_t n)
 	word = word != NULL ? word + 1 : p;
 	/* Completing runs Python (__dir__, __getattr__): hold the session. */
 	session = Py_NewRef(c->session);
-	list = console_remote_complete(session, p, before, word,
-	    n - (word - p));
+	if (c->iface)
+		list = iface_complete(c, p, before, word, n - (word - p));
+	else
+		list = console_remote_complete(session, p, before, word,
+		    n - (word - p));
 	Py_DECREF(session);
 	if (list == NULL)
 		PyErr_Clear();	/* nothing to offer */
@@ -158,11 +167,11 @@ conn_peer_prompt(PyObject *self, const char *p, size_t n)
 	return r;
 }
 
-/* Peer callback: the console is over: close once the output is sent. */
-static void
-conn_peer_end(PyObject *self)
+/* The console (or interface) is over: close once the output is sent. */
+void
+conn_end(struct conn *c)
 {
-	struct conn	*c = conn_of(self);
+	PyObject	*self = (PyObject *)c;
 
 	if (c->closed || c->ended)
 		return;
@@ -180,6 +189,13 @@ conn_peer_end(PyObject *self)
 	    "_linger") != 0 || (!c->rdeof && conn_watch(c, 0, 1) != 0)))
 		PyErr_WriteUnraisable(self);
 	Py_DECREF(self);
+}
+
+/* Peer callback: the console is over. */
+static void
+conn_peer_end(PyObject *self)
+{
+	conn_end(conn_of(self));
 }
 
 /* Peer callback: a statement is complete: --connect keeps it as one

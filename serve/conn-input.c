@@ -91,8 +91,10 @@ conn_become_framed(struct conn *c)
 		return (PyErr_NoMemory(), -1);
 	c->state = CONN_FRAMED;
 	/* An empty entry: statements come for the client's history (older
-	 * clients pass over a frame type they do not know). */
-	conn_send(c, FRAME_HISTORY, "", 0);
+	 * clients pass over a frame type they do not know). An interface's
+	 * client keeps the lines it sends. */
+	if (!c->iface)
+		conn_send(c, FRAME_HISTORY, "", 0);
 	if (c->prompt != NULL)
 		conn_send(c, FRAME_PROMPT, c->prompt, c->promptlen);
 	return conn_frame_input(c);

@@ -111,10 +111,13 @@ conn_close_now(struct conn *c)
 	lines_clear(&c->in);
 	sbuf_free(&c->raw);
 	sbuf_free(&c->out);
+	sbuf_free(&c->held);
 	conn_prompt_clear(c);
 	if ((session = c->session) != NULL) {
 		c->session = NULL;
-		if (!c->ended)
+		if (c->iface)
+			iface_close(c, session);
+		else if (!c->ended)
 			console_remote_close(session);
 		Py_DECREF(session);
 	}
@@ -138,7 +141,10 @@ conn_attach_loop(struct conn *c, PyObject *loop)
 		conn_close_now(c);
 		return 0;
 	}
-	if (c->session != NULL) {
+	if (c->session != NULL && c->iface) {
+		if (iface_attach(c) != 0)
+			return -1;
+	} else if (c->session != NULL) {
 		if (console_remote_start(c->session, loop) != 0)
 			return -1;
 	} else if (c->state == CONN_HELLO && conn_start_console(c) != 0)
@@ -156,12 +162,17 @@ conn_attach_loop(struct conn *c, PyObject *loop)
 }
 
 /* The loop closes: stop watching; the console leaves it too. The client
- * stays connected, waiting for the next loop. */
+ * stays connected, waiting for the next loop; an interface's client does
+ * not (its task was the loop's). */
 void
 conn_detach_loop(struct conn *c)
 {
 	if (c->closed || c->loop == NULL)
 		return;
+	if (c->iface) {
+		conn_close_now(c);
+		return;
+	}
 	conn_quiet(c);
 	if (c->session != NULL)
 		console_remote_leave(c->session);
@@ -291,6 +302,7 @@ conn_new(PyObject *server, int fd, int auth, const char *refuse)
 	c->server = server;
 	c->fd = fd;
 	c->state = auth ? CONN_AUTH : CONN_HELLO;
+	c->iface = server_factory(server) != NULL;
 	PyObject_GC_Track(c);
 	if (refuse != NULL)
 		conn_refuse(c, refuse);
@@ -307,6 +319,7 @@ conn_traverse(struct conn *c, visitproc visit, void *arg)
 	Py_VISIT(c->probing);
 	Py_VISIT(c->taking);
 	Py_VISIT(c->interrupting);
+	Py_VISIT(c->waiter);
 	return 0;
 }
 
@@ -319,6 +332,7 @@ conn_clear(struct conn *c)
 	Py_CLEAR(c->probing);
 	Py_CLEAR(c->taking);
 	Py_CLEAR(c->interrupting);
+	Py_CLEAR(c->waiter);
 	Py_CLEAR(c->loop);
 	return 0;
 }
@@ -333,6 +347,7 @@ conn_dealloc(struct conn *c)
 	lines_clear(&c->in);
 	sbuf_free(&c->raw);
 	sbuf_free(&c->out);
+	sbuf_free(&c->held);
 	conn_prompt_clear(c);
 	conn_clear(c);
 	PyObject_GC_Del(c);
@@ -359,6 +374,15 @@ static PyMethodDef conn_methods[] = {
 	  .ml_flags = METH_NOARGS },
 	{ .ml_name = "_probe",
 	  .ml_meth = conn_on_probe,
+	  .ml_flags = METH_NOARGS },
+	{ .ml_name = "_iface_readline",
+	  .ml_meth = iface_on_readline,
+	  .ml_flags = METH_NOARGS },
+	{ .ml_name = "_iface_write",
+	  .ml_meth = iface_on_write,
+	  .ml_flags = METH_O },
+	{ .ml_name = "_iface_end",
+	  .ml_meth = iface_on_end,
 	  .ml_flags = METH_NOARGS },
 	{ .ml_name = NULL }
 };

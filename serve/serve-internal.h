@@ -22,7 +22,7 @@ int	 listen_open(const struct serve_address *, struct listener **,
 int	 listen_name(int, char *, size_t);
 int	 listen_is_loopback(const void *sockaddr);
 
-/* server*.c: a console server, the clients it holds. The loop's
+/* server*.c: a console (or interface) server, the clients it holds. The loop's
  * thread only. */
 struct server {
 	PyObject_HEAD
@@ -32,6 +32,8 @@ struct server {
 	PyObject		*conns;		/* set: connected clients */
 	PyObject		*banner;	/* str, or NULL: the default */
 	PyObject		*locals;	/* dict, or NULL */
+	PyObject		*factory;	/* interfaces' (iface.c), or
+						 * NULL: consoles */
 	PyObject		*waiters;	/* wait_closed() futures */
 	PyObject		*sockets;	/* socket.socket over ls, or NULL */
 	PyObject		*pause;		/* handle: accepting resumes */
@@ -65,6 +67,8 @@ const char	*server_name(PyObject *);
 int		 server_ready(void);
 PyObject	*server_banner(PyObject *);
 PyObject	*server_locals(PyObject *);
+PyObject	*server_factory(PyObject *);
+void		 server_set_factory(PyObject *, PyObject *);
 int		 server_check_secret(PyObject *, const char *, size_t);
 void		 server_remove_conn(PyObject *, PyObject *conn);
 
@@ -127,6 +131,11 @@ struct conn {
 	PyObject		*taking;	/* handle: take what it read */
 	PyObject		*interrupting;	/* handle: a Ctrl-C it held */
 	unsigned		 reads;		/* recv()s that got bytes */
+	int			 iface;		/* an interface, not a console:
+						 * session is iface.py's */
+	PyObject		*waiter;	/* iface: readline()'s future */
+	struct sbuf		 held;		/* iface: output after the last
+						 * newline, the next prompt */
 };
 
 static inline struct conn *
@@ -179,6 +188,23 @@ int		 conn_start_console(struct conn *);
 int		 conn_feed(struct conn *);
 int		 conn_interrupt(struct conn *);
 int		 conn_complete(struct conn *, const char *, size_t);
+void		 conn_end(struct conn *);
+
+/* iface.c: a served interface (start_interactive_server) instead. */
+int		 iface_ready(void);
+PyObject	*iface_console_factory(PyObject *console_class,
+		     PyObject *locals, PyObject *filename,
+		     PyObject *prompt_control);
+int		 iface_start(struct conn *);
+int		 iface_attach(struct conn *);
+int		 iface_feed(struct conn *);
+int		 iface_interrupt(struct conn *);
+PyObject	*iface_complete(struct conn *, const char *, size_t,
+		     const char *, size_t);
+void		 iface_close(struct conn *, PyObject *session);
+PyObject	*iface_on_readline(PyObject *, PyObject *);
+PyObject	*iface_on_write(PyObject *, PyObject *);
+PyObject	*iface_on_end(PyObject *, PyObject *);
 
 
 /* attach*.c: the program's side of --attach and --ps. Three kinds of

@@ -32,6 +32,21 @@ server_locals(PyObject *self)
 	return server_of(self)->locals;
 }
 
+/* The factory of the server's interfaces (borrowed), or NULL: it
+ * serves consoles. */
+PyObject *
+server_factory(PyObject *self)
+{
+	return server_of(self)->factory;
+}
+
+/* Serve factory's interfaces instead of consoles (before any client). */
+void
+server_set_factory(PyObject *self, PyObject *factory)
+{
+	Py_XSETREF(server_of(self)->factory, Py_XNewRef(factory));
+}
+
 /* The loop the server listens on (borrowed), or NULL. */
 PyObject *
 server_loop(PyObject *self)
@@ -310,6 +325,7 @@ server_traverse(struct server *s, visitproc visit, void *arg)
 	Py_VISIT(s->conns);
 	Py_VISIT(s->banner);
 	Py_VISIT(s->locals);
+	Py_VISIT(s->factory);
 	Py_VISIT(s->waiters);
 	Py_VISIT(s->sockets);
 	Py_VISIT(s->pause);
@@ -322,6 +338,7 @@ server_clear(struct server *s)
 	Py_CLEAR(s->loop);
 	Py_CLEAR(s->banner);
 	Py_CLEAR(s->locals);
+	Py_CLEAR(s->factory);
 	Py_CLEAR(s->waiters);
 	Py_CLEAR(s->pause);
 	return 0;
@@ -380,7 +397,8 @@ server_ready(void)
 	};
 
 	if (py_intern_names(names, PY_NAMES_LEN(names)) != 0 ||
-	    PyType_Ready(&server_type) != 0 || conn_ready() != 0)
+	    PyType_Ready(&server_type) != 0 || conn_ready() != 0 ||
+	    iface_ready() != 0)
 		return -1;
 	return 0;
 }

@@ -15,9 +15,11 @@ typedef sighandler_t signal_fn(int, sighandler_t);
 
 enum { CLAIM_NONE, CLAIM_TYPED, CLAIM_ALL };
 
+static int active;			/* sig_setup() ran: SIGINT is ours */
+
+#ifndef SIG_NOT_INTERPOSED
 static sigaction_fn *real_sigaction;	/* the next one: libc's (or ASan's) */
 static signal_fn *real_signal;
-static int active;			/* sig_setup() ran: SIGINT is ours */
 
 /*
  * The program's SIGINT action. The handler (any thread) reads the slot
@@ -27,6 +29,7 @@ static int active;			/* sig_setup() ran: SIGINT is ours */
 static struct sigaction prog[2];
 static int prog_cur;
 static pthread_mutex_t prog_lock = PTHREAD_MUTEX_INITIALIZER;
+#endif
 
 /* The console's claim; console_act is written only while unclaimed. */
 static int claim;
@@ -36,6 +39,14 @@ static int console_sigints;		/* handed to the console, not taken */
 static unsigned program_sigints;	/* handed to a program's handler */
 static unsigned console_raises;	/* KeyboardInterrupts the console set */
 
+#ifdef SIG_NOT_INTERPOSED
+/* libc's sigaction(): this build defines none of its own. */
+static int
+sig_real(int sig, const struct sigaction *act, struct sigaction *old)
+{
+	return sigaction(sig, act, old);
+}
+#else
 /* libc's sigaction(), found once. */
 static int
 sig_real(int sig, const struct sigaction *act, struct sigaction *old)
@@ -52,7 +63,9 @@ sig_real(int sig, const struct sigaction *act, struct sigaction *old)
 	}
 	return f(sig, act, old);
 }
+#endif
 
+#ifndef SIG_NOT_INTERPOSED
 /* Call a's handler for sig (neither SIG_DFL nor SIG_IGN). */
 static void
 sig_call(const struct sigaction *a, int sig, siginfo_t *si, void *uc)
@@ -251,6 +264,13 @@ sig_setup(void)
 	pthread_atfork(sig_fork_prepare, sig_fork_parent, sig_fork_child);
 	__atomic_store_n(&active, 1, __ATOMIC_RELEASE);
 }
+#else
+/* Not interposed: nothing to set up, SIGINT stays the interpreter's. */
+void
+sig_setup(void)
+{
+}
+#endif
 
 /* apython's one real-time signal. */
 int
@@ -310,16 +330,21 @@ sig_console_release(void)
 	__atomic_store_n(&claim, CLAIM_NONE, __ATOMIC_RELEASE);
 }
 
-/* A SIGINT the console declined: the program's, as if just delivered. */
+/* A SIGINT the console declined: the program's, as if just delivered
+ * (not interposed: a real one, to whatever handles SIGINT). */
 void
 sig_pass(void)
 {
+#ifdef SIG_NOT_INTERPOSED
+	raise(SIGINT);
+#else
 	siginfo_t	si;
 
 	memset(&si, 0, sizeof si);
 	si.si_signo = SIGINT;
 	si.si_code = SI_KERNEL;
 	sig_forward(&si, NULL);
+#endif
 }
 
 /* Run fn before dying of SIGINT. */

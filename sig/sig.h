@@ -12,7 +12,14 @@
  *
  * A program that sets SIG_IGN gets SIG_IGN in the kernel (children it
  * execs inherit it, as under python3); the console then gets no Ctrl-C
- * either. A forked child forgets the console's claim. */
+ * either. A forked child forgets the console's claim.
+ *
+ * Built with SIG_NOT_INTERPOSED (the extension module, ext/ext.h: a plain
+ * python3's sigaction() cannot be replaced from a shared object), sig/
+ * defines no sigaction() or signal(): sig_setup() does nothing, SIGINT
+ * stays the interpreter's, sig_console_claim() always fails (-1) and
+ * sig_pass() raises a real SIGINT. The counts and sig_raise_default()
+ * work as they do interposed. */
 #ifndef APYTHON_SIG_H
 #define APYTHON_SIG_H
 

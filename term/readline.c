@@ -16,6 +16,8 @@
 #include <readline/readline.h>
 #include <readline/history.h>
 
+#define TERM_WORD_BREAKS	" \t\n`~!@#$%^&*()-=+[{]}\\|;:'\",<>/?"
+
 /* The one terminal's state; see term.h for the thread it runs on. */
 static const struct term_ops *ops;
 static int initialized;		/* rl_initialize() was called */
@@ -30,8 +32,11 @@ static int line_up;		/* its handler is installed */
 static int line_done;		/* its handler was called */
 static char *line_text;		/* with this (NULL: end of file) */
 static FILE *line_in, *line_out;	/* the program's streams, put back */
+static FILE *line_screen;	/* where the line is drawn */
 static int line_catch_signals, line_catch_sigwinch;
 static rl_completion_func_t *line_complete;	/* the program's, put back */
+static const char *line_breaks;	/* the program's word breaks, put back */
+static char **(*line_matches)(const char *, const char *); /* or NULL */
 
 static char **matches;		/* Tab: what ops->complete offered */
 static size_t next_match;
@@ -82,6 +87,17 @@ term_generate(const char *text, int state)
 	return strdup(matches[next_match++]);
 }
 
+/* readline's array of the matches offered (freed after). */
+static char **
+term_generate_all(const char *text)
+{
+	char	**r;
+
+	r = rl_completion_matches(text, term_generate);
+	term_forget_matches();
+	return r;
+}
+
 /* True when only blanks come before the word at start. */
 static int
 term_at_line_start(int start)
@@ -94,31 +110,42 @@ term_at_line_start(int start)
 	return i == start;
 }
 
+/* Tab's matches for text, which starts at start on the line: what fn
+ * offers (fn runs Python: in the program's readline state, left for it
+ * when the console's is in place). */
+static char **
+term_offer(char **(*fn)(const char *, const char *), const char *text,
+    int start, int leave)
+{
+	char	*before;
+
+	rl_attempted_completion_over = 1;
+	rl_completion_append_character = '\0';
+	rl_completion_suppress_append = 1;
+	if (fn == NULL || (before = strndup(rl_line_buffer, start)) == NULL)
+		return NULL;
+	if (leave)
+		term_leave();
+	matches = fn(before, text);
+	if (leave)
+		term_enter();
+	free(before);
+	if (matches == NULL)
+		return NULL;
+	return term_generate_all(text);
+}
+
 /* Tab: indent at the start of a line, else the caller's matches. */
 static char **
 term_complete(const char *text, int start, int end)
 {
-	char	*before, **r;
-
 	(void)end;
-	rl_attempted_completion_over = 1;
-	rl_completion_append_character = '\0';
-	rl_completion_suppress_append = 1;
 	if (*text == '\0' && term_at_line_start(start)) {
+		rl_attempted_completion_over = 1;
 		rl_insert_text("\t");
 		return NULL;
 	}
-	if (ops == NULL || (before = strndup(rl_line_buffer, start)) == NULL)
-		return NULL;
-	term_leave();		/* Python runs there: the program's state */
-	matches = ops->complete(before, text);
-	term_enter();
-	free(before);
-	if (matches == NULL)
-		return NULL;
-	r = rl_completion_matches(text, term_generate);
-	term_forget_matches();
-	return r;
+	return term_offer(ops != NULL ? ops->complete : NULL, text, start, 1);
 }
 
 /* Our settings, again each time: a program using Python's readline
@@ -131,8 +158,7 @@ term_claim(void)
 	rl_catch_signals = 0;
 	rl_catch_sigwinch = 0;
 	rl_attempted_completion_function = term_complete;
-	rl_completer_word_break_characters =
-	    " \t\n`~!@#$%^&*()-=+[{]}\\|;:'\",<>/?";
+	rl_completer_word_break_characters = TERM_WORD_BREAKS;
 }
 
 /* Use the terminal for o (kept, not copied), before any other term_
@@ -360,6 +386,8 @@ term_line_end(void)
 	line_up = 0;
 	prepped = 0;
 	rl_attempted_completion_function = line_complete;
+	rl_completer_word_break_characters = line_breaks;
+	line_matches = NULL;
 	rl_instream = line_in;
 	rl_outstream = line_out;
 	rl_catch_signals = line_catch_signals;
@@ -378,12 +406,29 @@ term_line_on_line(char *line)
 	fflush(out);
 }
 
+/* Tab in a line whose reader offers matches: theirs, at any place. */
+static char **
+term_line_offer(const char *text, int start, int end)
+{
+	(void)end;
+	return term_offer(line_matches, text, start, 0);
+}
+
 /* Edit a line for the program (its input()) after prompt, on the
  * console's terminal, with the program's own readline state (its
  * completer, key bindings, history); the console's prompt is put aside
  * first. One such line at a time. */
 void
 term_line_start(const char *prompt)
+{
+	struct term_line	l = { .prompt = prompt };
+
+	term_line_begin(&l);
+}
+
+/* term_line_start with l's choices (term.h). */
+void
+term_line_begin(const struct term_line *l)
 {
 	term_putaside();
 	free(line_text);
@@ -394,10 +439,17 @@ term_line_start(const char *prompt)
 	line_catch_signals = rl_catch_signals;
 	line_catch_sigwinch = rl_catch_sigwinch;
 	line_complete = rl_attempted_completion_function;
-	if (line_complete == NULL && rl_completion_entry_function == NULL)
+	line_breaks = rl_completer_word_break_characters;
+	if ((line_matches = l->complete) != NULL) {
+		rl_attempted_completion_function = term_line_offer;
+		rl_completer_word_break_characters = TERM_WORD_BREAKS;
+	} else if (line_complete == NULL &&
+	    rl_completion_entry_function == NULL)
 		rl_attempted_completion_function = term_line_tab;
 	rl_instream = stdin;
-	rl_outstream = ops != NULL ? ops->out : stderr;
+	rl_outstream = l->out != NULL ? l->out : ops != NULL ? ops->out :
+	    stderr;
+	line_screen = rl_outstream;
 	/* The caller handles signals, as Python's readline module does. */
 	rl_catch_signals = 0;
 	rl_catch_sigwinch = 0;
@@ -405,7 +457,9 @@ term_line_start(const char *prompt)
 		prepped = 1;
 	line_up = 1;
 	reading = 1;
-	rl_callback_handler_install(prompt, term_line_on_line);
+	rl_already_prompted = l->shown;
+	rl_callback_handler_install(l->prompt, term_line_on_line);
+	rl_already_prompted = 0;
 	reading = 0;
 }
 
@@ -441,8 +495,8 @@ term_line_take(int add)
 	line_text = NULL;
 	line_done = 0;
 	if (line == NULL) {
-		fputs("\n", ops != NULL ? ops->out : stderr);
-		fflush(ops != NULL ? ops->out : stderr);
+		fputs("\n", line_screen);
+		fflush(line_screen);
 		return NULL;
 	}
 	last = history_length > 0 ?
@@ -463,8 +517,8 @@ term_line_stop(void)
 	rl_callback_sigcleanup();
 	rl_cleanup_after_signal();
 	term_line_end();
-	fputs("\n", ops != NULL ? ops->out : stderr);
-	fflush(ops != NULL ? ops->out : stderr);
+	fputs("\n", line_screen);
+	fflush(line_screen);
 }
 
 /* Back in the foreground after Ctrl-Z (term/job.c): the prompt and its

@@ -55,6 +55,17 @@ void	 term_job_reclaim(void);	/* after bg, then fg: settings back */
 /* term/readline.c: a line for the program itself (its input()), with
  * its own readline state; the console's prompt is put aside meanwhile. */
 void	 term_line_start(const char *prompt);
+/* The same for apython's own line readers (ainput at a terminal): out
+ * NULL for the terminal's stream; shown: the prompt is on the screen
+ * already, readline only learns its width (rl_already_prompted);
+ * complete: Tab's matches (term_ops'), NULL for the program's own. */
+struct term_line {
+	const char	*prompt;
+	int		 shown;
+	FILE		*out;
+	char		**(*complete)(const char *before, const char *word);
+};
+void	 term_line_begin(const struct term_line *);
 int	 term_line_key(void);		/* a key waits: 1 when the line is in */
 char	*term_line_take(int add_history);	/* NULL: end of file */
 void	 term_line_stop(void);		/* drop it (Ctrl-C) */

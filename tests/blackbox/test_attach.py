@@ -124,8 +124,14 @@ def test_no_listening_socket_before_during_or_after_an_attach(detached,
 
 def test_attaches_leave_no_descriptor_in_the_program(detached, attach, env):
     p, port = start_echo(detached)
-    # The console's first attach sets up its output routing once.
+    sockets = {fd for fd, what in fds(p.pid).items()
+               if what.startswith("socket:")}
+    # The console's first attach sets up its output routing once; the
+    # program closes that session's socket after the attacher has gone.
     attacher(["--attach", p.pid], env, input=b"1\n")
+    wait_for(lambda: {fd for fd, what in fds(p.pid).items()
+                      if what.startswith("socket:")} <= sockets,
+             "the first attach's socket stays open: %r" % fds(p.pid))
     before = fds(p.pid)
     for i in range(3):
         cp = attacher(["--attach", p.pid], env, input=b"%d+1\n" % i)

@@ -112,3 +112,63 @@ def test_queued_callbacks_and_the_garbage_collector(same_output):
         b"cycle=False collected: [True, True]\n"
         b"cycle=True collected: [True, True]\n"
         b"[0, 1, 2] 10003 [False, False, False] True\n")
+
+
+def test_replies_written_in_parts_reach_the_peer_as_under_asyncio(
+        same_output):
+    # The edges of any write coalescing: the peer gets every reply whole
+    # and in turn, after a single write, a failing callback, write_eof(),
+    # close() and abort(), and the socket's TCP_NODELAY and TCP_CORK stay
+    # what the program set.
+    out = same_output(PROGRAMS / "transport_writes.py")
+    assert b"all whole: True\nbuffer sizes: {0}\n" in out
+    assert b"options: [b'1 0\\n', b'head 1|body|tail\\n', b'1 0\\n', " \
+        b"b'nagle on|ok\\n', b'0 0\\n']\n" in out
+    assert out.endswith(b"eof: b'before eof|last\\n'\n"
+                        b"close: b'before close|last\\n'\n"
+                        b"abort: b'before abort|last\\n'\n")
+
+
+def test_get_extra_info_of_a_transport_is_asyncios(same_output):
+    # The C get_extra_info() (loop/transport.c) steps aside for keywords,
+    # wrong calls, a replaced BaseTransport.get_extra_info and an _extra
+    # that is not a plain dict.
+    out = same_output(PROGRAMS / "transport_extra_info.py")
+    assert out.startswith(b"True\nNone 5 6\n")
+    assert b"('patched', 'peername')\nback\n('sub', 'y', None)\n" in out
+
+
+def test_deferred_writes_show_what_asyncio_shows(same_output):
+    # A transport's writes in a pass leave when it ends (loop/wbatch.c);
+    # everything that shows the transport's state or orders bytes against
+    # them sends them first, as does os.fork(); is_closing() when a send
+    # would fail now.
+    out = same_output(PROGRAMS / "transport_deferred.py")
+    assert out.startswith(b"size: b'sized|0\\n'\nraw: b'1|2|3\\n'\n"
+                          b"lines: b'a|b|c\\n'\n"
+                          b"thread: b'before|thread|after\\n'\n"
+                          b"tsafe: b'ts1|ts2\\n'\n")
+    assert b"fork: child sees buffer 0\nfork: parent goes on\n" \
+        b"fork: b'parent|done\\n'\n" in out
+    assert b"reset: closing after write: True\n" in out
+    assert b"big: paused inside write: True\nbig: peer got 8388612\n" in out
+    assert out.endswith(b"task: b't1|t2|t3\\n'\n"
+                        b"small sndbuf: (True, 30000)\n"
+                        b"small sndbuf, close: (True, 30000)\n"
+                        b"tls: [b'echo line 0\\n', b'echo line 1\\n', "
+                        b"b'echo line 2\\n']\noutside: b'outside\\n'\n")
+
+
+def test_writes_of_one_pass_reach_peers_as_under_asyncio(same_output):
+    # Writes held to the pass's end (loop/wbatch.c) leave in the order of
+    # the transports' first writes, before run_until_complete() or
+    # run_forever() returns, and a reset peer shows in is_closing() and
+    # connection_lost() as the failed write shows it in asyncio; a pass
+    # that writes to more transports than are held at once.
+    out = same_output(PROGRAMS / "transport_batched.py")
+    assert out == (b"order: b'first' b'second' t1 arrived first: True\n"
+                   b"reset: closing in the next callback: True\n"
+                   b"reset: connection_lost ConnectionResetError\n"
+                   b"many: [b'abc']\n"
+                   b"until complete: b'written last\\n'\n"
+                   b"stop: b'then stop\\n'\n")

@@ -140,8 +140,10 @@ def test_fast_callbacks_are_not_kept(run, tmp_path):
             for _ in range(1000):
                 loop.call_soon(int)
             await asyncio.sleep(0)
+            # One the machine held up 10 ms or more is slow by the
+            # loop's clock, and kept: only those may be there.
             print([n for n, s, at in loop.stats()["slow_callbacks"]
-                   if "int" in n])
+                   if "int" in n and s < 0.010])
 
         asyncio.run(main())
     """)

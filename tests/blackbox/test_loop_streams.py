@@ -62,3 +62,63 @@ def test_streams_cases_print_what_python3_prints(run, run_python):
     ours = run([CASES, "apython"], timeout=60)
     assert ours.stdout == EXPECTED
     assert run_python([CASES, "asyncio"], timeout=60).stdout == EXPECTED
+
+
+LARGE_CASES = PROGRAMS / "streams_large_cases.py"
+
+LARGE_EXPECTED = b"""\
+-- large_messages_read_across_chunks
+readexactly: [1000, 70000, 236200] True 0
+-- eof_in_the_middle_of_a_message
+incomplete: 100000 150000 True
+at eof: True b''
+-- limit_overrun_raises_as_asyncio_does
+readuntil: LimitOverrunError 100000 Separator is found, but chunk is longer \
+than limit
+readline: ValueError Separator is found, but chunk is longer than limit
+left: 0
+-- pause_and_resume_at_the_high_water_mark
+after warm: False True
+paused: True False True
+read: 50000 False True
+-- patched_feed_data_is_called
+read: 1000 fed: 1000
+-- subclass_reader_gets_its_feed_data
+read: b'ABCABC' True
+-- exported_buffer_fails_the_connection
+client read: b'' ['Fatal error: protocol.data_received() call failed.: \
+BufferError']
+buffered: b''
+-- data_after_feed_eof_fails_the_connection
+client read: b'' ['Fatal error: protocol.data_received() call failed.: \
+AssertionError']
+buffered: b''
+-- done_waiter_fails_the_connection_and_keeps_the_data
+client read: b'' ['Fatal error: protocol.data_received() call failed.: \
+InvalidStateError']
+buffered: b'data' None
+-- non_bytearray_buffer_is_extended
+extend 3
+read: b'own'
+-- writer_paused_by_the_transport_then_drain
+buffered: True draining: True
+drained: 8388608 0
+"""
+
+
+def test_streams_after_a_large_read_behave_as_on_asyncios_loop(run):
+    # After a large read, apython's transport may recv straight into the
+    # reader's buffer: each case here reads large messages first.
+    ours = run([LARGE_CASES, "apython"], timeout=300)
+    theirs = run([LARGE_CASES, "asyncio"], timeout=300)
+    assert ours.stderr == NO_CONSOLE
+    assert ours.returncode == 0
+    assert ours.stdout == theirs.stdout
+
+
+def test_streams_after_a_large_read_print_what_python3_prints(run,
+                                                              run_python):
+    ours = run([LARGE_CASES, "apython"], timeout=300)
+    assert ours.stdout == LARGE_EXPECTED
+    assert run_python([LARGE_CASES, "asyncio"],
+                      timeout=300).stdout == LARGE_EXPECTED

@@ -390,10 +390,14 @@ def test_venv_of_another_version_is_refused_in_one_line(run, tmp_path):
                             capture_output=True, text=True).stdout.strip()
     cp = run(["-c", "print('ran')"], env={"VIRTUAL_ENV": venv})
     assert cp.stdout == b""
+    # Issue 14: the line also names the apythonX.Y looked for beside apython.
+    missing = os.path.join(os.path.dirname(os.path.abspath(apython_path())),
+                           "apython" + theirs)
     assert cp.stderr == (
         "apython: the virtualenv %s is Python %s but this apython embeds "
-        "Python %d.%d: install apython in that virtualenv (pip install "
-        "apython) or deactivate it\n" % (venv, theirs, *VERSION)).encode()
+        "Python %d.%d and there is no %s: install apython in that virtualenv "
+        "(pip install apython) or deactivate it\n"
+        % (venv, theirs, *VERSION, missing)).encode()
     assert cp.returncode == 2
 
 

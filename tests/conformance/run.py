@@ -1,13 +1,16 @@
 """Run CPython's own asyncio test suite against apython.Loop, beside asyncio.
 
     apython tests/conformance/run.py [--full] [--apython-only] [MODULE...]
+    python3 tests/conformance/run.py --module BUILD_DIR [--full] [...]
     python3 tests/conformance/run.py --baseline [--json FILE] [--full] [...]
 
 Every loop a selected test would make comes from one factory: asyncio's
 default policy, the loop hooks test classes plug in (create_event_loop,
 new_loop, new_test_loop) and the classes that build one in setUp (ADAPTERS).
-Under apython the factory makes apython.Loop; with --baseline, run under
-the python3 apython embeds, it makes asyncio's default loop. A test counts
+Under apython the factory makes apython.Loop; with --module, run under
+the python3 apython embeds, it makes the apython.Loop of the extension
+module built in BUILD_DIR (`make module`); with --baseline, under that
+python3, asyncio's default loop. A test counts
 as run on the loop only if it made one through the factory.
 
 Without --baseline or --apython-only, the baseline runs in a child python3
@@ -32,7 +35,9 @@ import unittest
 try:
     import apython
 except ImportError:
-    # The baseline, and multiprocessing children that re-import this file.
+    # A plain python3: --module imports it from its build (load_module),
+    # the baseline and multiprocessing children that re-import this file
+    # have none.
     apython = None
 
 # Modules run by `make check-conformance`; --full runs every module.
@@ -396,6 +401,7 @@ def options(argv):
     parser.add_argument("--baseline", action="store_true")
     parser.add_argument("--apython-only", action="store_true")
     parser.add_argument("--json")
+    parser.add_argument("--module", metavar="BUILD_DIR")
     parser.add_argument("modules", nargs="*")
     return parser.parse_args(argv)
 
@@ -447,9 +453,27 @@ def finish_baseline(child, path, log):
         os.unlink(path)
 
 
+def load_module(build_dir):
+    """apython, the extension module of build_dir, under a plain python3;
+    exits with one line when it cannot be that."""
+    global apython
+    if apython is not None:
+        sys.exit("run.py: --module is for a plain python3, not apython")
+    sys.path.insert(0, os.path.abspath(build_dir))
+    try:
+        import apython as module
+    except ImportError as e:
+        sys.exit("run.py: no extension module in %s (make module): %s"
+                 % (build_dir, e))
+    apython = module
+    print("apython.Loop from %s" % apython.__file__, flush=True)
+
+
 def main(argv):
     opts = options(argv)
     names, left_out = selection(opts)
+    if opts.module is not None and not opts.baseline:
+        load_module(opts.module)
     if opts.baseline:
         loop = baseline_loop()
         mine, left_out = run_selection(names, left_out, loop,
@@ -460,7 +484,8 @@ def main(argv):
             return 0
         return report(names, mine, None, left_out)
     if apython is None:
-        sys.exit("run.py: run under apython, or with --baseline")
+        sys.exit("run.py: run under apython, or with --module or "
+                 "--baseline")
     child = None
     if not opts.apython_only:
         child = start_baseline(opts, names)

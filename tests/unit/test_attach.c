@@ -210,7 +210,8 @@ test_rendezvous(void)
 	snprintf(path, sizeof path, "%s/apython", base);
 	ASSERT_STR_EQ(dir, path);
 	ASSERT_INT_EQ(mkdir(dir, 0700), 0);
-	/* The marker of a program that died is swept when one arms. */
+	/* The marker of a program that died is swept when one arms (by
+	 * the control thread, as our own marker arrives). */
 	if ((dead.pid = fork()) == 0) {
 		pause();
 		_exit(0);
@@ -221,6 +222,9 @@ test_rendezvous(void)
 	ASSERT_INT_EQ(attach_mark(dir, &dead, ATTACH_ON), 0);
 	ASSERT_INT_EQ(attach_marker_read(dir, dead.pid, &dead, &state), 0);
 	ASSERT_INT_EQ(attach_arm(1, on_request), 0);
+	for (i = 0; i < 500 &&
+	    attach_marker_read(dir, dead.pid, &dead, &state) == 0; i++)
+		usleep(10000);
 	ASSERT_INT_EQ(attach_marker_read(dir, dead.pid, &dead, &state), -1);
 	/* An attacher in a child: it checks the marker, offers a socket,
 	 * and gets our connection (the peer is its parent). */
