@@ -296,8 +296,28 @@ class Result(unittest.TextTestResult):
                 "on_loop": sorted(self.on_loop)}
 
 
+# Seconds CPython's thread-run test servers wait on a client before they
+# drop it (test_asyncio.utils: 2 s on 3.8, support.LOOPBACK_TIMEOUT (5 s)
+# later). A loaded CI machine running a sanitizer build can hold a client
+# up that long: the server then closes mid-handshake and the test fails
+# (BrokenPipeError in test_create_ssl_unix_connection). regrtest itself
+# lengthens its timeouts for slow machines (--timeout); a stuck client
+# still fails, by the test's own, longer, timeouts.
+SERVER_PATIENCE = 60.0
+
+
+def patient_test_servers():
+    """Give test_asyncio.utils' servers SERVER_PATIENCE, both loops alike."""
+    from test.test_asyncio import utils
+    for name in ("SilentWSGIServer", "SilentUnixWSGIServer"):
+        cls = getattr(utils, name, None)  # no AF_UNIX: no unix one
+        if cls is not None:
+            cls.request_timeout = max(cls.request_timeout, SERVER_PATIENCE)
+
+
 def run_selection(names, left_out, loop_class, loop_name):
     install_factory(loop_class)
+    patient_test_servers()
     loader = unittest.TestLoader()
     suite = unittest.TestSuite()
     for name in names:
