@@ -204,6 +204,10 @@ PyObject	*output_take_held(PyObject *stream);
 /* readline.c: a line of the program on the loop's thread (stdstreams.c)
  * stops the console's watch of stdin until readline_lend_rewatch. */
 int		 readline_lend_unwatch(void);
+/* readline.c: an interface on stdio has the terminal (on 1) until it
+ * ends (0); nested calls count. -1 with exception. */
+int		 readline_withdraw(int on);
+int		 readline_withdrawn(void);
 
 /* stdin.c: input() and sys.stdin while a console is up. */
 int		 stdin_setup(void);

@@ -41,6 +41,7 @@ static int loaded;		/* the history file was read */
 static int got_line;		/* the line handler was called */
 static char *line_read;		/* what it was given (NULL: EOF) */
 static int lent;		/* a program's line has the terminal */
+static int withdrawn;		/* interfaces on stdio (readline_withdraw) */
 
 /* A statement is complete: one history entry, saved at once. */
 static void
@@ -192,7 +193,7 @@ readline_show_prompt(struct tty_in *in, PyObject *prompt)
 	if (!was_shown)
 		readline_claim();
 	in->shown = 1;
-	if (lent) {
+	if (lent || withdrawn) {
 		/* Shown when the program's line is in. */
 		Py_DECREF(b);
 		in->aside = 1;
@@ -293,7 +294,7 @@ readline_readable(PyObject *session, PyObject *unused)
 	int		 n = 0;
 
 	(void)unused;
-	if (!in->shown || in->aside || lent)
+	if (!in->shown || in->aside || lent || withdrawn)
 		return readline_watch(in, 0) ? NULL : Py_NewRef(Py_None);
 	/* The program's line was in just before: maybe no key is left. */
 	if (!readline_stdin_ready() || !stdin_terminal_try())
@@ -344,7 +345,7 @@ readline_rewatched(PyObject *session, PyObject *unused)
 	struct tty_in	*in = session_io_arg(session);
 
 	(void)unused;
-	if (in->shown && !in->aside && !in->watched && !lent &&
+	if (in->shown && !in->aside && !in->watched && !lent && !withdrawn &&
 	    readline_watch(in, 1) != 0)
 		return NULL;
 	Py_RETURN_NONE;
@@ -365,12 +366,10 @@ readline_console_up(void)
 	return active != NULL;
 }
 
-/* A program's line takes the terminal: the console's prompt is put
- * aside, its line kept; its keys wait (the loop's reader stops). */
-void
-readline_lend_begin(void)
+/* The console's prompt put aside, its line kept. */
+static void
+readline_lend_begin_aside(void)
 {
-	lent = 1;
 	readline_claim();
 	if (active == NULL || !active->shown || active->aside)
 		return;
@@ -378,15 +377,23 @@ readline_lend_begin(void)
 	active->aside = 1;
 }
 
-/* The program's line is in: the console's prompt is back, its line as
- * it was. */
+/* A program's line takes the terminal: the console's prompt is put
+ * aside, its line kept; its keys wait (the loop's reader stops). */
 void
-readline_lend_end(void)
+readline_lend_begin(void)
+{
+	lent = 1;
+	readline_lend_begin_aside();
+}
+
+/* The console's prompt back, its line as it was (put aside by a
+ * program's line or an interface on stdio). */
+static void
+readline_bring_back(void)
 {
 	PyObject	*p;
 	Py_ssize_t	 n;
 
-	lent = 0;
 	if (active == NULL || !active->aside)
 		return;
 	active->aside = 0;
@@ -401,6 +408,42 @@ readline_lend_end(void)
 		term_bringback();
 	}
 	Py_XDECREF(p);
+}
+
+/* The program's line is in: the console's prompt is back, unless an
+ * interface on stdio still has the terminal. */
+void
+readline_lend_end(void)
+{
+	lent = 0;
+	if (!withdrawn)
+		readline_bring_back();
+}
+
+/* An interface on stdio (a program's interact() on the standard
+ * streams) has the terminal until it ends (on 0): the console's prompt
+ * stays aside, its keys unwatched, and a typed Ctrl-C is the program's
+ * (design.md: a program that uses stdin for itself gets no terminal
+ * console). Nested calls count; on the loop's thread. */
+int
+readline_withdraw(int on)
+{
+	if (on) {
+		if (withdrawn++ == 0 && active != NULL)
+			readline_lend_begin_aside();
+		return readline_lend_unwatch();
+	}
+	if (withdrawn == 0 || --withdrawn > 0 || lent)
+		return 0;
+	readline_bring_back();
+	return readline_lend_rewatch();
+}
+
+/* True while an interface on stdio has the terminal. */
+int
+readline_withdrawn(void)
+{
+	return withdrawn > 0;
 }
 
 /* A program's line read on the loop's own thread (stdstreams.c): the
@@ -425,7 +468,7 @@ readline_lend_rewatch(void)
 	PyObject	*r;
 
 	if (in == NULL || in->loop == NULL || !in->shown || in->watched ||
-	    lent)
+	    lent || withdrawn)
 		return 0;
 	if (PyThread_get_thread_ident() == in->thread)
 		return readline_watch(in, 1);

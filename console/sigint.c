@@ -43,8 +43,9 @@ sigint_typed(void)
 	PyObject	*s = Py_XNewRef(session);
 	int		 r;
 
-	/* The program's own prompt is up (stdin.c): its Ctrl-C. */
-	if (s == NULL || stdin_program_reads() ||
+	/* The program's own prompt is up (stdin.c), or its interface on
+	 * stdio has the terminal: its Ctrl-C. */
+	if (s == NULL || stdin_program_reads() || readline_withdrawn() ||
 	    (r = sigint_loop_running()) == 0) {
 		/* Handled now: the program may be in a sleep that only a
 		 * signal's arrival would interrupt. */

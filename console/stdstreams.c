@@ -265,7 +265,25 @@ ss_line_end(PyObject *m, PyObject *unused)
 	Py_RETURN_NONE;
 }
 
+/* withdraw(on): an interface on stdio has the terminal (True: the
+ * terminal console was up and withdrew), or is over (on False). */
+static PyObject *
+ss_withdraw(PyObject *m, PyObject *on)
+{
+	int	r = PyObject_IsTrue(on);
+
+	(void)m;
+	if (r < 0)
+		return NULL;
+	if (r && !readline_console_up())
+		Py_RETURN_FALSE;
+	if (readline_withdraw(r) != 0)
+		return NULL;
+	return PyBool_FromLong(r);
+}
+
 static PyMethodDef ss_natives[] = {
+	{ "withdraw", ss_withdraw, METH_O, NULL },
 	{ "has_session", ss_has_session, METH_NOARGS, NULL },
 	{ "session_ainput", ss_session_ainput, METH_O, NULL },
 	{ "local_reads", ss_local_reads, METH_NOARGS, NULL },

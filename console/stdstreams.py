@@ -16,13 +16,14 @@ to that console). Writers take bytes (str too). The reader's line:
 
 C gives (console/stdstreams.c): has_session(), session_ainput(prompt),
 local_reads(), local_line(), take_held(stream), line_begin(prompt, shown, fd,
-completer), line_keys(), line_take(), line_end()."""
+completer), line_keys(), line_take(), line_end(), withdraw(on)."""
 
 import asyncio
 import ast
 import inspect
 import os
 import sys
+import threading
 import types
 import weakref
 
@@ -158,6 +159,18 @@ class StandardReader:
         if not line:
             raise StopAsyncIteration
         return line
+
+    def _apython_take_terminal(self):
+        """An interface (interact()) reads this reader until it ends: at
+        the terminal, with the terminal console up (the binary), the
+        console withdraws meanwhile (its prompt aside, Ctrl-C the
+        program's). A function that gives the terminal back, or None."""
+        if _fileno(self._stdin) != 0 or not os.isatty(0) or \
+                threading.current_thread() is not threading.main_thread():
+            return None
+        if not withdraw(True):
+            return None
+        return lambda: withdraw(False)
 
     async def _line(self):
         fd = _fileno(self._stdin)

@@ -546,7 +546,15 @@ class AsynchronousConsole(code.InteractiveConsole):
             _native.prepare()
         await self._streams()
         self._task = asyncio.current_task()
-        give_back = self._take_sigint() if handle_sigint else None
+        # On stdio at the terminal, the terminal console steps aside.
+        take = getattr(self.reader, "_apython_take_terminal", None)
+        give_terminal = take() if take is not None else None
+        try:
+            give_back = self._take_sigint() if handle_sigint else None
+        except BaseException:
+            if give_terminal is not None:
+                give_terminal()
+            raise
         try:
             if self._native():
                 exit = await self._interact_native(banner)
@@ -560,6 +568,8 @@ class AsynchronousConsole(code.InteractiveConsole):
         finally:
             if give_back is not None:
                 give_back()
+            if give_terminal is not None:
+                give_terminal()
 
 
 AsynchronousConsole.__module__ = "apython"

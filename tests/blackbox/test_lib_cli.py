@@ -153,10 +153,8 @@ def test_connect_completes_commands_and_options_and_ctrl_c_cancels(
 def terminal_run(request, apython):
     """terminal_run(args) -> pexpect child running `-m ARGS` from the
     repository on a pty, under the binary or a plain python3 with the
-    extension module, and what shows that the program's own line is being
-    read: under the binary the terminal console is up too, and takes what
-    is typed until the program's read takes the terminal (erasing the
-    console's prompt)."""
+    extension module, and the command line's prompt: under the binary the
+    terminal console steps aside while the command line reads stdio."""
     children = []
 
     def _run(args):
@@ -173,8 +171,7 @@ def terminal_run(request, apython):
                               dimensions=(24, 200))
         child.logfile_read = io.BytesIO()
         children.append(child)
-        return child, ("\x1b[K\r>>> " if request.param == "apython"
-                       else ">>> ")
+        return child, ">>> "
 
     yield _run
     for child in children:

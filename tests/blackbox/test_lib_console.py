@@ -457,6 +457,43 @@ def test_ctrl_c_typed_in_the_binary_is_the_terminal_consoles(terminal):
     run_line(t, "print('back')", "back")
 
 
+def test_an_interface_on_stdio_has_the_terminal_while_it_runs(
+        terminal, tmp_path):
+    # The program's own console on the standard streams, under the
+    # binary at a terminal: the terminal console steps aside until it
+    # ends (design.md: a program using stdin gets no terminal console).
+    # Keys typed while its statement runs are its next line, a typed
+    # Ctrl-C is its own (handle_sigint); after it, the console is back.
+    prog = tmp_path / "iface.py"
+    prog.write_text("import asyncio, apython\n"
+                    "async def main():\n"
+                    "    await apython.interact(banner='mine', stop=False,\n"
+                    "                           locals={'who': 'mine'})\n"
+                    "    print('over')\n"
+                    "    await asyncio.sleep(60)\n"
+                    "asyncio.run(main())\n")
+    t = terminal(["-q", str(prog)])
+    t.expect("mine\r\n>>> ")
+    t.send("print('a'); await asyncio.sleep(1)\r")
+    t.expect("a\r\n")
+    t.send("who\r")
+    t.expect("'mine'\r\n>>> ")
+    t.send("await asyncio.sleep(60)\r")
+    t.wait_asleep()
+    t.interrupt()
+    t.expect("KeyboardInterrupt\r\n>>> ")
+    t.send("who\r")
+    t.expect("'mine'\r\n>>> ")
+    t.eof()
+    t.expect("over\r\n")
+    t.wait_for_prompt()
+    t.send("'who' in dir()\r")
+    t.expect("False\r\n>>> ")
+    t.interrupt()
+    t.eof()
+    assert t.wait() == (0, None)
+
+
 # The Python REPL (a subclass overriding runsource) on the same streams.
 PY_REPL_PROG = SIGINT_PROG.replace("async def main():", '''\
 class Slow(apython.AsynchronousConsole):
