@@ -99,7 +99,8 @@ serve_api_server(const struct serve_address *a, PyObject *banner,
 		return NULL;
 	if ((loop = serve_running_loop()) == NULL)
 		return NULL;
-	if ((server = server_new(a, banner, locals, &cause)) == NULL) {
+	if ((server = server_new(a, banner, locals, factory, &cause)) ==
+	    NULL) {
 		if (cause != NULL)
 			PyErr_SetString(PyExc_OSError, cause);
 		else if (!PyErr_Occurred())
@@ -107,7 +108,6 @@ serve_api_server(const struct serve_address *a, PyObject *banner,
 		free(cause);
 		goto out;
 	}
-	server_set_factory(server, factory);
 	if (server_attach_loop(server, loop) != 0) {
 		server_close_keeping_error(server);
 		goto out;

@@ -56,7 +56,7 @@ server_of(PyObject *o)
 
 /* server.c: the object. */
 PyObject	*server_new(const struct serve_address *, PyObject *banner,
-		     PyObject *locals, char **cause);
+		     PyObject *locals, PyObject *factory, char **cause);
 PyObject	*server_new_bare(PyObject *banner, PyObject *locals);
 int		 server_attach_loop(PyObject *, PyObject *loop);
 void		 server_detach_loop(PyObject *);
@@ -68,7 +68,6 @@ int		 server_ready(void);
 PyObject	*server_banner(PyObject *);
 PyObject	*server_locals(PyObject *);
 PyObject	*server_factory(PyObject *);
-void		 server_set_factory(PyObject *, PyObject *);
 int		 server_check_secret(PyObject *, const char *, size_t);
 void		 server_remove_conn(PyObject *, PyObject *conn);
 

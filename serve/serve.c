@@ -53,7 +53,7 @@ serve_start(const struct serve_address *a, const char *banner,
 		return -1;
 	if (banner != NULL && (text = PyUnicode_DecodeFSDefault(banner)) == NULL)
 		return -1;
-	served = server_new(a, text, locals, cause);
+	served = server_new(a, text, locals, NULL, cause);
 	Py_XDECREF(text);
 	if (served == NULL)
 		return -1;

@@ -40,13 +40,6 @@ server_factory(PyObject *self)
 	return server_of(self)->factory;
 }
 
-/* Serve factory's interfaces instead of consoles (before any client). */
-void
-server_set_factory(PyObject *self, PyObject *factory)
-{
-	Py_XSETREF(server_of(self)->factory, Py_XNewRef(factory));
-}
-
 /* The loop the server listens on (borrowed), or NULL. */
 PyObject *
 server_loop(PyObject *self)
@@ -234,6 +227,7 @@ server_warn(struct server *s)
 {
 	struct sockaddr_storage	ss;
 	socklen_t		len;
+	const char		*what = s->factory ? "an interface" : "the console";
 	int			i;
 
 	for (i = 0; i < s->nls; i++) {
@@ -242,24 +236,25 @@ server_warn(struct server *s)
 		    0 || listen_is_loopback(&ss))
 			continue;
 		if (s->secret == NULL)
-			fprintf(stderr, "apython: warning: the console is "
+			fprintf(stderr, "apython: warning: %s is "
 			    "served on %s, which other hosts can reach; they "
 			    "are refused, as no secret is set "
-			    "(APYTHON_SECRET)\n", s->name);
+			    "(APYTHON_SECRET)\n", what, s->name);
 		else
-			fprintf(stderr, "apython: warning: the console is "
+			fprintf(stderr, "apython: warning: %s is "
 			    "served on %s, which other hosts can reach with "
-			    "the secret, sent in clear text\n", s->name);
+			    "the secret, sent in clear text\n", what, s->name);
 		fflush(stderr);
 		return;
 	}
 }
 
 /* A server listening on a (not yet on a loop), whose consoles have
- * banner (str or NULL) and a copy of locals (dict or NULL). */
+ * banner (str or NULL) and a copy of locals (dict or NULL); with a
+ * factory (iface.c), it serves factory's interfaces instead. */
 PyObject *
 server_new(const struct serve_address *a, PyObject *banner,
-    PyObject *locals, char **cause)
+    PyObject *locals, PyObject *factory, char **cause)
 {
 	struct server	*s;
 	struct stat	 st;
@@ -273,6 +268,7 @@ server_new(const struct serve_address *a, PyObject *banner,
 	PyObject_GC_Track(s);
 	s->banner = Py_XNewRef(banner);
 	s->locals = Py_XNewRef(locals);
+	s->factory = Py_XNewRef(factory);
 	if ((s->conns = PySet_New(NULL)) == NULL) {
 		*cause = NULL;
 		goto fail;

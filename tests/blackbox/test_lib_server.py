@@ -259,3 +259,29 @@ def test_connect_to_a_served_asynchronous_console_completes_and_interrupts(
     child.expect_exact("KeyboardInterrupt\r\n>>> ")
     child.sendline("'after' + ' spin'")
     child.expect_exact("'after spin'\r\n>>> ")
+
+
+def test_reachable_from_other_hosts_says_an_interface_is_served(run,
+                                                               tmp_path):
+    # The non-loopback warning says what is served: an interface, or
+    # (the default factory) the console.
+    prog = tmp_path / "wide.py"
+    prog.write_text(textwrap.dedent("""\
+        import asyncio, apython
+        async def main():
+            for factory in (lambda streams: None,
+                            apython.AsynchronousConsole):
+                server = await apython.start_interactive_server(
+                    factory, host="0.0.0.0", port=0)
+                print(server.sockets[0].getsockname()[1], flush=True)
+                server.close()
+        asyncio.run(main())
+        """))
+    cp = run([prog])
+    ports = cp.stdout.split()
+    assert cp.stderr.startswith(
+        b"apython: warning: an interface is served on 0.0.0.0:%s, which "
+        b"other hosts can reach; they are refused, as no secret is set "
+        b"(APYTHON_SECRET)\n"
+        b"apython: warning: the console is served on 0.0.0.0:%s, which "
+        b"other hosts can reach; they are refused" % (ports[0], ports[1]))
