@@ -21,6 +21,7 @@ completer), line_keys(), line_take(), line_end(), withdraw(on)."""
 import asyncio
 import ast
 import inspect
+import io
 import os
 import sys
 import threading
@@ -121,6 +122,16 @@ class StandardReader:
     def _loop(self):
         return self._loop_ref()
 
+    @property
+    def _stream(self):
+        """The stdin read: the one seen when made, or the sys.stdin that
+        replaced it over the same buffer (console/stdin.py detaches the
+        first when a console comes up, e.g. start_console_server())."""
+        if isinstance(self._stdin, io.TextIOWrapper) and \
+                self._stdin.buffer is None:
+            self._stdin = sys.stdin
+        return self._stdin
+
     def at_eof(self):
         return self._eof
 
@@ -139,7 +150,7 @@ class StandardReader:
         or from the local console, a line at most."""
         if n == 0:
             return b""
-        fd = _fileno(self._stdin)
+        fd = _fileno(self._stream)
         if fd is None or os.isatty(fd) or (fd == 0 and local_reads()):
             return await self.readline()
         if self._lock is None:
@@ -165,7 +176,7 @@ class StandardReader:
         the terminal, with the terminal console up (the binary), the
         console withdraws meanwhile (its prompt aside, Ctrl-C the
         program's). A function that gives the terminal back, or None."""
-        if _fileno(self._stdin) != 0 or not os.isatty(0) or \
+        if _fileno(self._stream) != 0 or not os.isatty(0) or \
                 threading.current_thread() is not threading.main_thread():
             return None
         if not withdraw(True):
@@ -173,10 +184,10 @@ class StandardReader:
         return lambda: withdraw(False)
 
     async def _line(self):
-        fd = _fileno(self._stdin)
+        stream = self._stream
+        fd = _fileno(stream)
         if fd is None:
-            data = await self._loop.run_in_executor(None,
-                                                    self._stdin.readline)
+            data = await self._loop.run_in_executor(None, stream.readline)
             return data.encode() if isinstance(data, str) else data
         if fd == 0:
             future = local_line()

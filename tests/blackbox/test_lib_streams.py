@@ -129,6 +129,25 @@ def test_piped_stdin_gives_lines_then_eoferror_under_python3(module):
         b"err? to stderr!\n", 0)
 
 
+def test_the_standard_reader_reads_on_after_a_console_server_starts(
+        module):
+    # start_console_server readies apython's consoles, which put a
+    # sys.stdin of theirs over stdin's buffer: a reader made before reads
+    # on through it (it raised "underlying buffer has been detached").
+    cp = run_module(module, """if 1:
+        import asyncio, apython
+        async def main():
+            reader, writer = await apython.get_standard_streams()
+            server = await apython.start_console_server(port=0)
+            print(repr(await reader.readline()))
+            print(repr(await apython.ainput()))
+            server.close()
+        asyncio.run(main())
+        """, input=b"one\ntwo\n")
+    assert (cp.stdout, cp.stderr, cp.returncode) == (
+        b"b'one\\n'\n'two'\n", b"", 0)
+
+
 BYTES_WRITER = """\
 import apython, asyncio
 
