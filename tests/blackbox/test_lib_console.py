@@ -484,12 +484,13 @@ def test_an_interface_on_stdio_has_the_terminal_while_it_runs(
     t.expect("KeyboardInterrupt\r\n>>> ")
     t.send("who\r")
     t.expect("'mine'\r\n>>> ")
+    t.wait_asleep()     # a Ctrl-D before the line editor reads is lost
     t.eof()
     t.expect("over\r\n")
     t.wait_for_prompt()
     t.send("'who' in dir()\r")
     t.expect("False\r\n>>> ")
-    t.interrupt()
+    t.wait_asleep()
     t.eof()
     assert t.wait() == (0, None)
 
