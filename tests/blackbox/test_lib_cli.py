@@ -7,7 +7,6 @@ and, with the extension module, under a plain python3."""
 
 import io
 import re
-import time
 
 import pexpect
 import pytest
@@ -150,17 +149,6 @@ def test_connect_completes_commands_and_options_and_ctrl_c_cancels(
     assert finish(child) == 0
 
 
-def wait_asleep(pid):
-    """Until pid's main thread sleeps (its loop waits for keys)."""
-    deadline = time.monotonic() + TIMEOUT
-    while True:
-        with open("/proc/%d/stat" % pid) as f:
-            if f.read().rsplit(")", 1)[1].split()[0] == "S":
-                return
-        assert time.monotonic() < deadline, "never waits for keys"
-        time.sleep(0.01)
-
-
 @pytest.fixture(params=["apython", "python3"])
 def terminal_run(request, apython):
     """terminal_run(args) -> pexpect child running `-m ARGS` from the
@@ -215,10 +203,10 @@ def test_echo_cli_on_the_terminal(terminal_run):
     child.send(" 'H*'\r")
     child.expect_exact("0. Hello!\r\n")
     child.expect_exact(prompt)
-    # Ctrl-D once the line editor reads: one typed between the prompt and
-    # the editor is lost, as with python3's readline (a slow sanitizer
-    # build on a loaded machine shows that instant).
-    wait_asleep(child.pid)
+    # Ctrl-D once the line editor reads (the tty's echo off): one typed
+    # between the prompt and the editor is lost, as under python3's
+    # readline (a slow sanitizer build on a loaded machine shows that).
+    assert child.waitnoecho(TIMEOUT)
     child.sendeof()
     child.expect(pexpect.EOF)
     child.close()

@@ -484,13 +484,14 @@ def test_an_interface_on_stdio_has_the_terminal_while_it_runs(
     t.expect("KeyboardInterrupt\r\n>>> ")
     t.send("who\r")
     t.expect("'mine'\r\n>>> ")
-    t.wait_asleep()     # a Ctrl-D before the line editor reads is lost
+    # Ctrl-D once the line editor reads (echo off): one before is lost.
+    assert t.child.waitnoecho(TIMEOUT)
     t.eof()
     t.expect("over\r\n")
     t.wait_for_prompt()
     t.send("'who' in dir()\r")
     t.expect("False\r\n>>> ")
-    t.wait_asleep()
+    assert t.child.waitnoecho(TIMEOUT)
     t.eof()
     assert t.wait() == (0, None)
 
