@@ -424,14 +424,17 @@ readline_lend_end(void)
  * streams) has the terminal until it ends (on 0): the console's prompt
  * stays aside, its keys unwatched, and a typed Ctrl-C is the program's
  * (design.md: a program that uses stdin for itself gets no terminal
- * console). Nested calls count; on the loop's thread. */
+ * console). Nested calls count; on the loop's thread. Withdrawing does
+ * not fail (the count must match the calls that end it). */
 int
 readline_withdraw(int on)
 {
 	if (on) {
 		if (withdrawn++ == 0 && active != NULL)
 			readline_lend_begin_aside();
-		return readline_lend_unwatch();
+		if (readline_lend_unwatch() != 0)
+			PyErr_WriteUnraisable(NULL);	/* its reader ignores keys */
+		return 0;
 	}
 	if (withdrawn == 0 || --withdrawn > 0 || lent)
 		return 0;
