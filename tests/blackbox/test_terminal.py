@@ -25,6 +25,19 @@ def console(terminal, *args, **kwargs):
     return t
 
 
+def spin(t):
+    """Enter a statement that says it runs, then holds the CPU; return
+    once it has run 0.3 s. (A slow build on a loaded machine can spend
+    that long before the statement starts: a Ctrl-C then found the
+    console reading its lines, not the statement.)"""
+    for line in ("if 1:", "  print('spin')", "  while True: pass"):
+        t.send(line + "\r")
+        t.expect("... ")
+    t.send("\r")
+    t.expect("spin\r\n")
+    t.wait_cpu(0.3)
+
+
 def echo_server(terminal):
     """examples/echo.py under apython with its console; (Term, port)."""
     t = terminal(["--banner=test", "-m", "examples.echo", "0"], cwd=REPO)
@@ -241,16 +254,13 @@ def test_ctrl_c_cancels_an_awaited_statement_without_a_traceback(terminal):
 
 def test_ctrl_c_interrupts_cpu_bound_code_with_its_traceback(terminal):
     t = console(terminal)
-    t.send("while True: pass\r")
-    t.expect("... ")
-    t.send("\r")
-    t.wait_cpu(0.3)
+    spin(t)
     t.interrupt()
     t.expect("KeyboardInterrupt\r\n")
     t.wait_for_line(">>>")
     run_line(t, "1+1", "2")
     assert t.screen()[-6:] == ["^CTraceback (most recent call last):",
-                               '  File "<console>", line 1, in <module>',
+                               '  File "<console>", line 3, in <module>',
                                "KeyboardInterrupt", ">>> 1+1", "2", ">>>"]
 
 
@@ -318,8 +328,7 @@ def test_ctrl_c_without_readline_on_a_terminal_does_the_same(terminal, case):
         t.expect("waiting\r\n")
         t.wait_asleep()
     else:
-        t.send("while True: pass\r\r")
-        t.wait_cpu(0.3)
+        spin(t)
     t.interrupt()
     t.expect("KeyboardInterrupt\r\n")
     t.expect(">>> ")
