@@ -549,13 +549,9 @@ class AsynchronousConsole(code.InteractiveConsole):
         # On stdio at the terminal, the terminal console steps aside.
         take = getattr(self.reader, "_apython_take_terminal", None)
         give_terminal = take() if take is not None else None
+        give_back = None
         try:
             give_back = self._take_sigint() if handle_sigint else None
-        except BaseException:
-            if give_terminal is not None:
-                give_terminal()
-            raise
-        try:
             if self._native():
                 exit = await self._interact_native(banner)
             else:
